@@ -1,0 +1,164 @@
+//! Errors: what was wrong with a packet ([`DecodeError`]), and what went wrong redeeming it ([`Error`]).
+
+use core::fmt;
+
+use crate::Errno;
+
+/// What was wrong with a received ticket. Every variant names the offending value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Fewer bytes than the message needs.
+    TooShort {
+        /// Bytes the message needs.
+        need: usize,
+        /// Bytes received.
+        got: usize,
+    },
+    /// More bytes than the message (or the batch capacity) allows.
+    TooLong {
+        /// Largest accepted length.
+        max: usize,
+        /// Bytes received.
+        got: usize,
+    },
+    /// The message type is not the one expected (`_IO_DUP` 0x115 or `_IO_OPENFD` 0x10D).
+    WrongType(u16),
+    /// `combine_len` is not the size of the message (a combined message, or a different QNX version).
+    WrongCombineLen {
+        /// The size of the message on this QNX version.
+        expected: u16,
+        /// The value received.
+        got: u16,
+    },
+    /// A field that must be zero is not.
+    ReservedNonZero {
+        /// The C name of the field.
+        field: &'static str,
+    },
+    /// The sender pid carried in `info.tid` is not a valid pid.
+    BadSender(i32),
+    /// The descriptor number (`info.coid`) is negative or a side channel.
+    BadCoid(i32),
+    /// `ioflag` of an `_IO_OPENFD` asks for no access or for bits other than read and write.
+    BadAccess(u32),
+    /// `xtype` of an `_IO_OPENFD` is not `_IO_OPENFD_NONE`.
+    BadXtype(u16),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::TooShort { need, got } => write!(f, "ticket too short: need {need} bytes, got {got}"),
+            Self::TooLong { max, got } => write!(f, "ticket too long: at most {max} bytes, got {got}"),
+            Self::WrongType(t) => write!(f, "wrong message type {t:#x}"),
+            Self::WrongCombineLen { expected, got } => {
+                write!(f, "wrong combine_len {got:#x}, expected {expected}")
+            }
+            Self::ReservedNonZero { field } => write!(f, "reserved field `{field}` is not zero"),
+            Self::BadSender(pid) => write!(f, "bad sender pid {pid}"),
+            Self::BadCoid(coid) => write!(f, "bad descriptor number {coid:#x}"),
+            Self::BadAccess(ioflag) => write!(f, "bad requested access {ioflag:#x}"),
+            Self::BadXtype(x) => write!(f, "unsupported openfd xtype {x}"),
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for DecodeError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match *self {
+            Self::TooShort { need, got } => defmt::write!(f, "TooShort(need {=usize}, got {=usize})", need, got),
+            Self::TooLong { max, got } => defmt::write!(f, "TooLong(max {=usize}, got {=usize})", max, got),
+            Self::WrongType(t) => defmt::write!(f, "WrongType({=u16:#x})", t),
+            Self::WrongCombineLen { expected, got } => {
+                defmt::write!(f, "WrongCombineLen(expected {=u16}, got {=u16})", expected, got)
+            }
+            Self::ReservedNonZero { field } => defmt::write!(f, "ReservedNonZero({=str})", field),
+            Self::BadSender(p) => defmt::write!(f, "BadSender({=i32})", p),
+            Self::BadCoid(c) => defmt::write!(f, "BadCoid({=i32})", c),
+            Self::BadAccess(a) => defmt::write!(f, "BadAccess({=u32:#x})", a),
+            Self::BadXtype(x) => defmt::write!(f, "BadXtype({=u16})", x),
+        }
+    }
+}
+
+/// Why a ticket could not be issued or redeemed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The bytes are not a valid ticket; nothing was attempted.
+    Decode(DecodeError),
+    /// The kernel, the server or the host OS refused; everything opened on the way has been closed.
+    Os(Errno),
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
+
+impl From<Errno> for Error {
+    fn from(e: Errno) -> Self {
+        Self::Os(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Decode(e) => fmt::Display::fmt(e, f),
+            Self::Os(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Decode(e) => Some(e),
+            Self::Os(e) => Some(e),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Error {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Decode(e) => defmt::write!(f, "Decode({})", e),
+            Self::Os(e) => defmt::write!(f, "Os({})", e),
+        }
+    }
+}
+
+/// A batch failed at the ticket with index `index` (0-based); every descriptor already obtained from the
+/// batch has been closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchError {
+    /// Index of the ticket that failed.
+    pub index: usize,
+    /// What went wrong with it.
+    pub error: Error,
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ticket {} of the batch: {}", self.index, self.error)
+    }
+}
+
+impl core::error::Error for BatchError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for BatchError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "ticket {=usize}: {}", self.index, self.error)
+    }
+}

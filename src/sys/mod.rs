@@ -1,0 +1,87 @@
+//! Kernel calls: the only layer with `asm!`, raw FFI and `unsafe`.
+//!
+//! # The contract
+//!
+//! Every backend module exposes the same items, mio style, so the layers above never name a platform:
+//!
+//! - `DefaultKernel`: a zero-sized type implementing the backend's kernel trait, used by the public API;
+//! - `close(fd)`: what `close()` does, used by [`OwnedFd`](crate::OwnedFd)'s `Drop`;
+//! - `getpid()`: the calling process's pid.
+//!
+//! The QNX kernel trait, [`Kernel`], is declared here for every target because the logic written on top
+//! of it (ticket issue and redeem, batches, cleanup order) is pure and is unit-tested on the host against a
+//! test double. Its real implementations, raw traps and the libc-routed twin, exist only on Neutrino.
+//!
+//! # Selection
+//!
+//! The target picks the backend, in this one place:
+//!
+//! | target | backend |
+//! |---|---|
+//! | `target_os = "nto"` (QNX 7.x, and 8.0 on older toolchains) or `target_os = "qnx"` (8.0 on newer ones) | [`nto`]: raw kernel calls, or the QNX C library with the `libc-calls` feature |
+//! | `target_os = "linux"` | `host`: `pidfd_open` + `pidfd_getfd` through `rustix` |
+//!
+//! Any other target builds the wire layer and the pure logic only.
+//!
+//! # Safety
+//!
+//! Each `unsafe` block in this module tree carries a `// SAFETY:` comment naming what makes it sound.
+
+use crate::wire::MsgInfo64;
+use crate::Errno;
+
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
+pub mod nto;
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
+pub(crate) use nto::{close, getpid, DefaultKernel};
+
+#[cfg(target_os = "linux")]
+pub mod host;
+#[cfg(target_os = "linux")]
+pub(crate) use host::{close, getpid, DefaultKernel};
+
+/// The Neutrino kernel calls the ticket logic needs, as typed wrappers.
+///
+/// Implemented on Neutrino by `nto::Raw` (traps, no C library) and `nto::Libc` (the QNX C library's
+/// entry points, with the `libc-calls` feature); `nto::DefaultKernel` is the one the feature selects. The
+/// crate's own tests implement it with a recording double to check the call sequence and cleanup order.
+///
+/// Every method maps to one C entry point named in its doc alias and returns the kernel's errno, in QNX
+/// numbering, on failure.
+pub trait Kernel {
+    /// `ConnectAttach(nd, pid, chid, index, flags)`: a new connection to a channel; returns its coid.
+    #[doc(alias = "ConnectAttach")]
+    fn connect_attach(&self, nd: u32, pid: i32, chid: i32, index: u32, flags: i32) -> Result<i32, Errno>;
+
+    /// `ConnectDetach(coid)`: drops a connection without telling the server.
+    #[doc(alias = "ConnectDetach")]
+    fn connect_detach(&self, coid: i32) -> Result<(), Errno>;
+
+    /// `ConnectServerInfo(pid, coid, &info)` into a zeroed 64-byte [`MsgInfo64`]. Fails with `EBADF` when
+    /// `coid` does not exist (the kernel answers with the next higher coid; this wrapper checks).
+    #[doc(alias = "ConnectServerInfo")]
+    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno>;
+
+    /// `ConnectFlags(pid, coid, mask, bits)`: changes connection flags; returns the previous flags.
+    #[doc(alias = "ConnectFlags")]
+    fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno>;
+
+    /// `MsgSendnc(coid, smsg, rmsg)`: sends without being a cancellation point; returns the reply status.
+    #[doc(alias = "MsgSendnc")]
+    fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno>;
+
+    /// `MsgSend(coid, smsg, rmsg)`: the same, as a cancellation point.
+    #[doc(alias = "MsgSend")]
+    fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno>;
+
+    /// What libc's `close()` does for a connection: `_IO_CLOSE` to the server, then `ConnectDetach`.
+    fn close(&self, coid: i32) -> Result<(), Errno>;
+
+    /// The calling process's pid.
+    fn getpid(&self) -> Result<i32, Errno>;
+
+    /// QNX 8.0 `dupfd_register(dstpid, fd, 0, &handle)`: a single-use handle that lets process `dstpid`
+    /// duplicate `fd`. Fails with `ENOSYS` on QNX 7.x, where no such call exists.
+    #[doc(alias = "ConnectDupFd")]
+    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno>;
+}
