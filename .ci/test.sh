@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite (the README's second command runs it through .ci/run). Each step runs even if an
+# earlier one failed; the last line counts them, and the exit status is non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+passed=0; failed=0; failures=()
+step() {
+  local name=$1; shift
+  echo "=== step: $name"
+  local t0=$SECONDS
+  if "$@"; then passed=$((passed + 1)); echo "=== ok: $name ($((SECONDS - t0)) s)"
+  else failed=$((failed + 1)); failures+=("$name"); echo "=== FAILED: $name ($((SECONDS - t0)) s)"; fi
+}
+step fmt cargo fmt --all -- --check
+step clippy-host cargo clippy --workspace --all-targets -- -D warnings
+step test cargo test --workspace
+step doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p qnx-fdpass
+for s in .ci/test.d/*.sh; do [ -e "$s" ] && step "$(basename "$s" .sh)" bash "$s"; done
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed steps: ${failures[*]}"
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
