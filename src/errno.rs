@@ -64,6 +64,7 @@ errnos! {
     PIPE = 32, "EPIPE", "broken pipe";
     NOTSUP = 48, "ENOTSUP", "not supported";
     BADMSG = 77, "EBADMSG", "bad message";
+    NAMETOOLONG = 78, "ENAMETOOLONG", "file name too long";
     OVERFLOW = 79, "EOVERFLOW", "value too large";
     NOSYS = 89, "ENOSYS", "function not implemented";
     OPNOTSUPP = 103, "EOPNOTSUPP", "operation not supported";
@@ -97,6 +98,7 @@ impl Errno {
     pub const fn from_linux(linux: i32) -> Self {
         Self(match linux {
             1..=34 => linux,
+            36 => 78,   // ENAMETOOLONG
             38 => 89,   // ENOSYS
             74 => 77,   // EBADMSG
             75 => 79,   // EOVERFLOW
@@ -170,7 +172,10 @@ mod tests {
         impl fmt::Write for Buf {
             fn write_str(&mut self, s: &str) -> fmt::Result {
                 let end = self.1 + s.len();
-                self.0.get_mut(self.1..end).ok_or(fmt::Error)?.copy_from_slice(s.as_bytes());
+                self.0
+                    .get_mut(self.1..end)
+                    .ok_or(fmt::Error)?
+                    .copy_from_slice(s.as_bytes());
                 self.1 = end;
                 Ok(())
             }
@@ -179,7 +184,11 @@ mod tests {
         fmt::write(&mut b, format_args!("{}", Errno::BADF)).unwrap();
         assert_eq!(&b.0[..b.1], b"bad file descriptor (EBADF)");
         let mut b = Buf([0; 64], 0);
-        fmt::write(&mut b, format_args!("{} {:?}", Errno::from_raw(4242), Errno::ACCES)).unwrap();
+        fmt::write(
+            &mut b,
+            format_args!("{} {:?}", Errno::from_raw(4242), Errno::ACCES),
+        )
+        .unwrap();
         assert_eq!(&b.0[..b.1], b"error 4242 Errno(EACCES)");
     }
 }

@@ -49,8 +49,12 @@ pub enum DecodeError {
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::TooShort { need, got } => write!(f, "ticket too short: need {need} bytes, got {got}"),
-            Self::TooLong { max, got } => write!(f, "ticket too long: at most {max} bytes, got {got}"),
+            Self::TooShort { need, got } => {
+                write!(f, "ticket too short: need {need} bytes, got {got}")
+            }
+            Self::TooLong { max, got } => {
+                write!(f, "ticket too long: at most {max} bytes, got {got}")
+            }
             Self::WrongType(t) => write!(f, "wrong message type {t:#x}"),
             Self::WrongCombineLen { expected, got } => {
                 write!(f, "wrong combine_len {got:#x}, expected {expected}")
@@ -70,11 +74,20 @@ impl core::error::Error for DecodeError {}
 impl defmt::Format for DecodeError {
     fn format(&self, f: defmt::Formatter<'_>) {
         match *self {
-            Self::TooShort { need, got } => defmt::write!(f, "TooShort(need {=usize}, got {=usize})", need, got),
-            Self::TooLong { max, got } => defmt::write!(f, "TooLong(max {=usize}, got {=usize})", max, got),
+            Self::TooShort { need, got } => {
+                defmt::write!(f, "TooShort(need {=usize}, got {=usize})", need, got)
+            }
+            Self::TooLong { max, got } => {
+                defmt::write!(f, "TooLong(max {=usize}, got {=usize})", max, got)
+            }
             Self::WrongType(t) => defmt::write!(f, "WrongType({=u16:#x})", t),
             Self::WrongCombineLen { expected, got } => {
-                defmt::write!(f, "WrongCombineLen(expected {=u16}, got {=u16})", expected, got)
+                defmt::write!(
+                    f,
+                    "WrongCombineLen(expected {=u16}, got {=u16})",
+                    expected,
+                    got
+                )
             }
             Self::ReservedNonZero { field } => defmt::write!(f, "ReservedNonZero({=str})", field),
             Self::BadSender(p) => defmt::write!(f, "BadSender({=i32})", p),

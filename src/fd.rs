@@ -46,7 +46,10 @@ impl OwnedFd {
 
     /// Borrows the descriptor.
     pub fn as_fd(&self) -> BorrowedFd<'_> {
-        BorrowedFd { fd: self.fd, _lifetime: PhantomData }
+        BorrowedFd {
+            fd: self.fd,
+            _lifetime: PhantomData,
+        }
     }
 }
 
@@ -62,6 +65,11 @@ impl fmt::Debug for OwnedFd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedFd").field("fd", &self.fd).finish()
     }
+}
+
+/// Wraps a descriptor the crate just obtained and owns exclusively.
+pub(crate) const fn own(fd: RawFd) -> OwnedFd {
+    OwnedFd { fd }
 }
 
 /// A descriptor borrowed for `'a`: it stays open at least that long.
@@ -81,7 +89,10 @@ impl BorrowedFd<'_> {
     #[must_use]
     #[allow(unsafe_code)] // declares the caller's obligation; performs no unsafe operation
     pub const unsafe fn borrow_raw(fd: RawFd) -> Self {
-        Self { fd, _lifetime: PhantomData }
+        Self {
+            fd,
+            _lifetime: PhantomData,
+        }
     }
 
     /// The descriptor number.

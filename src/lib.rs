@@ -17,6 +17,10 @@ extern crate std;
 
 mod fmt;
 
+mod api;
+mod imp;
+pub mod ticket;
+
 pub mod errno;
 pub mod error;
 pub mod fd;
@@ -26,4 +30,6 @@ pub mod wire;
 
 pub use errno::Errno;
 pub use error::{BatchError, DecodeError, Error};
+pub use api::{getpid, receive_fd, send_fd, Batch, DupTicket, OpenfdTicket, Os, Receiver};
 pub use fd::{BorrowedFd, OwnedFd, RawFd};
+pub use ticket::{parse, Access, Recipient, Ticket};

@@ -30,9 +30,17 @@ pub mod v7;
 pub mod v8;
 
 // The one place where the message layout is chosen.
-#[cfg(any(target_env = "nto70", target_env = "nto71", target_env = "nto71_iosock"))]
+#[cfg(any(
+    target_env = "nto70",
+    target_env = "nto71",
+    target_env = "nto71_iosock"
+))]
 pub use v7::{IoDup, IoOpenfd};
-#[cfg(not(any(target_env = "nto70", target_env = "nto71", target_env = "nto71_iosock")))]
+#[cfg(not(any(
+    target_env = "nto70",
+    target_env = "nto71",
+    target_env = "nto71_iosock"
+)))]
 pub use v8::{IoDup, IoOpenfd};
 
 /// `true` when [`IoDup`]/[`IoOpenfd`] are the QNX 8.0 layout ([`v8`]).
@@ -110,7 +118,9 @@ pub(crate) use assert_layout;
 /// | `chid` | 16 |
 /// | `scoid` | 20 |
 /// | `coid` | 24 |
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq,
+)]
 #[cfg_attr(feature = "defmt", derive(Format))]
 #[doc(alias = "_msg_info_hdr")]
 #[repr(C)]
@@ -146,7 +156,9 @@ assert_layout!(MsgInfoHdr, size = 28, align = 4, {
 /// | `priority` | 40 |
 /// | `flags` | 42 |
 /// | `type_id` | 44 |
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq,
+)]
 #[cfg_attr(feature = "defmt", derive(Format))]
 #[doc(alias = "_msg_info32")]
 #[repr(C)]
@@ -197,7 +209,9 @@ assert_layout!(MsgInfo32, size = 48, align = 4, {
 /// | `dstmsglen` | 48 |
 /// | `type_id` | 56 |
 /// | `reserved` | 60 |
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq,
+)]
 #[cfg_attr(feature = "defmt", derive(Format))]
 #[doc(alias = "_msg_info64")]
 #[doc(alias = "_server_info")]
@@ -295,7 +309,9 @@ impl MsgInfo32 {
 /// |---|---|
 /// | `type_` | 0 |
 /// | `combine_len` | 2 |
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq,
+)]
 #[cfg_attr(feature = "defmt", derive(Format))]
 #[doc(alias = "_io_close")]
 #[doc(alias = "io_close_t")]
@@ -312,7 +328,10 @@ impl IoClose {
     /// The message libc's `close()` sends.
     #[must_use]
     pub const fn new() -> Self {
-        Self { type_: IO_CLOSE, combine_len: core::mem::size_of::<Self>() as u16 }
+        Self {
+            type_: IO_CLOSE,
+            combine_len: core::mem::size_of::<Self>() as u16,
+        }
     }
 }
 
@@ -394,7 +413,15 @@ mod tests {
 
     #[test]
     fn msg_info32_bytes() {
-        let hdr = MsgInfoHdr { nd: 0, srcnd: 0, pid: 0x11, tid: 0x22, chid: 0x33, scoid: 0x4000_0044, coid: 5 };
+        let hdr = MsgInfoHdr {
+            nd: 0,
+            srcnd: 0,
+            pid: 0x11,
+            tid: 0x22,
+            chid: 0x33,
+            scoid: 0x4000_0044,
+            coid: 5,
+        };
         let mut info = MsgInfo32::from_hdr(hdr);
         info.priority = -1;
         info.flags = 1;

@@ -17,7 +17,9 @@ use super::{assert_layout, MsgInfo32};
 /// | `info` | 4 (48 bytes; `info.pid` at 12, `info.tid` at 16, `info.coid` at 28) |
 /// | `reserved` | 52 |
 /// | `key` | 56 |
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq,
+)]
 #[cfg_attr(feature = "defmt", derive(Format))]
 #[doc(alias = "io_dup_t")]
 #[doc(alias = "_io_dup")]
@@ -48,7 +50,9 @@ assert_layout!(IoDup, size = 60, align = 4, { type_ = 0, combine_len = 2, info =
 /// | `info` | 12 (48 bytes) |
 /// | `reserved2` | 60 |
 /// | `key` | 64 |
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq,
+)]
 #[cfg_attr(feature = "defmt", derive(Format))]
 #[doc(alias = "io_openfd_t")]
 #[doc(alias = "_io_openfd")]
@@ -81,12 +85,26 @@ mod tests {
     use crate::wire::{MsgInfoHdr, IO_DUP, IO_OPENFD, IO_OPENFD_NONE, SH_DENYNO};
 
     fn hdr() -> MsgInfoHdr {
-        MsgInfoHdr { nd: 0, srcnd: 0, pid: 0x0102_0304, tid: 77, chid: 1, scoid: 0x4000_0002, coid: 3 }
+        MsgInfoHdr {
+            nd: 0,
+            srcnd: 0,
+            pid: 0x0102_0304,
+            tid: 77,
+            chid: 1,
+            scoid: 0x4000_0002,
+            coid: 3,
+        }
     }
 
     #[test]
     fn io_dup_bytes() {
-        let msg = IoDup { type_: IO_DUP, combine_len: 60, info: MsgInfo32::from_hdr(hdr()), reserved: 0, key: 0xAABB_CCDD };
+        let msg = IoDup {
+            type_: IO_DUP,
+            combine_len: 60,
+            info: MsgInfo32::from_hdr(hdr()),
+            reserved: 0,
+            key: 0xAABB_CCDD,
+        };
         #[rustfmt::skip]
         let want: [u8; 60] = [
             0x15, 0x01, 60, 0,                     // type, combine_len

@@ -16,7 +16,9 @@ use super::{assert_layout, MsgInfoHdr};
 /// | `combine_len` | 2 |
 /// | `info` | 4 (28 bytes; `info.pid` at 12, `info.tid` at 16, `info.coid` at 28) |
 /// | `handle` | 32 |
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq,
+)]
 #[cfg_attr(feature = "defmt", derive(Format))]
 #[doc(alias = "io_dup_t")]
 #[doc(alias = "_io_dup")]
@@ -44,7 +46,9 @@ assert_layout!(IoDup, size = 40, align = 8, { type_ = 0, combine_len = 2, info =
 /// | `xtype` | 10 |
 /// | `info` | 12 (28 bytes) |
 /// | `handle` | 40 |
-#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(
+    FromBytes, IntoBytes, KnownLayout, Immutable, Clone, Copy, Default, Debug, PartialEq, Eq,
+)]
 #[cfg_attr(feature = "defmt", derive(Format))]
 #[doc(alias = "io_openfd_t")]
 #[doc(alias = "_io_openfd")]
@@ -75,12 +79,25 @@ mod tests {
     use crate::wire::{IO_DUP, IO_OPENFD, SH_DENYNO};
 
     fn hdr() -> MsgInfoHdr {
-        MsgInfoHdr { nd: 0, srcnd: 0, pid: 0x0102_0304, tid: 77, chid: 1, scoid: 0x4000_0002, coid: 3 }
+        MsgInfoHdr {
+            nd: 0,
+            srcnd: 0,
+            pid: 0x0102_0304,
+            tid: 77,
+            chid: 1,
+            scoid: 0x4000_0002,
+            coid: 3,
+        }
     }
 
     #[test]
     fn io_dup_bytes() {
-        let msg = IoDup { type_: IO_DUP, combine_len: 40, info: hdr(), handle: 0x1122_3344_5566_7788 };
+        let msg = IoDup {
+            type_: IO_DUP,
+            combine_len: 40,
+            info: hdr(),
+            handle: 0x1122_3344_5566_7788,
+        };
         #[rustfmt::skip]
         let want: [u8; 40] = [
             0x15, 0x01, 40, 0,
@@ -98,7 +115,15 @@ mod tests {
 
     #[test]
     fn io_openfd_bytes() {
-        let msg = IoOpenfd { type_: IO_OPENFD, combine_len: 48, ioflag: 3, sflag: SH_DENYNO, xtype: 0, info: hdr(), handle: 9 };
+        let msg = IoOpenfd {
+            type_: IO_OPENFD,
+            combine_len: 48,
+            ioflag: 3,
+            sflag: SH_DENYNO,
+            xtype: 0,
+            info: hdr(),
+            handle: 9,
+        };
         let b = msg.as_bytes();
         #[rustfmt::skip]
         let want: [u8; 48] = [

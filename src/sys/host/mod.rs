@@ -1,5 +1,293 @@
-//! Placeholder, replaced by the Linux host backend.
-use crate::Errno;
-pub(crate) struct DefaultKernel;
-pub(crate) fn close(_fd: i32) -> Result<(), Errno> { Ok(()) }
-pub(crate) fn getpid() -> i32 { 0 }
+//! The Linux host backend's system calls, through `rustix` (no libc, no allocation).
+//!
+//! This gives the crate's API real meaning on a workstation: a ticket names the sender's pid and
+//! descriptor number, and redeeming it is `pidfd_open` + `pidfd_getfd` (a duplicate sharing the open file
+//! and its position, like `_IO_DUP`), or a re-open through `/proc/self/fd` (own position, like
+//! `_IO_OPENFD`). Nothing here says anything about QNX behaviour.
+//!
+//! [`Ops`] is the seam under the logic: [`Linux`] does the real calls; [`FailAt`] wraps any `Ops` and
+//! fails its k-th call with a chosen errno, which is how the tests prove that every failing path closes
+//! what it opened.
+
+use core::cell::Cell;
+use core::ffi::CStr;
+
+use rustix::fd::{AsRawFd, BorrowedFd, IntoRawFd};
+use rustix::fs::{Mode, OFlags};
+use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
+
+use crate::ticket::Access;
+use crate::{Errno, RawFd};
+
+mod stat;
+pub use stat::starttime_from_stat;
+
+/// The system calls the host backend makes. Every call that can fail returns a QNX-numbered [`Errno`].
+pub trait Ops {
+    /// `pidfd_open(pid, 0)`: a descriptor that pins process `pid`.
+    fn pidfd_open(&self, pid: i32) -> Result<RawFd, Errno>;
+    /// `pidfd_getfd(pidfd, fd, 0)`: a duplicate of descriptor `fd` of that process, close-on-exec.
+    fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno>;
+    /// The access mode of one of our descriptors (`fcntl(F_GETFL)`).
+    fn access_mode(&self, fd: RawFd) -> Result<Access, Errno>;
+    /// A new open of the file behind our descriptor `fd` (`/proc/self/fd/<fd>`), close-on-exec.
+    fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno>;
+    /// The start time of process `pid` (field 22 of `/proc/<pid>/stat`, clock ticks since boot).
+    fn start_time(&self, pid: i32) -> Result<u64, Errno>;
+    /// `close(fd)`.
+    fn close(&self, fd: RawFd);
+    /// `getpid()`.
+    fn getpid(&self) -> i32;
+}
+
+/// The real system calls.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Linux;
+
+/// The backend the public API uses.
+pub type DefaultKernel = Linux;
+
+fn errno(e: rustix::io::Errno) -> Errno {
+    Errno::from_linux(e.raw_os_error())
+}
+
+/// Writes `prefix`, the decimal `n`, `suffix` and a NUL into `buf`; returns the C string.
+fn path_with_number<'b>(
+    buf: &'b mut [u8; 48],
+    prefix: &[u8],
+    n: u32,
+    suffix: &[u8],
+) -> Result<&'b CStr, Errno> {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    let digits = digits.get(i..).ok_or(Errno::INVAL)?;
+    let mut len = 0;
+    for part in [prefix, digits, suffix, b"\0"] {
+        let end = len + part.len();
+        buf.get_mut(len..end)
+            .ok_or(Errno::NAMETOOLONG)?
+            .copy_from_slice(part);
+        len = end;
+    }
+    CStr::from_bytes_with_nul(buf.get(..len).ok_or(Errno::INVAL)?).map_err(|_| Errno::INVAL)
+}
+
+fn borrow(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: only called on descriptors this backend holds open for the duration of the single system
+    // call the borrow is passed to; the 'static lifetime never escapes that call.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+impl Ops for Linux {
+    fn pidfd_open(&self, pid: i32) -> Result<RawFd, Errno> {
+        let pid = Pid::from_raw(pid).ok_or(Errno::SRCH)?;
+        rustix::process::pidfd_open(pid, PidfdFlags::empty())
+            .map(IntoRawFd::into_raw_fd)
+            .map_err(errno)
+    }
+
+    fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
+        rustix::process::pidfd_getfd(borrow(pidfd), fd, PidfdGetfdFlags::empty())
+            .map(IntoRawFd::into_raw_fd)
+            .map_err(errno)
+    }
+
+    fn access_mode(&self, fd: RawFd) -> Result<Access, Errno> {
+        let flags = rustix::fs::fcntl_getfl(borrow(fd)).map_err(errno)?;
+        if flags.contains(OFlags::PATH) {
+            return Err(Errno::ACCES);
+        }
+        Ok(match flags & OFlags::RWMODE {
+            m if m == OFlags::WRONLY => Access::Write,
+            m if m == OFlags::RDWR => Access::ReadWrite,
+            _ => Access::Read,
+        })
+    }
+
+    fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno> {
+        let mut buf = [0u8; 48];
+        let path = path_with_number(&mut buf, b"/proc/self/fd/", fd as u32, b"")?;
+        let mode = match access {
+            Access::Read => OFlags::RDONLY,
+            Access::Write => OFlags::WRONLY,
+            Access::ReadWrite => OFlags::RDWR,
+        };
+        rustix::fs::open(path, mode | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())
+            .map(IntoRawFd::into_raw_fd)
+            .map_err(errno)
+    }
+
+    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
+        let mut pbuf = [0u8; 48];
+        let path = path_with_number(&mut pbuf, b"/proc/", pid as u32, b"/stat")?;
+        let file = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| {
+                // No /proc/<pid>: the process is gone.
+                if e == rustix::io::Errno::NOENT {
+                    Errno::SRCH
+                } else {
+                    errno(e)
+                }
+            })?;
+        let mut buf = [0u8; 512];
+        let mut len = 0;
+        while let Some(rest) = buf.get_mut(len..) {
+            if rest.is_empty() {
+                break;
+            }
+            match rustix::io::read(&file, rest) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(errno(e)),
+            }
+        }
+        drop(file);
+        starttime_from_stat(buf.get(..len).unwrap_or(&[])).ok_or(Errno::SRCH)
+    }
+
+    fn close(&self, fd: RawFd) {
+        close_raw(fd);
+    }
+
+    fn getpid(&self) -> i32 {
+        rustix::process::getpid().as_raw_nonzero().get()
+    }
+}
+
+fn close_raw(fd: RawFd) {
+    if fd >= 0 {
+        // SAFETY: `fd` is a descriptor the caller owns and never uses again (OwnedFd::drop, or the
+        // backend's cleanup of a descriptor it opened itself).
+        unsafe { rustix::io::close(fd) };
+    }
+}
+
+/// What `close()` does, for [`OwnedFd`](crate::OwnedFd).
+pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
+    close_raw(fd);
+    Ok(())
+}
+
+/// The calling process's pid.
+pub(crate) fn getpid() -> i32 {
+    Linux.getpid()
+}
+
+/// Fault injection: wraps an [`Ops`] and fails its `k`-th fallible call (1-based) with `errno`.
+///
+/// `close` and `getpid` are never failed: they are the cleanup and cannot fail in a way the caller could
+/// act on. [`FailAt::calls`] tells how many fallible calls were made, so a test can walk k from 1 to the
+/// length of a path.
+#[derive(Debug)]
+pub struct FailAt<K> {
+    inner: K,
+    k: usize,
+    errno: Errno,
+    calls: Cell<usize>,
+}
+
+impl<K: Ops> FailAt<K> {
+    /// Fails the `k`-th fallible call with `errno` (`k = 0`: never).
+    pub const fn new(inner: K, k: usize, errno: Errno) -> Self {
+        Self {
+            inner,
+            k,
+            errno,
+            calls: Cell::new(0),
+        }
+    }
+
+    /// How many fallible calls were made so far.
+    pub fn calls(&self) -> usize {
+        self.calls.get()
+    }
+
+    fn gate(&self) -> Result<(), Errno> {
+        let n = self.calls.get() + 1;
+        self.calls.set(n);
+        if n == self.k {
+            Err(self.errno)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<K: Ops> Ops for FailAt<K> {
+    fn pidfd_open(&self, pid: i32) -> Result<RawFd, Errno> {
+        self.gate()?;
+        self.inner.pidfd_open(pid)
+    }
+    fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
+        self.gate()?;
+        self.inner.pidfd_getfd(pidfd, fd)
+    }
+    fn access_mode(&self, fd: RawFd) -> Result<Access, Errno> {
+        self.gate()?;
+        self.inner.access_mode(fd)
+    }
+    fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno> {
+        self.gate()?;
+        self.inner.reopen(fd, access)
+    }
+    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
+        self.gate()?;
+        self.inner.start_time(pid)
+    }
+    fn close(&self, fd: RawFd) {
+        self.inner.close(fd);
+    }
+    fn getpid(&self) -> i32 {
+        self.inner.getpid()
+    }
+}
+
+/// Keeps `_` imports honest on every Linux architecture.
+const _: fn(&rustix::fd::OwnedFd) -> RawFd = AsRawFd::as_raw_fd;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        let mut b = [0u8; 48];
+        assert_eq!(
+            path_with_number(&mut b, b"/proc/", 12345, b"/stat")
+                .unwrap()
+                .to_bytes(),
+            b"/proc/12345/stat"
+        );
+        assert_eq!(
+            path_with_number(&mut b, b"/proc/self/fd/", 0, b"")
+                .unwrap()
+                .to_bytes(),
+            b"/proc/self/fd/0"
+        );
+        assert_eq!(
+            path_with_number(&mut b, b"/proc/", u32::MAX, b"/stat")
+                .unwrap()
+                .to_bytes(),
+            b"/proc/4294967295/stat"
+        );
+    }
+
+    #[test]
+    fn own_start_time_is_stable() {
+        let a = Linux.start_time(Linux.getpid()).unwrap();
+        assert_eq!(Linux.start_time(Linux.getpid()), Ok(a));
+        assert_eq!(Linux.start_time(0x3fff_fff0), Err(Errno::SRCH));
+    }
+}

@@ -1,0 +1,296 @@
+//! The public API: build tickets on the sending side, redeem them on the receiving side.
+
+use heapless::Vec;
+use zerocopy::IntoBytes;
+
+use crate::imp::{self, active};
+use crate::ticket::{self, Access, Recipient, Ticket};
+use crate::{wire, BatchError, BorrowedFd, Errno, Error, OwnedFd, RawFd};
+
+/// The kernel calls the active backend is generic over: [`sys::Kernel`](crate::sys::Kernel) on
+/// Neutrino, `sys::host::Ops` on Linux.
+pub use active::Os;
+
+fn own(fd: RawFd) -> OwnedFd {
+    // `fd` was just returned by a redeem and nothing else refers to it.
+    crate::fd::own(fd)
+}
+
+/// An `_IO_DUP` ticket for one of this process's descriptors: whoever redeems it gets a descriptor that
+/// shares the open file, and its position, with the original.
+#[derive(Clone, Copy, Debug)]
+#[doc(alias = "io_dup_t")]
+pub struct DupTicket {
+    msg: wire::IoDup,
+}
+
+impl DupTicket {
+    /// Builds a ticket for `fd`, to be redeemed by `to`.
+    ///
+    /// # Errors
+    ///
+    /// `EBADF` if `fd` is not an open descriptor; on QNX 8.0, `EINVAL` for [`Recipient::Any`] and the
+    /// errors of `dupfd_register`.
+    #[doc(alias = "send_fd")]
+    pub fn new(fd: BorrowedFd<'_>, to: Recipient) -> Result<Self, Errno> {
+        Self::with_kernel(&crate::sys::DefaultKernel::default(), fd, to)
+    }
+
+    /// [`DupTicket::new`] through the given kernel-call implementation.
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::new`].
+    pub fn with_kernel<K: Os>(k: &K, fd: BorrowedFd<'_>, to: Recipient) -> Result<Self, Errno> {
+        active::issue_dup(k, fd.as_raw_fd(), to).map(|msg| Self { msg })
+    }
+
+    /// The bytes to hand to the receiver.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.msg.as_bytes()
+    }
+
+    /// The message.
+    #[must_use]
+    pub const fn message(&self) -> &wire::IoDup {
+        &self.msg
+    }
+}
+
+/// An `_IO_OPENFD` ticket: whoever redeems it gets a new open of the same file, with its own position
+/// and no more access than the original descriptor has.
+#[derive(Clone, Copy, Debug)]
+#[doc(alias = "io_openfd_t")]
+pub struct OpenfdTicket {
+    msg: wire::IoOpenfd,
+}
+
+impl OpenfdTicket {
+    /// Builds a ticket for a new open of the file behind `fd` with `access`, to be redeemed by `to`.
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::new`]. Access wider than the original's is refused when the ticket is redeemed.
+    pub fn new(fd: BorrowedFd<'_>, access: Access, to: Recipient) -> Result<Self, Errno> {
+        Self::with_kernel(&crate::sys::DefaultKernel::default(), fd, access, to)
+    }
+
+    /// [`OpenfdTicket::new`] through the given kernel-call implementation.
+    ///
+    /// # Errors
+    ///
+    /// As [`OpenfdTicket::new`].
+    pub fn with_kernel<K: Os>(
+        k: &K,
+        fd: BorrowedFd<'_>,
+        access: Access,
+        to: Recipient,
+    ) -> Result<Self, Errno> {
+        active::issue_openfd(k, fd.as_raw_fd(), access, to).map(|msg| Self { msg })
+    }
+
+    /// The bytes to hand to the receiver.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.msg.as_bytes()
+    }
+
+    /// The message.
+    #[must_use]
+    pub const fn message(&self) -> &wire::IoOpenfd {
+        &self.msg
+    }
+}
+
+/// Up to `N` dup tickets in one packet, redeemed all-or-nothing by [`Receiver::redeem_batch`].
+///
+/// The packet is the tickets back to back, so its bytes are borrowed, not built.
+#[derive(Clone, Debug, Default)]
+pub struct Batch<const N: usize> {
+    tickets: Vec<wire::IoDup, N>,
+}
+
+impl<const N: usize> Batch<N> {
+    /// An empty batch.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            tickets: Vec::new(),
+        }
+    }
+
+    /// Adds a ticket; hands it back if the batch is full.
+    ///
+    /// # Errors
+    ///
+    /// The ticket, when the batch already holds `N`.
+    pub fn push(&mut self, ticket: DupTicket) -> Result<(), DupTicket> {
+        self.tickets
+            .push(ticket.msg)
+            .map_err(|msg| DupTicket { msg })
+    }
+
+    /// Number of tickets.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tickets.len()
+    }
+
+    /// `true` when empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.tickets.is_empty()
+    }
+
+    /// The packet.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.tickets.as_slice().as_bytes()
+    }
+}
+
+/// The receiving side: redeems tickets, keeping per-sender state (on the Linux host, one pidfd per
+/// sender process, at most `PEERS`) so that repeated passes from the same sender cost one system call.
+///
+/// Dropping it releases that state. On Neutrino it holds nothing.
+///
+/// # Examples
+///
+/// ```no_run
+/// use qnx_fdpass::{Receiver, wire::TicketBuf};
+/// # fn recv(_: &mut [u8]) -> usize { 0 }
+/// let mut receiver = Receiver::<4>::new();
+/// let mut buf = TicketBuf::<72>::new();
+/// let n = recv(&mut buf.bytes); // any channel: a pipe, a message queue, a socket...
+/// match receiver.redeem(buf.filled(n)) {
+///     Ok(fd) => { /* use fd; dropping it closes it */ }
+///     Err(e) => { /* nothing was opened */ let _ = e; }
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Receiver<const PEERS: usize = 8, K: Os = crate::sys::DefaultKernel> {
+    k: K,
+    peers: active::Peers<PEERS>,
+}
+
+impl<const PEERS: usize> Receiver<PEERS> {
+    /// A receiver using the real kernel calls.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_kernel(crate::sys::DefaultKernel::default())
+    }
+}
+
+impl<const PEERS: usize> Default for Receiver<PEERS> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const PEERS: usize, K: Os> Receiver<PEERS, K> {
+    /// A receiver using the given kernel-call implementation (a test double or fault injector).
+    pub const fn with_kernel(k: K) -> Self {
+        Self {
+            k,
+            peers: active::Peers::new(),
+        }
+    }
+
+    /// The kernel-call implementation.
+    pub const fn kernel(&self) -> &K {
+        &self.k
+    }
+
+    /// Checks `bytes` and redeems the ticket: a new descriptor, close-on-exec.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] if the bytes are not a valid ticket (nothing attempted); [`Error::Os`] with the
+    /// errno of the call that failed. Either way every descriptor and connection opened on the way has
+    /// been closed.
+    #[doc(alias = "receive_fd")]
+    pub fn redeem(&mut self, bytes: &[u8]) -> Result<OwnedFd, Error> {
+        let fd = match ticket::parse(bytes)? {
+            Ticket::Dup(m) => active::redeem_dup(&self.k, &mut self.peers, &m),
+            Ticket::Openfd(m) => active::redeem_openfd(&self.k, &mut self.peers, &m),
+        }?;
+        Ok(own(fd))
+    }
+
+    /// Redeems a [`Batch`] packet all-or-nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`BatchError`] naming the first ticket that was bad or failed; the descriptors already obtained
+    /// from the batch have been closed.
+    pub fn redeem_batch<const N: usize>(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<Vec<OwnedFd, N>, BatchError> {
+        let (k, peers) = (&self.k, &mut self.peers);
+        let raw = imp::redeem_batch::<wire::IoDup, N>(
+            bytes,
+            |m| active::redeem_dup(k, peers, m),
+            |fd| close_with(k, fd),
+        )?;
+        Ok(raw.into_iter().map(own).collect())
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn close_with<K: Os>(k: &K, fd: RawFd) {
+    k.close(fd);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn close_with<K: Os>(k: &K, fd: RawFd) {
+    let _ = k.close(fd);
+}
+
+impl<const PEERS: usize, K: Os> Drop for Receiver<PEERS, K> {
+    fn drop(&mut self) {
+        self.peers.clear(&self.k);
+    }
+}
+
+/// Builds a dup ticket for `fd` and hands its bytes to `sink`, returning what `sink` returns: the
+/// article's `send_fd`, with the transport a closure.
+///
+/// # Errors
+///
+/// As [`DupTicket::new`]; `sink` is not called then.
+///
+/// # Examples
+///
+/// ```no_run
+/// use qnx_fdpass::{send_fd, Recipient, BorrowedFd};
+/// # let fd = unsafe { BorrowedFd::borrow_raw(0) };
+/// # fn write_to_peer(_: &[u8]) -> usize { 0 }
+/// let sent = send_fd(fd, Recipient::Any, |ticket| write_to_peer(ticket))?;
+/// # Ok::<(), qnx_fdpass::Errno>(())
+/// ```
+pub fn send_fd<R>(
+    fd: BorrowedFd<'_>,
+    to: Recipient,
+    sink: impl FnOnce(&[u8]) -> R,
+) -> Result<R, Errno> {
+    let ticket = DupTicket::new(fd, to)?;
+    Ok(sink(ticket.as_bytes()))
+}
+
+/// Checks `bytes` and redeems the ticket: the article's `receive_fd`. Keeps no state between calls; use
+/// a [`Receiver`] to pass many descriptors from the same sender cheaply.
+///
+/// # Errors
+///
+/// As [`Receiver::redeem`].
+pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
+    Receiver::<0>::new().redeem(bytes)
+}
+
+/// The calling process's pid (on Neutrino obtained without TLS, from the kernel, and cached).
+#[must_use]
+pub fn getpid() -> i32 {
+    crate::sys::getpid()
+}

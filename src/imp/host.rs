@@ -1,0 +1,215 @@
+//! The Linux host backend's logic: tickets name the sender's pid (`info.tid`), descriptor (`info.coid`)
+//! and start time (`handle`); redeeming duplicates the descriptor out of the sender with `pidfd_getfd`.
+//!
+//! # Pid reuse
+//!
+//! The receiver opens a pidfd for the ticket's pid first and only then reads that pid's start time: if
+//! it matches the ticket, the pidfd refers to the sender (a pidfd pins its process: if the pid had been
+//! reused in between, the pidfd would refer to the earlier, dead process and `pidfd_getfd` would fail).
+//! A ticket from an exited sender fails with `ESRCH`. The remaining window is a pid reused by a process
+//! started within the same clock tick (10 ms at the usual `USER_HZ`) as the sender.
+//!
+//! # The peer table
+//!
+//! `pidfd_open` costs five to six times a `pidfd_getfd` + `close`, so a [`Peers`] table keeps one pidfd
+//! per sender (fixed capacity `P`, round-robin eviction). An entry is keyed by pid *and* start time, and is
+//! dropped when its process is found dead, so a reused pid never reaches a stale pidfd.
+
+use heapless::Vec;
+
+use crate::sys::host::Ops;
+use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
+use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr};
+use crate::{Errno, RawFd};
+
+pub use crate::sys::host::Ops as Os;
+
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+
+/// This process's start time, cached with the pid it was read for (so a forked child reads its own).
+static SELF_PID: AtomicI32 = AtomicI32::new(0);
+static SELF_START: AtomicU64 = AtomicU64::new(0);
+
+fn self_identity<K: Ops>(k: &K) -> Result<(i32, u64), Errno> {
+    let pid = k.getpid();
+    if SELF_PID.load(Ordering::Acquire) == pid {
+        return Ok((pid, SELF_START.load(Ordering::Relaxed)));
+    }
+    let start = k.start_time(pid)?;
+    SELF_START.store(start, Ordering::Relaxed);
+    SELF_PID.store(pid, Ordering::Release);
+    Ok((pid, start))
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    pid: i32,
+    start: u64,
+    pidfd: RawFd,
+}
+
+/// One pidfd per sender process, at most `P` of them (`P = 0`: open and close a pidfd per redeem).
+#[derive(Debug)]
+pub struct Peers<const P: usize> {
+    entries: Vec<Peer, P>,
+    victim: usize,
+}
+
+impl<const P: usize> Peers<P> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+            victim: 0,
+        }
+    }
+
+    /// Closes every cached pidfd.
+    pub(crate) fn clear<K: Ops>(&mut self, k: &K) {
+        for p in self.entries.iter() {
+            k.close(p.pidfd);
+        }
+        self.entries.clear();
+    }
+
+    fn forget<K: Ops>(&mut self, k: &K, pid: i32) {
+        if let Some(i) = self.entries.iter().position(|p| p.pid == pid) {
+            let p = self.entries.swap_remove(i);
+            k.close(p.pidfd);
+        }
+    }
+
+    /// Runs `f` with a pidfd that refers to process `pid` started at `start`.
+    fn with_pidfd<K: Ops>(
+        &mut self,
+        k: &K,
+        pid: i32,
+        start: u64,
+        f: impl FnOnce(RawFd) -> Result<RawFd, Errno>,
+    ) -> Result<RawFd, Errno> {
+        if let Some(p) = self.entries.iter().find(|p| p.pid == pid) {
+            if p.start == start {
+                let r = f(p.pidfd);
+                if r == Err(Errno::SRCH) {
+                    self.forget(k, pid);
+                }
+                return r;
+            }
+            // Same pid, another start time: that process is gone; so is its entry.
+            self.forget(k, pid);
+        }
+        let pidfd = k.pidfd_open(pid)?;
+        match k.start_time(pid) {
+            Ok(s) if s == start => {}
+            Ok(_) => {
+                k.close(pidfd);
+                return Err(Errno::SRCH);
+            }
+            Err(e) => {
+                k.close(pidfd);
+                return Err(e);
+            }
+        }
+        let r = f(pidfd);
+        if P == 0 || r == Err(Errno::SRCH) {
+            k.close(pidfd);
+            return r;
+        }
+        let entry = Peer { pid, start, pidfd };
+        if let Err(entry) = self.entries.push(entry) {
+            // Full: replace the next victim, round robin.
+            let i = self.victim % P;
+            self.victim = self.victim.wrapping_add(1);
+            if let Some(slot) = self.entries.get_mut(i) {
+                k.close(slot.pidfd);
+                *slot = entry;
+            } else {
+                k.close(entry.pidfd);
+            }
+        }
+        r
+    }
+}
+
+fn host_info<K: Ops>(k: &K, fd: RawFd) -> Result<(MsgInfoHdr, u64), Errno> {
+    if fd < 0 {
+        return Err(Errno::BADF);
+    }
+    // The sender's descriptor must be open, as ConnectServerInfo requires on Neutrino.
+    k.access_mode(fd)?;
+    let (pid, start) = self_identity(k)?;
+    let info = MsgInfoHdr {
+        nd: 0,
+        srcnd: 0,
+        pid: 0,
+        tid: pid,
+        chid: 0,
+        scoid: 0,
+        coid: fd,
+    };
+    crate::fmt::debug!(
+        "SFD: client pid: {=i32} coid {=i32} start {=u64}",
+        pid,
+        fd,
+        start
+    );
+    Ok((info, start))
+}
+
+pub(crate) fn issue_dup<K: Ops>(k: &K, fd: RawFd, _to: Recipient) -> Result<IoDup, Errno> {
+    let (info, start) = host_info(k, fd)?;
+    Ok(IoDup::with_info(info, start))
+}
+
+pub(crate) fn issue_openfd<K: Ops>(
+    k: &K,
+    fd: RawFd,
+    access: Access,
+    _to: Recipient,
+) -> Result<IoOpenfd, Errno> {
+    let (info, start) = host_info(k, fd)?;
+    let mut msg = IoOpenfd::with_info(info, start);
+    msg.set_access(access);
+    Ok(msg)
+}
+
+pub(crate) fn redeem_dup<K: Ops, const P: usize>(
+    k: &K,
+    peers: &mut Peers<P>,
+    msg: &IoDup,
+) -> Result<RawFd, Errno> {
+    let info = msg.info;
+    crate::fmt::debug!("RFD: other pid: {=i32} coid {=i32}", info.tid, info.coid);
+    peers.with_pidfd(k, info.tid, msg.handle, |pidfd| {
+        k.pidfd_getfd(pidfd, info.coid)
+    })
+}
+
+pub(crate) fn redeem_openfd<K: Ops, const P: usize>(
+    k: &K,
+    peers: &mut Peers<P>,
+    msg: &IoOpenfd,
+) -> Result<RawFd, Errno> {
+    let info = msg.info;
+    let want = msg.access();
+    crate::fmt::debug!(
+        "RFD: other pid: {=i32} coid {=i32} (openfd)",
+        info.tid,
+        info.coid
+    );
+    let dup = peers.with_pidfd(k, info.tid, msg.handle, |pidfd| {
+        k.pidfd_getfd(pidfd, info.coid)
+    })?;
+    let result = k.access_mode(dup).and_then(|have| {
+        let wider = match (want, have) {
+            (_, Access::ReadWrite) => false,
+            (w, h) => w != h,
+        };
+        if wider {
+            Err(Errno::ACCES)
+        } else {
+            k.reopen(dup, want)
+        }
+    });
+    k.close(dup);
+    result
+}

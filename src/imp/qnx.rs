@@ -1,0 +1,443 @@
+//! The Neutrino sequence, generic over the kernel calls ([`Kernel`]) and the message layout
+//! ([`Message`]), so that the host runs it against a test double for both QNX versions.
+//!
+//! Issue (sender), as the article does it but without its 64-bit overrun:
+//! 1. `ConnectServerInfo(0, fd)` into a zeroed 64-byte `_msg_info64` (EBADF if `fd` is not a connection);
+//! 2. copy its 28-byte header into the message, the sender's pid into `info.tid`;
+//! 3. QNX 8.0 only: `dupfd_register(recipient, fd)`, the handle goes into the message.
+//!
+//! Redeem (receiver):
+//! 1. `ConnectAttach(nd, server pid, chid, 0, _NTO_COF_CLOEXEC)`: the lowest free descriptor, close-on-exec;
+//! 2. rewrite `info.pid` to the sender's pid (the owner of the original connection, which is what the
+//!    server looks up) and clear `info.tid`;
+//! 3. `MsgSendnc` for `_IO_DUP` (as libc's `fcntl(F_DUPFD)`), `MsgSend` for `_IO_OPENFD` (as libc's
+//!    `openfd()`); on failure `ConnectDetach` the unbound connection before returning the error.
+
+use crate::sys::Kernel;
+use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
+use crate::wire::{IoDup, IoOpenfd, NTO_COF_CLOEXEC};
+use crate::{Errno, RawFd};
+
+/// The kernel-call trait this backend is generic over.
+pub use crate::sys::Kernel as Os;
+
+/// Per-receiver state: none on Neutrino (the server does the work).
+#[derive(Debug, Default)]
+pub struct Peers<const P: usize>;
+
+impl<const P: usize> Peers<P> {
+    pub(crate) const fn new() -> Self {
+        Self
+    }
+    pub(crate) fn clear<K: Kernel>(&mut self, _k: &K) {}
+}
+
+/// Builds a ticket of layout `M` for `fd`.
+pub(crate) fn issue<M: Message, K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<M, Errno> {
+    let server = k.connect_server_info(0, fd)?;
+    let mut info = server.hdr();
+    info.srcnd = 0;
+    info.tid = k.getpid()?;
+    let proof = if M::HANDLE {
+        match to {
+            Recipient::Pid(pid) => k.dupfd_register(pid, fd)?,
+            Recipient::Any => return Err(Errno::INVAL),
+        }
+    } else {
+        0
+    };
+    crate::fmt::debug!(
+        "SFD: client pid: {=i32} server nd: {=u32:#x} pid {=i32:#x} chid {=i32:#x} scoid {=i32:#x} coid {=i32:#x}",
+        info.tid, info.nd, info.pid, info.chid, info.scoid, info.coid
+    );
+    Ok(M::with_info(info, proof))
+}
+
+/// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`.
+pub(crate) fn redeem<M: Message, K: Kernel>(
+    k: &K,
+    msg: &M,
+    cancel_point: bool,
+) -> Result<RawFd, Errno> {
+    let info = msg.info();
+    let owner = info.tid;
+    crate::fmt::debug!(
+        "RFD: other pid: {=i32} server nd: {=u32:#x} pid {=i32:#x} chid {=i32:#x} scoid {=i32:#x} coid {=i32:#x}",
+        owner, info.nd, info.pid, info.chid, info.scoid, info.coid
+    );
+    let coid = k.connect_attach(info.nd, info.pid, info.chid, 0, NTO_COF_CLOEXEC)?;
+    let mut out = *msg;
+    let mut hdr = info;
+    hdr.pid = owner;
+    hdr.tid = 0;
+    out.set_info(hdr);
+    let sent = if cancel_point {
+        k.msg_send(coid, out.as_bytes(), &mut [])
+    } else {
+        k.msg_sendnc(coid, out.as_bytes(), &mut [])
+    };
+    match sent {
+        Ok(_) => Ok(coid),
+        Err(e) => {
+            // Not bound to an open file yet: detach, as libc does after a failed _IO_DUP.
+            let _ = k.connect_detach(coid);
+            Err(e)
+        }
+    }
+}
+
+pub(crate) fn issue_dup<K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
+    issue::<IoDup, K>(k, fd, to)
+}
+
+pub(crate) fn issue_openfd<K: Kernel>(
+    k: &K,
+    fd: RawFd,
+    access: Access,
+    to: Recipient,
+) -> Result<IoOpenfd, Errno> {
+    let mut msg = issue::<IoOpenfd, K>(k, fd, to)?;
+    msg.set_access(access);
+    Ok(msg)
+}
+
+pub(crate) fn redeem_dup<K: Kernel, const P: usize>(
+    k: &K,
+    _peers: &mut Peers<P>,
+    msg: &IoDup,
+) -> Result<RawFd, Errno> {
+    redeem(k, msg, false)
+}
+
+pub(crate) fn redeem_openfd<K: Kernel, const P: usize>(
+    k: &K,
+    _peers: &mut Peers<P>,
+    msg: &IoOpenfd,
+) -> Result<RawFd, Errno> {
+    redeem(k, msg, true)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! A recording double of the Neutrino kernel: checks the call sequence, the bytes sent, and that every
+    //! connection attached on a failing path is detached; and fails the k-th call on request.
+
+    use core::cell::RefCell;
+    use std::vec::Vec;
+
+    use zerocopy::IntoBytes;
+
+    use super::*;
+    use crate::ticket::parse_as;
+    use crate::wire::{v7, v8, MsgInfo64, IO_CLOSE};
+    use crate::{imp, BatchError, DecodeError, Error};
+
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Call {
+        Attach {
+            nd: u32,
+            pid: i32,
+            chid: i32,
+            index: u32,
+            flags: i32,
+        },
+        Detach(i32),
+        ServerInfo(i32),
+        Send {
+            coid: i32,
+            bytes: Vec<u8>,
+            nc: bool,
+        },
+        Close(i32),
+        Getpid,
+        Register {
+            dstpid: i32,
+            fd: i32,
+        },
+    }
+
+    /// Server info the double reports for descriptor 3; descriptors >= 10 do not exist.
+    pub const SERVER: MsgInfo64 = MsgInfo64 {
+        nd: 0,
+        srcnd: 0,
+        pid: 0x2001,
+        tid: 0,
+        chid: 1,
+        scoid: 0x4000_0007,
+        coid: 3,
+        priority: 0,
+        flags: 1,
+        msglen: 0,
+        srcmsglen: 0,
+        dstmsglen: 0,
+        type_id: 0,
+        reserved: 0,
+    };
+
+    #[derive(Default)]
+    pub struct Fake {
+        pub calls: RefCell<Vec<Call>>,
+        pub open: RefCell<Vec<i32>>,
+        pub next: RefCell<i32>,
+        /// Fail the call with this 1-based index.
+        pub fail_at: Option<(usize, Errno)>,
+        /// Make every send fail with this errno.
+        pub refuse_send: Option<Errno>,
+    }
+
+    impl Fake {
+        fn enter(&self, call: Call) -> Result<(), Errno> {
+            let mut calls = self.calls.borrow_mut();
+            calls.push(call);
+            match self.fail_at {
+                Some((k, e)) if k == calls.len() => Err(e),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    impl Kernel for Fake {
+        fn connect_attach(
+            &self,
+            nd: u32,
+            pid: i32,
+            chid: i32,
+            index: u32,
+            flags: i32,
+        ) -> Result<i32, Errno> {
+            self.enter(Call::Attach {
+                nd,
+                pid,
+                chid,
+                index,
+                flags,
+            })?;
+            let mut next = self.next.borrow_mut();
+            *next += 1;
+            let coid = 100 + *next;
+            self.open.borrow_mut().push(coid);
+            Ok(coid)
+        }
+        fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+            self.open.borrow_mut().retain(|c| *c != coid);
+            self.enter(Call::Detach(coid))
+        }
+        fn connect_server_info(&self, _pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+            self.enter(Call::ServerInfo(coid))?;
+            if coid >= 10 {
+                return Err(Errno::BADF);
+            }
+            Ok(MsgInfo64 { coid, ..SERVER })
+        }
+        fn connect_flags(&self, _: i32, _: i32, _: u32, _: u32) -> Result<u32, Errno> {
+            Ok(0)
+        }
+        fn msg_sendnc(&self, coid: i32, smsg: &[u8], _r: &mut [u8]) -> Result<isize, Errno> {
+            self.enter(Call::Send {
+                coid,
+                bytes: smsg.to_vec(),
+                nc: true,
+            })?;
+            self.refuse_send.map_or(Ok(0), Err)
+        }
+        fn msg_send(&self, coid: i32, smsg: &[u8], _r: &mut [u8]) -> Result<isize, Errno> {
+            self.enter(Call::Send {
+                coid,
+                bytes: smsg.to_vec(),
+                nc: false,
+            })?;
+            self.refuse_send.map_or(Ok(0), Err)
+        }
+        fn close(&self, coid: i32) -> Result<(), Errno> {
+            self.open.borrow_mut().retain(|c| *c != coid);
+            self.enter(Call::Close(coid))
+        }
+        fn getpid(&self) -> Result<i32, Errno> {
+            self.enter(Call::Getpid)?;
+            Ok(4321)
+        }
+        fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+            self.enter(Call::Register { dstpid, fd })?;
+            Ok(0xABCD)
+        }
+    }
+
+    #[test]
+    fn v7_issue_keeps_the_article_convention() {
+        let k = Fake::default();
+        let m: v7::IoDup = issue(&k, 3, Recipient::Any).unwrap();
+        assert_eq!(m.type_, crate::wire::IO_DUP);
+        assert_eq!(m.combine_len, 60);
+        assert_eq!(
+            (
+                m.info.pid,
+                m.info.chid,
+                m.info.scoid,
+                m.info.coid,
+                m.info.tid
+            ),
+            (0x2001, 1, 0x4000_0007, 3, 4321)
+        );
+        assert_eq!(m.info.flags, 0, "only the 28-byte header is copied");
+        assert_eq!(m.key, 0);
+        assert_eq!(*k.calls.borrow(), [Call::ServerInfo(3), Call::Getpid]);
+        assert_eq!(
+            issue::<v7::IoDup, _>(&k, 12, Recipient::Any),
+            Err(Errno::BADF)
+        );
+    }
+
+    #[test]
+    fn v8_issue_registers_a_handle_for_the_recipient() {
+        let k = Fake::default();
+        let m: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        assert_eq!(m.handle, 0xABCD);
+        assert_eq!(m.info.tid, 4321);
+        assert_eq!(
+            k.calls.borrow().last(),
+            Some(&Call::Register { dstpid: 77, fd: 3 })
+        );
+        assert_eq!(
+            issue::<v8::IoDup, _>(&k, 3, Recipient::Any),
+            Err(Errno::INVAL)
+        );
+    }
+
+    fn redeem_sequence<M: Message>() {
+        let sender = Fake::default();
+        let msg: M = issue(&sender, 3, Recipient::Pid(9)).unwrap();
+        let receiver = Fake::default();
+        let coid = redeem(&receiver, &msg, false).unwrap();
+        let calls = receiver.calls.borrow();
+        assert_eq!(
+            calls[0],
+            Call::Attach {
+                nd: 0,
+                pid: 0x2001,
+                chid: 1,
+                index: 0,
+                flags: NTO_COF_CLOEXEC
+            }
+        );
+        let Call::Send {
+            coid: c,
+            bytes,
+            nc: true,
+        } = &calls[1]
+        else {
+            panic!("{calls:?}")
+        };
+        assert_eq!(*c, coid);
+        let sent = M::read_from_bytes(bytes).unwrap();
+        assert_eq!(sent.info().pid, 4321, "owner pid in info.pid");
+        assert_eq!(sent.info().tid, 0);
+        assert_eq!(sent.info().coid, 3);
+        assert_eq!(sent.proof(), msg.proof());
+        assert_eq!(calls.len(), 2);
+        assert_eq!(*receiver.open.borrow(), [coid]);
+    }
+
+    #[test]
+    fn redeem_sends_the_owner_pid_both_versions() {
+        redeem_sequence::<v7::IoDup>();
+        redeem_sequence::<v8::IoDup>();
+        redeem_sequence::<v7::IoOpenfd>();
+        redeem_sequence::<v8::IoOpenfd>();
+    }
+
+    #[test]
+    fn failing_send_detaches_the_connection() {
+        let msg: v7::IoDup = issue(&Fake::default(), 3, Recipient::Any).unwrap();
+        let k = Fake {
+            refuse_send: Some(Errno::ACCES),
+            ..Fake::default()
+        };
+        assert_eq!(redeem(&k, &msg, false), Err(Errno::ACCES));
+        assert!(k.open.borrow().is_empty());
+        assert_eq!(k.calls.borrow().last(), Some(&Call::Detach(101)));
+    }
+
+    #[test]
+    fn openfd_uses_msg_send_and_carries_access() {
+        let k = Fake::default();
+        let msg = issue_openfd(&k, 3, Access::Write, Recipient::Pid(5)).unwrap();
+        assert_eq!(msg.ioflag, crate::wire::IO_FLAG_WR);
+        let r = Fake::default();
+        redeem_openfd(&r, &mut Peers::<1>::new(), &msg).unwrap();
+        assert!(matches!(&r.calls.borrow()[1], Call::Send { nc: false, .. }));
+    }
+
+    /// Fault injection: for every call k along redeem and batch redeem, failing it returns the injected
+    /// errno and leaves no connection open.
+    #[test]
+    fn fault_injection_every_call() {
+        let msg: IoDup = issue(&Fake::default(), 3, Recipient::Pid(1)).unwrap();
+        let mut batch = [0u8; 4 * core::mem::size_of::<IoDup>()];
+        for c in batch.chunks_exact_mut(core::mem::size_of::<IoDup>()) {
+            c.copy_from_slice(msg.as_bytes());
+        }
+        // Single redeem: 2 calls (attach, send).
+        for k in 1..=2 {
+            let f = Fake {
+                fail_at: Some((k, Errno::NOMEM)),
+                ..Fake::default()
+            };
+            assert_eq!(redeem(&f, &msg, false), Err(Errno::NOMEM), "call {k}");
+            assert!(
+                f.open.borrow().is_empty(),
+                "call {k} leaked {:?}",
+                f.open.borrow()
+            );
+        }
+        // Batch of 4: 8 calls; the batch fails at ticket (k-1)/2 and closes what it had.
+        for k in 1..=8usize {
+            let f = Fake {
+                fail_at: Some((k, Errno::NOMEM)),
+                ..Fake::default()
+            };
+            let r = imp::redeem_batch::<IoDup, 4>(
+                &batch,
+                |m| redeem(&f, m, false),
+                |fd| {
+                    let _ = f.close(fd);
+                },
+            );
+            assert_eq!(
+                r,
+                Err(BatchError {
+                    index: (k - 1) / 2,
+                    error: Error::Os(Errno::NOMEM)
+                }),
+                "call {k}"
+            );
+            assert!(
+                f.open.borrow().is_empty(),
+                "call {k} leaked {:?}",
+                f.open.borrow()
+            );
+        }
+        let f = Fake::default();
+        let ok = imp::redeem_batch::<IoDup, 4>(&batch, |m| redeem(&f, m, false), |_| {}).unwrap();
+        assert_eq!(ok.len(), 4);
+        assert_eq!(f.open.borrow().len(), 4);
+    }
+
+    #[test]
+    fn bad_batch_opens_nothing() {
+        let msg: IoDup = issue(&Fake::default(), 3, Recipient::Pid(1)).unwrap();
+        let mut batch = [0u8; 2 * core::mem::size_of::<IoDup>()];
+        batch[..msg.as_bytes().len()].copy_from_slice(msg.as_bytes());
+        let f = Fake::default();
+        let r = imp::redeem_batch::<IoDup, 4>(&batch, |m| redeem(&f, m, false), |_| {});
+        assert_eq!(
+            r,
+            Err(BatchError {
+                index: 1,
+                error: Error::Decode(DecodeError::WrongType(0))
+            })
+        );
+        assert!(f.calls.borrow().is_empty());
+        let _ = parse_as::<IoDup>(msg.as_bytes()).unwrap();
+        let _ = IO_CLOSE;
+    }
+}

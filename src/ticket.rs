@@ -1,0 +1,725 @@
+//! Tickets: the bytes of an `_IO_DUP` or `_IO_OPENFD` message, built by the sender and checked by the
+//! receiver before anything is attempted.
+//!
+//! # The ticket convention
+//!
+//! A ticket is exactly one wire message of the QNX version being built for ([`crate::wire`]). Its
+//! `info` header holds the server's `nd`, `pid`, `chid` and `scoid`, the sender's descriptor number in
+//! `coid`, and, as in the article this crate started from, the sender's pid in `tid` (a field that means
+//! nothing in a server info). A C peer using the article's code on QNX 7.x produces the same bytes.
+//! On QNX 8.0 the `handle` field carries the `dupfd` handle registered for the receiving process; on QNX
+//! 7.x the `key` is 0. On the Linux host backend the server fields are 0 and `handle` carries the sender's
+//! start time, which guards the redeem against pid reuse.
+//!
+//! # What the receiver checks
+//!
+//! In this order, each failure its own [`DecodeError`]: the length is exactly the message size; the type
+//! is `_IO_DUP` or `_IO_OPENFD`; `combine_len` is the message size (no combined messages); every reserved
+//! field is zero (`info.flags`, which the kernel fills, is ignored); the sender pid is positive; the
+//! descriptor number is not negative and not a side channel; for `_IO_OPENFD`, the requested access is
+//! read, write or both, and `xtype` is `_IO_OPENFD_NONE`.
+
+use core::mem::size_of;
+use core::ops::Deref;
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+use crate::wire::{
+    self, MsgInfo32, MsgInfoHdr, IO_DUP, IO_OPENFD, IO_OPENFD_NONE, NTO_SIDE_CHANNEL, SH_DENYNO,
+};
+use crate::DecodeError;
+
+/// Access requested by an `_IO_OPENFD` ticket. The server refuses access wider than the original open's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Access {
+    /// Read only.
+    Read,
+    /// Write only.
+    Write,
+    /// Read and write.
+    ReadWrite,
+}
+
+impl Access {
+    /// The `ioflag` bits (`_IO_FLAG_RD`, `_IO_FLAG_WR`).
+    #[must_use]
+    pub const fn ioflag(self) -> u32 {
+        match self {
+            Self::Read => wire::IO_FLAG_RD,
+            Self::Write => wire::IO_FLAG_WR,
+            Self::ReadWrite => wire::IO_FLAG_RD | wire::IO_FLAG_WR,
+        }
+    }
+
+    /// The access an `ioflag` asks for.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::BadAccess`] for no access or bits other than read and write.
+    pub const fn from_ioflag(ioflag: u32) -> Result<Self, DecodeError> {
+        match ioflag {
+            wire::IO_FLAG_RD => Ok(Self::Read),
+            wire::IO_FLAG_WR => Ok(Self::Write),
+            3 => Ok(Self::ReadWrite),
+            other => Err(DecodeError::BadAccess(other)),
+        }
+    }
+}
+
+/// Who may redeem a ticket.
+///
+/// On QNX 8.0 the sender registers the descriptor for one receiving process (`dupfd_register`), so the
+/// receiver's pid is needed there: [`Recipient::Any`] fails with `EINVAL`. On QNX 7.x and on the host the
+/// recipient is not recorded in the ticket (see the README's threat model for who can redeem).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Recipient {
+    /// Whoever receives the bytes.
+    Any,
+    /// The process with this pid.
+    Pid(i32),
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::wire::v7::IoDup {}
+    impl Sealed for crate::wire::v7::IoOpenfd {}
+    impl Sealed for crate::wire::v8::IoDup {}
+    impl Sealed for crate::wire::v8::IoOpenfd {}
+}
+
+/// A wire message that can travel as a ticket: the dup and openfd messages of both QNX layouts.
+///
+/// The crate uses the layout of the target ([`wire::IoDup`], [`wire::IoOpenfd`]); the trait lets tests
+/// and tools build and check the other version's tickets too.
+pub trait Message:
+    FromBytes + IntoBytes + KnownLayout + Immutable + Copy + core::fmt::Debug + sealed::Sealed
+{
+    /// `_IO_DUP` or `_IO_OPENFD`.
+    const TYPE: u16;
+    /// The message size, which is also the value of `combine_len`.
+    const SIZE: usize = size_of::<Self>();
+    /// `true` for the QNX 8.0 layout, whose peer proof is a `dupfd` handle the sender must register.
+    const HANDLE: bool;
+
+    /// A zeroed message of this type with `combine_len`, `info` and the peer proof set (`handle` on 8.0,
+    /// the low 32 bits as `key` on 7.x). An `_IO_OPENFD` also gets `sflag = SH_DENYNO`, read access and
+    /// `xtype = _IO_OPENFD_NONE`.
+    fn with_info(info: MsgInfoHdr, proof: u64) -> Self;
+    /// The message type field.
+    fn type_(&self) -> u16;
+    /// The `combine_len` field.
+    fn combine_len(&self) -> u16;
+    /// The `info` header.
+    fn info(&self) -> MsgInfoHdr;
+    /// Replaces the `info` header (other `_msg_info32` fields are zeroed on 7.x).
+    fn set_info(&mut self, info: MsgInfoHdr);
+    /// The peer proof: `handle` on 8.0, `key` on 7.x.
+    fn proof(&self) -> u64;
+    /// The first reserved field that is not zero.
+    fn nonzero_reserved(&self) -> Option<&'static str>;
+    /// For `_IO_OPENFD`: checks `ioflag` and `xtype`; for `_IO_DUP`: nothing.
+    fn check_open(&self) -> Result<(), DecodeError>;
+}
+
+/// The first non-zero reserved field of a `_msg_info32` inside a ticket.
+const fn nonzero_in_info32(info: &MsgInfo32) -> Option<&'static str> {
+    if info.srcnd != 0 {
+        Some("info.srcnd")
+    } else if info.msglen != 0 {
+        Some("info.msglen")
+    } else if info.srcmsglen != 0 {
+        Some("info.srcmsglen")
+    } else if info.dstmsglen != 0 {
+        Some("info.dstmsglen")
+    } else if info.priority != 0 {
+        Some("info.priority")
+    } else if info.type_id != 0 {
+        Some("info.type_id")
+    } else {
+        None
+    }
+}
+
+const fn check_openfd_fields(ioflag: u32, xtype: u16) -> Result<(), DecodeError> {
+    if let Err(e) = Access::from_ioflag(ioflag) {
+        return Err(e);
+    }
+    if xtype != IO_OPENFD_NONE {
+        return Err(DecodeError::BadXtype(xtype));
+    }
+    Ok(())
+}
+
+impl Message for wire::v7::IoDup {
+    const TYPE: u16 = IO_DUP;
+    const HANDLE: bool = false;
+    fn with_info(info: MsgInfoHdr, proof: u64) -> Self {
+        Self {
+            type_: IO_DUP,
+            combine_len: Self::SIZE as u16,
+            info: MsgInfo32::from_hdr(info),
+            reserved: 0,
+            key: proof as u32,
+        }
+    }
+    fn type_(&self) -> u16 {
+        self.type_
+    }
+    fn combine_len(&self) -> u16 {
+        self.combine_len
+    }
+    fn info(&self) -> MsgInfoHdr {
+        self.info.hdr()
+    }
+    fn set_info(&mut self, info: MsgInfoHdr) {
+        self.info = MsgInfo32::from_hdr(info);
+    }
+    fn proof(&self) -> u64 {
+        u64::from(self.key)
+    }
+    fn nonzero_reserved(&self) -> Option<&'static str> {
+        match nonzero_in_info32(&self.info) {
+            Some(f) => Some(f),
+            None if self.reserved != 0 => Some("reserved"),
+            None => None,
+        }
+    }
+    fn check_open(&self) -> Result<(), DecodeError> {
+        Ok(())
+    }
+}
+
+impl Message for wire::v7::IoOpenfd {
+    const TYPE: u16 = IO_OPENFD;
+    const HANDLE: bool = false;
+    fn with_info(info: MsgInfoHdr, proof: u64) -> Self {
+        Self {
+            type_: IO_OPENFD,
+            combine_len: Self::SIZE as u16,
+            ioflag: wire::IO_FLAG_RD,
+            sflag: SH_DENYNO,
+            xtype: IO_OPENFD_NONE,
+            info: MsgInfo32::from_hdr(info),
+            reserved2: 0,
+            key: proof as u32,
+        }
+    }
+    fn type_(&self) -> u16 {
+        self.type_
+    }
+    fn combine_len(&self) -> u16 {
+        self.combine_len
+    }
+    fn info(&self) -> MsgInfoHdr {
+        self.info.hdr()
+    }
+    fn set_info(&mut self, info: MsgInfoHdr) {
+        self.info = MsgInfo32::from_hdr(info);
+    }
+    fn proof(&self) -> u64 {
+        u64::from(self.key)
+    }
+    fn nonzero_reserved(&self) -> Option<&'static str> {
+        match nonzero_in_info32(&self.info) {
+            Some(f) => Some(f),
+            None if self.reserved2 != 0 => Some("reserved2"),
+            None => None,
+        }
+    }
+    fn check_open(&self) -> Result<(), DecodeError> {
+        check_openfd_fields(self.ioflag, self.xtype)
+    }
+}
+
+impl Message for wire::v8::IoDup {
+    const TYPE: u16 = IO_DUP;
+    const HANDLE: bool = true;
+    fn with_info(info: MsgInfoHdr, proof: u64) -> Self {
+        Self {
+            type_: IO_DUP,
+            combine_len: Self::SIZE as u16,
+            info,
+            handle: proof,
+        }
+    }
+    fn type_(&self) -> u16 {
+        self.type_
+    }
+    fn combine_len(&self) -> u16 {
+        self.combine_len
+    }
+    fn info(&self) -> MsgInfoHdr {
+        self.info
+    }
+    fn set_info(&mut self, info: MsgInfoHdr) {
+        self.info = info;
+    }
+    fn proof(&self) -> u64 {
+        self.handle
+    }
+    fn nonzero_reserved(&self) -> Option<&'static str> {
+        (self.info.srcnd != 0).then_some("info.srcnd")
+    }
+    fn check_open(&self) -> Result<(), DecodeError> {
+        Ok(())
+    }
+}
+
+impl Message for wire::v8::IoOpenfd {
+    const TYPE: u16 = IO_OPENFD;
+    const HANDLE: bool = true;
+    fn with_info(info: MsgInfoHdr, proof: u64) -> Self {
+        Self {
+            type_: IO_OPENFD,
+            combine_len: Self::SIZE as u16,
+            ioflag: wire::IO_FLAG_RD,
+            sflag: SH_DENYNO,
+            xtype: IO_OPENFD_NONE,
+            info,
+            handle: proof,
+        }
+    }
+    fn type_(&self) -> u16 {
+        self.type_
+    }
+    fn combine_len(&self) -> u16 {
+        self.combine_len
+    }
+    fn info(&self) -> MsgInfoHdr {
+        self.info
+    }
+    fn set_info(&mut self, info: MsgInfoHdr) {
+        self.info = info;
+    }
+    fn proof(&self) -> u64 {
+        self.handle
+    }
+    fn nonzero_reserved(&self) -> Option<&'static str> {
+        (self.info.srcnd != 0).then_some("info.srcnd")
+    }
+    fn check_open(&self) -> Result<(), DecodeError> {
+        check_openfd_fields(self.ioflag, self.xtype)
+    }
+}
+
+/// Sets the requested access of an `_IO_OPENFD` message (both layouts).
+pub(crate) trait OpenfdAccess {
+    fn set_access(&mut self, access: Access);
+    fn access(&self) -> Access;
+}
+
+macro_rules! openfd_access {
+    ($($t:ty),*) => {$(
+        impl OpenfdAccess for $t {
+            fn set_access(&mut self, access: Access) {
+                self.ioflag = access.ioflag();
+            }
+            fn access(&self) -> Access {
+                // Checked by `check_open` before any use; read is the narrowest fallback.
+                match Access::from_ioflag(self.ioflag) {
+                    Ok(a) => a,
+                    Err(_) => Access::Read,
+                }
+            }
+        }
+    )*};
+}
+openfd_access!(wire::v7::IoOpenfd, wire::v8::IoOpenfd);
+
+/// A message parsed from received bytes: borrowed in place when the bytes were aligned for it (as in a
+/// [`TicketBuf`](crate::wire::TicketBuf)), copied into an aligned value otherwise.
+#[derive(Clone, Copy, Debug)]
+pub enum Parsed<'a, M> {
+    /// The bytes were aligned: the message is read in place.
+    Borrowed(&'a M),
+    /// The bytes were not aligned: the message was copied (a few dozen bytes).
+    Copied(M),
+}
+
+impl<M> Deref for Parsed<'_, M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        match self {
+            Parsed::Borrowed(m) => m,
+            Parsed::Copied(m) => m,
+        }
+    }
+}
+
+impl<M> Parsed<'_, M> {
+    /// `true` when the message is read in place, without a copy.
+    #[must_use]
+    pub const fn is_borrowed(&self) -> bool {
+        matches!(self, Parsed::Borrowed(_))
+    }
+}
+
+/// Parses and checks one message of type `M` from exactly `bytes`.
+///
+/// # Errors
+///
+/// The first problem found, in the order given in the [module docs](self).
+pub fn parse_as<M: Message>(bytes: &[u8]) -> Result<Parsed<'_, M>, DecodeError> {
+    let got = bytes.len();
+    if got < M::SIZE {
+        return Err(DecodeError::TooShort { need: M::SIZE, got });
+    }
+    if got > M::SIZE {
+        return Err(DecodeError::TooLong { max: M::SIZE, got });
+    }
+    let msg = match M::ref_from_bytes(bytes) {
+        Ok(m) => Parsed::Borrowed(m),
+        // Only misalignment can fail here (the length was checked): copy into an aligned value.
+        Err(_) => match M::read_from_bytes(bytes) {
+            Ok(m) => Parsed::Copied(m),
+            Err(_) => return Err(DecodeError::TooShort { need: M::SIZE, got }),
+        },
+    };
+    check(&*msg)?;
+    Ok(msg)
+}
+
+/// Checks the fields of a message (everything but the length, which the type fixes).
+///
+/// # Errors
+///
+/// The first problem found, in the order given in the [module docs](self).
+pub fn check<M: Message>(msg: &M) -> Result<(), DecodeError> {
+    if msg.type_() != M::TYPE {
+        return Err(DecodeError::WrongType(msg.type_()));
+    }
+    if usize::from(msg.combine_len()) != M::SIZE {
+        return Err(DecodeError::WrongCombineLen {
+            expected: M::SIZE as u16,
+            got: msg.combine_len(),
+        });
+    }
+    if let Some(field) = msg.nonzero_reserved() {
+        return Err(DecodeError::ReservedNonZero { field });
+    }
+    let info = msg.info();
+    if info.tid <= 0 {
+        return Err(DecodeError::BadSender(info.tid));
+    }
+    if info.coid < 0 || info.coid as u32 >= NTO_SIDE_CHANNEL {
+        return Err(DecodeError::BadCoid(info.coid));
+    }
+    msg.check_open()
+}
+
+/// The message type in the first two bytes, if there are two.
+pub(crate) fn peek_type(bytes: &[u8]) -> Option<u16> {
+    match bytes {
+        [a, b, ..] => Some(u16::from_ne_bytes([*a, *b])),
+        _ => None,
+    }
+}
+
+/// A checked ticket of the target's QNX version, either kind.
+#[derive(Clone, Copy, Debug)]
+pub enum Ticket<'a> {
+    /// An `_IO_DUP` ticket: the redeemed descriptor shares the sender's open file and position.
+    Dup(Parsed<'a, wire::IoDup>),
+    /// An `_IO_OPENFD` ticket: a new open of the same file, with its own position.
+    Openfd(Parsed<'a, wire::IoOpenfd>),
+}
+
+impl Ticket<'_> {
+    /// The `info` header: server `nd/pid/chid/scoid`, the sender's `coid`, the sender's pid in `tid`.
+    #[must_use]
+    pub fn info(&self) -> MsgInfoHdr {
+        match self {
+            Ticket::Dup(m) => m.info(),
+            Ticket::Openfd(m) => m.info(),
+        }
+    }
+
+    /// The sender's pid.
+    #[must_use]
+    pub fn sender_pid(&self) -> i32 {
+        self.info().tid
+    }
+}
+
+/// Parses and checks one ticket of the target's QNX version.
+///
+/// Zero-copy when `bytes` is aligned for the message (receive into a
+/// [`TicketBuf`](crate::wire::TicketBuf) for that); correct either way.
+///
+/// # Errors
+///
+/// What was wrong with the bytes ([`DecodeError`]); nothing has been opened.
+///
+/// # Examples
+///
+/// ```
+/// use qnx_fdpass::{parse, DecodeError};
+/// assert_eq!(parse(&[0x15]).unwrap_err(), DecodeError::TooShort { need: 2, got: 1 });
+/// assert_eq!(parse(&[0x34, 0x12, 0, 0]).unwrap_err(), DecodeError::WrongType(0x1234));
+/// ```
+pub fn parse(bytes: &[u8]) -> Result<Ticket<'_>, DecodeError> {
+    match peek_type(bytes) {
+        None => Err(DecodeError::TooShort {
+            need: 2,
+            got: bytes.len(),
+        }),
+        Some(IO_DUP) => parse_as::<wire::IoDup>(bytes).map(Ticket::Dup),
+        Some(IO_OPENFD) => parse_as::<wire::IoOpenfd>(bytes).map(Ticket::Openfd),
+        Some(other) => Err(DecodeError::WrongType(other)),
+    }
+}
+
+/// Splits a batch packet: a run of tickets of one kind back to back, at most `max` of them.
+///
+/// Every ticket is checked before the first is returned, so a batch with a bad ticket is refused whole
+/// before anything is opened.
+///
+/// # Errors
+///
+/// `(index, error)` of the first bad ticket; index 0 for a length that is no multiple of the ticket size
+/// or an empty packet, `max` for more than `max` tickets.
+pub(crate) fn split_batch<M: Message>(
+    bytes: &[u8],
+    max: usize,
+) -> Result<usize, (usize, DecodeError)> {
+    if bytes.len() < M::SIZE {
+        return Err((
+            0,
+            DecodeError::TooShort {
+                need: M::SIZE,
+                got: bytes.len(),
+            },
+        ));
+    }
+    let count = bytes.len() / M::SIZE;
+    if count > max {
+        return Err((
+            max,
+            DecodeError::TooLong {
+                max: max * M::SIZE,
+                got: bytes.len(),
+            },
+        ));
+    }
+    let rest = bytes.len() % M::SIZE;
+    if rest != 0 {
+        return Err((
+            count,
+            DecodeError::TooShort {
+                need: M::SIZE,
+                got: rest,
+            },
+        ));
+    }
+    for (i, chunk) in bytes.chunks_exact(M::SIZE).enumerate() {
+        if peek_type(chunk) != Some(M::TYPE) {
+            return Err((i, DecodeError::WrongType(peek_type(chunk).unwrap_or(0))));
+        }
+        parse_as::<M>(chunk).map_err(|e| (i, e))?;
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{v7, v8, TicketBuf};
+
+    fn hdr() -> MsgInfoHdr {
+        MsgInfoHdr {
+            nd: 0,
+            srcnd: 0,
+            pid: 7,
+            tid: 1234,
+            chid: 1,
+            scoid: 0x4000_0003,
+            coid: 5,
+        }
+    }
+
+    fn roundtrip<M: Message + core::fmt::Debug + PartialEq>() {
+        let msg = M::with_info(hdr(), 0x55);
+        let mut buf = TicketBuf::<72>::new();
+        buf.bytes[..M::SIZE].copy_from_slice(msg.as_bytes());
+        let parsed = parse_as::<M>(buf.filled(M::SIZE)).unwrap();
+        assert!(parsed.is_borrowed());
+        assert_eq!(*parsed, msg);
+        // Misaligned by one byte: still parses, by copy.
+        let mut raw = [0u8; 80];
+        raw[1..1 + M::SIZE].copy_from_slice(msg.as_bytes());
+        let parsed = parse_as::<M>(&raw[1..1 + M::SIZE]).unwrap();
+        assert!(!parsed.is_borrowed());
+        assert_eq!(*parsed, msg);
+        assert_eq!(parsed.proof(), 0x55);
+    }
+
+    #[test]
+    fn roundtrip_all_layouts() {
+        roundtrip::<v7::IoDup>();
+        roundtrip::<v7::IoOpenfd>();
+        roundtrip::<v8::IoDup>();
+        roundtrip::<v8::IoOpenfd>();
+    }
+
+    fn errors_for<M: Message>() {
+        let good = M::with_info(hdr(), 0);
+        let b = good.as_bytes();
+        assert_eq!(
+            parse_as::<M>(&b[..M::SIZE - 1]).unwrap_err(),
+            DecodeError::TooShort {
+                need: M::SIZE,
+                got: M::SIZE - 1
+            }
+        );
+        let mut long = [0u8; 80];
+        long[..M::SIZE].copy_from_slice(b);
+        assert_eq!(
+            parse_as::<M>(&long[..M::SIZE + 1]).unwrap_err(),
+            DecodeError::TooLong {
+                max: M::SIZE,
+                got: M::SIZE + 1
+            }
+        );
+
+        let mut m = good;
+        let mut bytes = [0u8; 80];
+        let with = |m: &M, bytes: &mut [u8; 80]| {
+            bytes[..M::SIZE].copy_from_slice(m.as_bytes());
+            parse_as::<M>(&bytes[..M::SIZE]).map(|_| ())
+        };
+        m.as_mut_bytes()[0] = 0x99;
+        assert_eq!(
+            with(&m, &mut bytes),
+            Err(DecodeError::WrongType(u16::from_ne_bytes([
+                0x99,
+                (M::TYPE >> 8) as u8
+            ])))
+        );
+        let mut m = good;
+        m.as_mut_bytes()[3] = 0x80; // _IO_COMBINE_FLAG
+        assert_eq!(
+            with(&m, &mut bytes),
+            Err(DecodeError::WrongCombineLen {
+                expected: M::SIZE as u16,
+                got: 0x8000 | M::SIZE as u16
+            })
+        );
+        let mut m = good;
+        let mut i = m.info();
+        i.srcnd = 1;
+        m.set_info(i);
+        assert_eq!(
+            with(&m, &mut bytes),
+            Err(DecodeError::ReservedNonZero {
+                field: "info.srcnd"
+            })
+        );
+        let mut m = good;
+        let mut i = m.info();
+        i.tid = 0;
+        m.set_info(i);
+        assert_eq!(with(&m, &mut bytes), Err(DecodeError::BadSender(0)));
+        let mut m = good;
+        let mut i = m.info();
+        i.coid = 0x4000_0001;
+        m.set_info(i);
+        assert_eq!(with(&m, &mut bytes), Err(DecodeError::BadCoid(0x4000_0001)));
+        let mut i = m.info();
+        i.coid = -1;
+        m.set_info(i);
+        assert_eq!(with(&m, &mut bytes), Err(DecodeError::BadCoid(-1)));
+    }
+
+    #[test]
+    fn decode_errors_all_layouts() {
+        errors_for::<v7::IoDup>();
+        errors_for::<v7::IoOpenfd>();
+        errors_for::<v8::IoDup>();
+        errors_for::<v8::IoOpenfd>();
+    }
+
+    #[test]
+    fn v7_reserved_fields() {
+        let mut m = v7::IoDup::with_info(hdr(), 0);
+        m.reserved = 1;
+        assert_eq!(
+            check(&m),
+            Err(DecodeError::ReservedNonZero { field: "reserved" })
+        );
+        let mut m = v7::IoDup::with_info(hdr(), 0);
+        m.info.type_id = 1;
+        assert_eq!(
+            check(&m),
+            Err(DecodeError::ReservedNonZero {
+                field: "info.type_id"
+            })
+        );
+        let mut m = v7::IoDup::with_info(hdr(), 0);
+        m.info.flags = 1; // the kernel's _NTO_COF_CLOEXEC, as the article's C sends it: accepted
+        assert_eq!(check(&m), Ok(()));
+        let mut m = v7::IoOpenfd::with_info(hdr(), 0);
+        m.reserved2 = 2;
+        assert_eq!(
+            check(&m),
+            Err(DecodeError::ReservedNonZero { field: "reserved2" })
+        );
+    }
+
+    #[test]
+    fn openfd_fields() {
+        let mut m = v8::IoOpenfd::with_info(hdr(), 0);
+        m.ioflag = 0;
+        assert_eq!(check(&m), Err(DecodeError::BadAccess(0)));
+        m.ioflag = 4;
+        assert_eq!(check(&m), Err(DecodeError::BadAccess(4)));
+        m.ioflag = 3;
+        m.xtype = wire::IO_OPENFD_PIPE;
+        assert_eq!(check(&m), Err(DecodeError::BadXtype(1)));
+        m.xtype = 0;
+        assert_eq!(check(&m), Ok(()));
+        assert_eq!(m.access(), Access::ReadWrite);
+    }
+
+    #[test]
+    fn parse_dispatches_on_type() {
+        let d = wire::IoDup::with_info(hdr(), 0);
+        assert!(matches!(parse(d.as_bytes()), Ok(Ticket::Dup(_))));
+        let o = wire::IoOpenfd::with_info(hdr(), 0);
+        let t = parse(o.as_bytes()).unwrap();
+        assert!(matches!(t, Ticket::Openfd(_)));
+        assert_eq!(t.sender_pid(), 1234);
+        assert_eq!(
+            parse(&[]).unwrap_err(),
+            DecodeError::TooShort { need: 2, got: 0 }
+        );
+        assert_eq!(parse(&[0, 0]).unwrap_err(), DecodeError::WrongType(0));
+    }
+
+    #[test]
+    fn batches() {
+        let d = v8::IoDup::with_info(hdr(), 0);
+        let mut buf = [0u8; 40 * 4];
+        for c in buf.chunks_exact_mut(40) {
+            c.copy_from_slice(d.as_bytes());
+        }
+        assert_eq!(split_batch::<v8::IoDup>(&buf, 4), Ok(4));
+        assert_eq!(split_batch::<v8::IoDup>(&buf[..80], 4), Ok(2));
+        assert_eq!(split_batch::<v8::IoDup>(&buf, 3).unwrap_err().0, 3);
+        assert_eq!(
+            split_batch::<v8::IoDup>(&buf[..79], 4).unwrap_err(),
+            (1, DecodeError::TooShort { need: 40, got: 39 })
+        );
+        assert_eq!(
+            split_batch::<v8::IoDup>(&[], 4).unwrap_err(),
+            (0, DecodeError::TooShort { need: 40, got: 0 })
+        );
+        buf[80 + 16] = 0; // ticket 2: info.tid low byte
+        buf[80 + 17] = 0;
+        assert_eq!(
+            split_batch::<v8::IoDup>(&buf, 4).unwrap_err(),
+            (2, DecodeError::BadSender(0))
+        );
+    }
+}
