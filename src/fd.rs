@@ -24,7 +24,6 @@ impl OwnedFd {
     ///
     /// - `fd` is an open descriptor of this process;
     /// - nothing else closes it or assumes it stays open after this `OwnedFd` is dropped.
-    #[must_use]
     #[allow(unsafe_code)] // declares the caller's obligation; performs no unsafe operation
     pub const unsafe fn from_raw_fd(fd: RawFd) -> Self {
         Self { fd }

@@ -10,6 +10,16 @@
 //! [`wire`] (the `#[repr(C)]` messages), and `sys` (kernel calls, the only `unsafe` code).
 #![no_std]
 #![deny(unsafe_code)]
+// Library code never panics on input: no unwrap, expect, panic or indexing outside tests.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(test)]
@@ -28,8 +38,8 @@ pub mod fd;
 pub mod sys;
 pub mod wire;
 
+pub use api::{getpid, receive_fd, send_fd, Batch, DupTicket, OpenfdTicket, Os, Receiver};
 pub use errno::Errno;
 pub use error::{BatchError, DecodeError, Error};
-pub use api::{getpid, receive_fd, send_fd, Batch, DupTicket, OpenfdTicket, Os, Receiver};
 pub use fd::{BorrowedFd, OwnedFd, RawFd};
 pub use ticket::{parse, Access, Recipient, Ticket};

@@ -1,0 +1,430 @@
+//! Real processes, real kernel: a sender process issues tickets for its descriptors, this process
+//! redeems them. Linux host backend only; nothing here is evidence about QNX.
+//!
+//! The sender is this test binary re-executed with `FDPASS_ROLE=sender`. It opens the file named by
+//! `FDPASS_FILE` read-only, reads the first line (so its offset is past it), writes its tickets to stdout
+//! as hex lines, then obeys commands on stdin (`pos`, `read N`, `exit`).
+
+#![cfg(target_os = "linux")]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
+
+use qnx_fdpass::ticket::Message;
+use qnx_fdpass::{
+    receive_fd, wire, Access, Batch, BatchError, BorrowedFd, DecodeError, DupTicket, Errno, Error,
+    OpenfdTicket, OwnedFd, Receiver, Recipient,
+};
+
+/// Descriptor counts are per process: tests that count them must not overlap.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const CONTENT: &str = "first line\nsecond line\nthird line\nfourth line\n";
+
+fn open_fds() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The sender role. Runs only when re-executed with `FDPASS_ROLE=sender`.
+#[test]
+fn sender_role() {
+    if std::env::var("FDPASS_ROLE").as_deref() != Ok("sender") {
+        return;
+    }
+    let path = std::env::var("FDPASS_FILE").unwrap();
+    let mut file = File::open(&path).unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while file.read(&mut b).unwrap() == 1 && b[0] != b'\n' {
+        line.push(b[0]);
+    }
+    // SAFETY: `file` outlives every use of the borrow below.
+    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+    let closed = File::open(&path).unwrap();
+    // SAFETY: `closed` is open until after the ticket is built.
+    let closed_fd = unsafe { BorrowedFd::borrow_raw(closed.as_raw_fd()) };
+    let closed_ticket = DupTicket::new(closed_fd, Recipient::Any).unwrap();
+    drop(closed);
+    let dup = DupTicket::new(fd, Recipient::Any).unwrap();
+    let mut batch = Batch::<4>::new();
+    for _ in 0..3 {
+        batch
+            .push(DupTicket::new(fd, Recipient::Any).unwrap())
+            .unwrap();
+    }
+    let mut bad_batch = batch.clone();
+    bad_batch.push(closed_ticket).unwrap();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "T dup {}", hex(dup.as_bytes())).unwrap();
+    writeln!(
+        out,
+        "T openfd-r {}",
+        hex(OpenfdTicket::new(fd, Access::Read, Recipient::Any)
+            .unwrap()
+            .as_bytes())
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "T openfd-rw {}",
+        hex(OpenfdTicket::new(fd, Access::ReadWrite, Recipient::Any)
+            .unwrap()
+            .as_bytes())
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "T openfd-w {}",
+        hex(OpenfdTicket::new(fd, Access::Write, Recipient::Any)
+            .unwrap()
+            .as_bytes())
+    )
+    .unwrap();
+    writeln!(out, "T closed {}", hex(closed_ticket.as_bytes())).unwrap();
+    writeln!(out, "T batch {}", hex(batch.as_bytes())).unwrap();
+    writeln!(out, "T bad-batch {}", hex(bad_batch.as_bytes())).unwrap();
+    writeln!(out, "ready").unwrap();
+    out.flush().unwrap();
+    for cmd in std::io::stdin().lock().lines() {
+        let cmd = cmd.unwrap();
+        let mut words = cmd.split_whitespace();
+        match words.next() {
+            Some("pos") => writeln!(out, "R {}", file.stream_position().unwrap()).unwrap(),
+            Some("read") => {
+                let n: usize = words.next().unwrap().parse().unwrap();
+                let mut buf = vec![0; n];
+                file.read_exact(&mut buf).unwrap();
+                writeln!(
+                    out,
+                    "R {}",
+                    String::from_utf8(buf).unwrap().escape_default()
+                )
+                .unwrap();
+            }
+            _ => break,
+        }
+        out.flush().unwrap();
+    }
+    std::process::exit(0);
+}
+
+struct Sender {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    tickets: std::collections::HashMap<String, Vec<u8>>,
+    path: std::path::PathBuf,
+}
+
+impl Sender {
+    fn start(tag: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("qnx-fdpass-mp-{}-{tag}", std::process::id()));
+        std::fs::write(&path, CONTENT).unwrap();
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "sender_role",
+                "--nocapture",
+                "--test-threads=1",
+                "-q",
+            ])
+            .env("FDPASS_ROLE", "sender")
+            .env("FDPASS_FILE", &path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut tickets = std::collections::HashMap::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "sender died before it was ready"
+            );
+            let line = line.trim();
+            if line == "ready" {
+                break;
+            }
+            if let Some((name, h)) = line.strip_prefix("T ").and_then(|l| l.split_once(' ')) {
+                tickets.insert(name.to_string(), unhex(h));
+            }
+        }
+        Sender {
+            child,
+            stdin,
+            stdout,
+            tickets,
+            path,
+        }
+    }
+
+    fn ask(&mut self, cmd: &str) -> String {
+        writeln!(self.stdin, "{cmd}").unwrap();
+        loop {
+            let mut line = String::new();
+            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "sender died");
+            if let Some(answer) = line.trim_end_matches('\n').strip_prefix("R ") {
+                return answer.to_string();
+            }
+        }
+    }
+
+    fn ticket(&self, name: &str) -> &[u8] {
+        &self.tickets[name]
+    }
+
+    fn stop(mut self) {
+        writeln!(self.stdin, "exit").unwrap();
+        assert!(self.child.wait().unwrap().success());
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn file(fd: OwnedFd) -> File {
+    // SAFETY: the descriptor was just redeemed and is owned by nothing else.
+    unsafe { File::from_raw_fd(fd.into_raw_fd()) }
+}
+
+fn read_n(f: &mut File, n: usize) -> String {
+    let mut buf = vec![0; n];
+    f.read_exact(&mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+#[test]
+fn dup_shares_the_offset_both_ways() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = Sender::start("dup");
+    let mut mine = file(receive_fd(s.ticket("dup")).unwrap());
+    // The sender read the first line: the shared offset is past it.
+    assert_eq!(read_n(&mut mine, 12), "second line\n");
+    assert_eq!(s.ask("pos"), "23", "our read moved the sender's offset");
+    assert_eq!(s.ask("read 11"), "third line\\n");
+    assert_eq!(
+        read_n(&mut mine, 12),
+        "fourth line\n",
+        "the sender's read moved ours"
+    );
+    // The descriptor is close-on-exec.
+    let flags = rustix::io::fcntl_getfd(&mine).unwrap();
+    assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
+    // It is the sender's file, not another one.
+    let a = std::fs::metadata(&s.path).unwrap();
+    let b = mine.metadata().unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((a.dev(), a.ino()), (b.dev(), b.ino()));
+    s.stop();
+}
+
+#[test]
+fn openfd_has_its_own_offset_and_refuses_wider_access() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = Sender::start("openfd");
+    let before = open_fds();
+    let mut mine = file(Receiver::<2>::new().redeem(s.ticket("openfd-r")).unwrap());
+    assert_eq!(
+        read_n(&mut mine, 11),
+        "first line\n",
+        "a new open starts at offset 0"
+    );
+    assert_eq!(s.ask("pos"), "11", "the sender's offset did not move");
+    mine.seek(SeekFrom::Start(0)).unwrap();
+    drop(mine);
+    assert_eq!(
+        receive_fd(s.ticket("openfd-rw")).unwrap_err(),
+        Error::Os(Errno::ACCES)
+    );
+    assert_eq!(
+        receive_fd(s.ticket("openfd-w")).unwrap_err(),
+        Error::Os(Errno::ACCES)
+    );
+    assert_eq!(open_fds(), before);
+    s.stop();
+}
+
+#[test]
+fn closed_descriptor_fails_with_ebadf_and_leaks_nothing() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Sender::start("closed");
+    let before = open_fds();
+    assert_eq!(
+        receive_fd(s.ticket("closed")).unwrap_err(),
+        Error::Os(Errno::BADF)
+    );
+    let mut r = Receiver::<4>::new();
+    assert_eq!(
+        r.redeem(s.ticket("closed")).unwrap_err(),
+        Error::Os(Errno::BADF)
+    );
+    drop(r);
+    assert_eq!(open_fds(), before);
+    s.stop();
+}
+
+#[test]
+fn exited_sender_fails_cleanly() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Sender::start("exited");
+    let dup = s.ticket("dup").to_vec();
+    let mut cached = Receiver::<4>::new();
+    drop(cached.redeem(&dup).unwrap());
+    s.stop();
+    let before = open_fds();
+    let e = receive_fd(&dup).unwrap_err();
+    assert!(matches!(e, Error::Os(Errno::SRCH)), "{e:?}");
+    let e = cached.redeem(&dup).unwrap_err();
+    assert!(
+        matches!(e, Error::Os(Errno::SRCH) | Error::Os(Errno::BADF)),
+        "{e:?}"
+    );
+    drop(cached);
+    assert_eq!(
+        open_fds().len(),
+        before.len() - 1,
+        "the cached pidfd was the only descriptor released"
+    );
+}
+
+#[test]
+fn malformed_packets_each_fail_with_their_own_error() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Sender::start("malformed");
+    let good = s.ticket("dup").to_vec();
+    let before = open_fds();
+    let size = core::mem::size_of::<wire::IoDup>();
+    let cases: Vec<(Vec<u8>, DecodeError)> = vec![
+        (
+            good[..size - 1].to_vec(),
+            DecodeError::TooShort {
+                need: size,
+                got: size - 1,
+            },
+        ),
+        (
+            [good.clone(), vec![0]].concat(),
+            DecodeError::TooLong {
+                max: size,
+                got: size + 1,
+            },
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[0] = 0x14;
+                b
+            },
+            DecodeError::WrongType(0x114),
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[3] = 0x80;
+                b
+            },
+            DecodeError::WrongCombineLen {
+                expected: size as u16,
+                got: 0x8000 | size as u16,
+            },
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[8] = 1;
+                b
+            },
+            DecodeError::ReservedNonZero {
+                field: "info.srcnd",
+            },
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[16..20].copy_from_slice(&0i32.to_ne_bytes());
+                b
+            },
+            DecodeError::BadSender(0),
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[28..32].copy_from_slice(&(-5i32).to_ne_bytes());
+                b
+            },
+            DecodeError::BadCoid(-5),
+        ),
+    ];
+    for (bytes, want) in cases {
+        assert_eq!(receive_fd(&bytes).unwrap_err(), Error::Decode(want));
+    }
+    let mut o = s.ticket("openfd-r").to_vec();
+    o[4] = 0;
+    assert_eq!(
+        receive_fd(&o).unwrap_err(),
+        Error::Decode(DecodeError::BadAccess(0))
+    );
+    let mut o = s.ticket("openfd-r").to_vec();
+    o[10] = 3;
+    assert_eq!(
+        receive_fd(&o).unwrap_err(),
+        Error::Decode(DecodeError::BadXtype(3))
+    );
+    // A ticket whose sender identity (start time) does not match: what a reused pid looks like.
+    let mut forged = good.clone();
+    let h = wire::IoDup::SIZE - 8;
+    forged[h] ^= 1;
+    assert_eq!(receive_fd(&forged).unwrap_err(), Error::Os(Errno::SRCH));
+    assert_eq!(open_fds(), before);
+    s.stop();
+}
+
+#[test]
+fn batches_are_all_or_nothing() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Sender::start("batch");
+    let mut r = Receiver::<4>::new();
+    let fds = r.redeem_batch::<4>(s.ticket("batch")).unwrap();
+    assert_eq!(fds.len(), 3);
+    drop(fds);
+    let before = open_fds();
+    assert_eq!(
+        r.redeem_batch::<4>(s.ticket("bad-batch")).unwrap_err(),
+        BatchError {
+            index: 3,
+            error: Error::Os(Errno::BADF)
+        }
+    );
+    assert_eq!(
+        open_fds(),
+        before,
+        "the three descriptors obtained before ticket 3 were closed"
+    );
+    assert_eq!(
+        r.redeem_batch::<2>(s.ticket("batch")).unwrap_err().index,
+        2,
+        "capacity is enforced"
+    );
+    assert_eq!(open_fds(), before);
+    drop(r);
+    s.stop();
+}
