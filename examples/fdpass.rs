@@ -1,0 +1,210 @@
+//! The article's demo: one process opens a file, reads its first line and passes the re-positioned
+//! descriptor over a POSIX message queue; another process redeems it and reads the next line.
+//!
+//! ```text
+//! cargo run --example fdpass                 # both roles, as two processes, on /etc/passwd
+//! cargo run --example fdpass -- --file PATH  # another file
+//! cargo run --example fdpass -- -s           # the sender only (queue /fdpass), as in the article
+//! cargo run --example fdpass -- -r           # the receiver only
+//! ```
+//!
+//! On Linux the descriptor travels through the host backend (`pidfd_getfd`); on QNX through `_IO_DUP`.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use nix::mqueue::{mq_open, mq_send, mq_timedreceive, mq_unlink, MQ_OFlag, MqAttr, MqdT};
+use nix::sys::stat::Mode;
+use nix::sys::time::TimeSpec;
+use nix::time::{clock_gettime, ClockId};
+use qnx_fdpass::{getpid, receive_fd, send_fd, BorrowedFd, Recipient};
+
+const DEFAULT_QUEUE: &str = "/fdpass";
+const DEFAULT_FILE: &str = "/etc/passwd";
+
+struct Options {
+    role: Option<bool>, // Some(true) sender, Some(false) receiver, None both
+    file: String,
+    queue: String,
+    timeout: Duration,
+}
+
+fn usage() -> ExitCode {
+    eprintln!("usage: fdpass [-s | -r] [--file PATH] [--queue NAME] [--timeout SECONDS]");
+    eprintln!("  no role: run the sender and the receiver as two processes");
+    eprintln!("  -s       send the descriptor (the article's sender)");
+    eprintln!("  -r       receive the descriptor (the article's receiver)");
+    ExitCode::from(2)
+}
+
+fn parse_args() -> Option<Options> {
+    let mut o = Options {
+        role: None,
+        file: DEFAULT_FILE.into(),
+        queue: DEFAULT_QUEUE.into(),
+        timeout: Duration::from_secs(10),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "-s" => o.role = Some(true),
+            "-r" => o.role = Some(false),
+            "--file" => o.file = args.next()?,
+            "--queue" => o.queue = args.next()?,
+            "--timeout" => o.timeout = Duration::from_secs(args.next()?.parse().ok()?),
+            _ => return None,
+        }
+    }
+    Some(o)
+}
+
+fn open_queue(name: &str) -> Result<MqdT, String> {
+    let attr = MqAttr::new(0, 4, 128, 0);
+    mq_open(
+        name,
+        MQ_OFlag::O_CREAT | MQ_OFlag::O_RDWR,
+        Mode::from_bits_truncate(0o666),
+        Some(&attr),
+    )
+    .map_err(|e| format!("can't open/create message queue {name}: {e}"))
+}
+
+fn deadline(after: Duration) -> TimeSpec {
+    let now = clock_gettime(ClockId::CLOCK_REALTIME).unwrap_or_else(|_| TimeSpec::new(0, 0));
+    now + TimeSpec::from_duration(after)
+}
+
+/// Reads one line, a byte at a time, so the descriptor's offset ends just past the newline.
+fn read_line(file: &mut File) -> std::io::Result<String> {
+    let mut line = Vec::new();
+    let mut c = [0u8; 1];
+    while file.read(&mut c)? == 1 && c[0] != b'\n' {
+        line.push(c[0]);
+    }
+    Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+fn sender(o: &Options) -> Result<(), String> {
+    let mq = open_queue(&o.queue)?;
+    let ack = open_queue(&format!("{}-ack", o.queue))?;
+    let mut file =
+        File::open(&o.file).map_err(|e| format!("can't open file to send {}: {e}", o.file))?;
+    let first = read_line(&mut file).map_err(|e| format!("can't read {}: {e}", o.file))?;
+    println!("SFD: first line [{first}]");
+    // SAFETY: `file` stays open until after the ticket has been redeemed (we wait for the ack below).
+    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+    println!("SFD: client pid {} passes fd {}", getpid(), fd.as_raw_fd());
+    send_fd(fd, Recipient::Any, |ticket| mq_send(&mq, ticket, 0))
+        .map_err(|e| format!("can't make a ticket for fd {}: {e}", fd.as_raw_fd()))?
+        .map_err(|e| format!("can't send the ticket: {e}"))?;
+    let mut buf = [0u8; 128];
+    let mut prio = 0;
+    match mq_timedreceive(&ack, &mut buf, &mut prio, &deadline(o.timeout)) {
+        Ok(_) => {}
+        Err(nix::errno::Errno::ETIMEDOUT) => {
+            return Err(format!(
+                "no receiver took the descriptor within {} s (run `fdpass -r`)",
+                o.timeout.as_secs()
+            ))
+        }
+        Err(e) => return Err(format!("can't receive the acknowledgement: {e}")),
+    }
+    println!("SFD: cleaning up and exiting");
+    Ok(())
+}
+
+fn receiver(o: &Options) -> Result<(), String> {
+    let mq = open_queue(&o.queue)?;
+    let ack = open_queue(&format!("{}-ack", o.queue))?;
+    let mut buf = [0u8; 128];
+    let mut prio = 0;
+    let n = match mq_timedreceive(&mq, &mut buf, &mut prio, &deadline(o.timeout)) {
+        Ok(n) => n,
+        Err(nix::errno::Errno::ETIMEDOUT) => {
+            return Err(format!(
+                "no sender within {} s (run `fdpass -s`)",
+                o.timeout.as_secs()
+            ))
+        }
+        Err(e) => return Err(format!("can't receive message: {e}")),
+    };
+    let ticket = &buf[..n];
+    let fd = receive_fd(ticket).map_err(|e| format!("can't create file descriptor: {e}"))?;
+    let sender = qnx_fdpass::parse(ticket)
+        .map(|t| t.sender_pid())
+        .unwrap_or(0);
+    println!("RFD: other pid {sender}, new fd {}", fd.as_raw_fd());
+    // SAFETY: the descriptor was just redeemed; the File becomes its only owner.
+    let mut file = unsafe { File::from_raw_fd(fd.into_raw_fd()) };
+    let next =
+        read_line(&mut file).map_err(|e| format!("can't read through the new descriptor: {e}"))?;
+    println!("RFD: next line [{next}]");
+    mq_send(&ack, b"done", 0).map_err(|e| format!("can't acknowledge: {e}"))?;
+    println!("RFD: cleaning up and exiting");
+    Ok(())
+}
+
+fn both(o: &Options) -> Result<(), String> {
+    let queue = format!("/fdpass-{}", std::process::id());
+    let ack = format!("{queue}-ack");
+    let exe = std::env::current_exe().map_err(|e| format!("can't find this program: {e}"))?;
+    let spawn = |role: &str| {
+        Command::new(&exe)
+            .args([
+                role,
+                "--file",
+                &o.file,
+                "--queue",
+                &queue,
+                "--timeout",
+                &o.timeout.as_secs().to_string(),
+            ])
+            .spawn()
+            .map_err(|e| format!("can't start the {role} process: {e}"))
+    };
+    let mut s = spawn("-s")?;
+    let mut r = match spawn("-r") {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = s.kill();
+            let _ = s.wait();
+            return Err(e);
+        }
+    };
+    let rs = r.wait().map_err(|e| e.to_string())?;
+    let ss = s.wait().map_err(|e| e.to_string())?;
+    let _ = mq_unlink(CString::new(queue).unwrap_or_default().as_c_str());
+    let _ = mq_unlink(CString::new(ack).unwrap_or_default().as_c_str());
+    if ss.success() && rs.success() {
+        println!(
+            "fdpass: sender {} and receiver {} passed the descriptor",
+            s.id(),
+            r.id()
+        );
+        Ok(())
+    } else {
+        Err(format!("sender {ss}, receiver {rs}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let Some(o) = parse_args() else {
+        return usage();
+    };
+    let result = match o.role {
+        Some(true) => sender(&o),
+        Some(false) => receiver(&o),
+        None => both(&o),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fdpass: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
