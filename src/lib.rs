@@ -43,3 +43,8 @@ pub use errno::Errno;
 pub use error::{BatchError, DecodeError, Error};
 pub use fd::{BorrowedFd, OwnedFd, RawFd};
 pub use ticket::{parse, Access, Recipient, Ticket};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -21,6 +21,36 @@
 //! - any other target (the Linux host backend) selects [`v8`]: it is the current QNX layout, it is the
 //!   smaller one, and its 64-bit `handle` slot is where the host backend carries the sender's identity
 //!   token (the start time that guards against pid reuse), the same role the `dupfd` handle plays on 8.0.
+//!
+//! # Padding cannot slip in
+//!
+//! Every wire type derives zerocopy's `IntoBytes`, which refuses a struct with padding bytes at compile
+//! time (padding would leak stack contents into a ticket and would mean the layout differs from C). This
+//! mirror of a header with the `u32` after a `u16` does not compile:
+//!
+//! ```compile_fail,E0277
+//! use zerocopy::{Immutable, IntoBytes};
+//! #[derive(IntoBytes, Immutable)]
+//! #[repr(C)]
+//! struct Padded {
+//!     type_: u16,
+//!     ioflag: u32, // two bytes of padding before this field
+//! }
+//! ```
+//!
+//! while the real layout, with the padding spelled out as C has it (`combine_len`), does:
+//!
+//! ```
+//! use zerocopy::{Immutable, IntoBytes};
+//! #[derive(IntoBytes, Immutable)]
+//! #[repr(C)]
+//! struct Unpadded {
+//!     type_: u16,
+//!     combine_len: u16,
+//!     ioflag: u32,
+//! }
+//! assert_eq!(Unpadded { type_: 0x10D, combine_len: 8, ioflag: 1 }.as_bytes(), &[0x0D, 1, 8, 0, 1, 0, 0, 0]);
+//! ```
 
 #[cfg(feature = "defmt")]
 use defmt::Format;
