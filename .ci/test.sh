@@ -15,6 +15,7 @@ step() {
 step fmt cargo fmt --all -- --check
 step clippy-host cargo clippy --workspace --all-targets -- -D warnings
 step test cargo test --workspace
+step clippy-defmt cargo clippy -p qnx-fdpass --features defmt -- -D warnings
 step doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p qnx-fdpass
 for s in .ci/test.d/*.sh; do [ -e "$s" ] && step "$(basename "$s" .sh)" bash "$s"; done
 echo

@@ -30,6 +30,7 @@
 use crate::wire::MsgInfo64;
 use crate::Errno;
 
+pub(crate) mod encode;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub mod nto;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]

@@ -1,0 +1,745 @@
+//! The pure half of the Neutrino backend: register encoding, result decoding and the call sequences.
+//!
+//! Nothing here traps or touches memory it does not own, so this module is compiled on every target and
+//! its tests run on the host and under Miri. The backends in `nto` (raw traps and the libc-routed twin)
+//! only move values between these functions and the kernel.
+//!
+//! What lives here, and why it is worth testing away from a kernel:
+//!
+//! - how a C argument becomes a 64-bit register value ([`int_arg`], [`uint_arg`], [`buf_len`]);
+//! - how a trap stub's result becomes `Result<_, Errno>` ([`int_result`], [`long_result`]), and how a libc
+//!   entry point's `-1` + `errno` does ([`libc_int`], [`libc_long`]);
+//! - the multi-call sequences whose cleanup order matters: [`self_pid`] (getpid without TLS, §5),
+//!   [`close_with`] (what libc's `close()` does), [`self_test_with`] (the error-path probe).
+//!
+//! Section numbers (§) refer to the project's ABI fact sheet, `qnx-abi.md`.
+
+// On targets other than Neutrino only the tests use this module.
+#![cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
+
+use core::fmt;
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use zerocopy::IntoBytes;
+
+use crate::sys::Kernel;
+use crate::wire::{IoClose, MsgInfo64, ND_LOCAL_NODE, NTO_SIDE_CHANNEL};
+use crate::Errno;
+
+/// `SYSMGR_PID`: the process manager's pid. CONFIRMED, all versions (§2.4).
+pub(crate) const SYSMGR_PID: i32 = 1;
+/// `SYSMGR_CHID`: the process manager's channel. CONFIRMED, all versions (§2.4).
+pub(crate) const SYSMGR_CHID: i32 = 1;
+
+/// The register value for a C `int` (or `pid_t`) argument: sign-extended to 64 bits, as a C compiler
+/// would for a `long` parameter, so the kernel never sees undefined upper bits.
+#[must_use]
+pub(crate) const fn int_arg(v: i32) -> usize {
+    v as isize as usize
+}
+
+/// The register value for a C `unsigned` argument: zero-extended to 64 bits.
+#[must_use]
+pub(crate) const fn uint_arg(v: u32) -> usize {
+    v as usize
+}
+
+/// Checks a plain-buffer length for `MsgSend`/`MsgSendnc`.
+///
+/// The raw stubs negate the length before the trap, because a negative part count tells the kernel the
+/// argument is a buffer of that many bytes rather than an `iov_t` array (§4.3). The negation is exact only
+/// for lengths up to `isize::MAX`; a Rust slice never exceeds that, so the error is a guard, not a path.
+///
+/// # Errors
+///
+/// [`Errno::MSGSIZE`] if `-len` does not fit in an `isize`.
+pub(crate) const fn buf_len(len: usize) -> Result<usize, Errno> {
+    if len <= isize::MAX as usize {
+        Ok(len)
+    } else {
+        Err(Errno::MSGSIZE)
+    }
+}
+
+/// What the kernel receives for a plain buffer of `len` bytes: the negated length (§4.3). The stubs do
+/// this negation in machine code; this is the model the tests hold them to.
+#[cfg(test)]
+const fn kernel_parts(len: usize) -> isize {
+    -(len as isize)
+}
+
+/// Decodes a raw trap stub's result for a call whose C return type is `int`.
+///
+/// The stubs return the kernel's value on success and `-errno` on failure (the "NEGATIVE" `_r` shape,
+/// §4.1). Only the low 32 bits are read: the C function returns `int`, and both a 32-bit and a 64-bit
+/// negation of a small errno leave the same low 32 bits, so this is correct whichever width the kernel
+/// writes (ABI-UNVERIFIED detail, see the arch files).
+///
+/// # Errors
+///
+/// The errno the kernel reported.
+pub(crate) const fn int_result(r: isize) -> Result<i32, Errno> {
+    let v = r as i32;
+    if v < 0 {
+        Err(Errno::from_raw(v.wrapping_neg()))
+    } else {
+        Ok(v)
+    }
+}
+
+/// Decodes a raw trap stub's result for a call whose C return type is `long` (`MsgSend*`).
+///
+/// # Errors
+///
+/// The errno the kernel reported.
+pub(crate) const fn long_result(r: isize) -> Result<isize, Errno> {
+    if r < 0 {
+        Err(Errno::from_raw(r.wrapping_neg() as i32))
+    } else {
+        Ok(r)
+    }
+}
+
+/// Decodes a QNX C library result of type `int`: `-1` means failure with the reason in `errno`, read
+/// only then.
+///
+/// # Errors
+///
+/// The thread's `errno` when `r == -1`.
+#[cfg(any(test, feature = "libc-calls"))]
+pub(crate) fn libc_int(r: i32, errno: impl FnOnce() -> i32) -> Result<i32, Errno> {
+    if r == -1 {
+        Err(Errno::from_raw(errno()))
+    } else {
+        Ok(r)
+    }
+}
+
+/// Decodes a QNX C library result of type `long` (`MsgSend*`), like [`libc_int`].
+///
+/// # Errors
+///
+/// The thread's `errno` when `r == -1`.
+#[cfg(any(test, feature = "libc-calls"))]
+pub(crate) fn libc_long(r: isize, errno: impl FnOnce() -> i32) -> Result<isize, Errno> {
+    if r == -1 {
+        Err(Errno::from_raw(errno()))
+    } else {
+        Ok(r)
+    }
+}
+
+/// Checks `ConnectServerInfo`'s answer: the kernel returns the *next higher* existing connection when
+/// `coid` does not exist (§2.5), so anything but `coid` itself means `coid` is not open.
+///
+/// # Errors
+///
+/// [`Errno::BADF`] if `ret != coid`.
+pub(crate) const fn check_server_info(ret: i32, coid: i32) -> Result<(), Errno> {
+    if ret == coid {
+        Ok(())
+    } else {
+        Err(Errno::BADF)
+    }
+}
+
+/// The channel calls [`self_pid`] needs beyond [`Kernel`].
+pub(crate) trait ChannelCalls {
+    /// `ChannelCreate(flags)`: a new channel; returns its chid.
+    fn channel_create(&self, flags: u32) -> Result<i32, Errno>;
+    /// `ChannelDestroy(chid)`.
+    fn channel_destroy(&self, chid: i32) -> Result<(), Errno>;
+}
+
+/// The calling process's pid without reading TLS (§5): a private channel, a side-channel connection to
+/// it with pid 0 (= self), and `ConnectServerInfo` on that connection, whose `pid` is then our own.
+///
+/// Five kernel calls; the caller caches the answer ([`cached_pid`]). Whatever fails midway, the
+/// connection and the channel this function created are released, in reverse order, before it returns.
+///
+/// # Errors
+///
+/// The first failing call's errno; [`Errno::SRCH`] if the kernel reports a pid that is not positive.
+pub(crate) fn self_pid<K: Kernel + ChannelCalls + ?Sized>(k: &K) -> Result<i32, Errno> {
+    let chid = k.channel_create(0)?;
+    let coid = match k.connect_attach(ND_LOCAL_NODE, 0, chid, NTO_SIDE_CHANNEL, 0) {
+        Ok(coid) => coid,
+        Err(e) => {
+            let _ = k.channel_destroy(chid);
+            return Err(e);
+        }
+    };
+    let info = k.connect_server_info(0, coid);
+    // Cleanup errors cannot change the answer, and there is nothing more to release.
+    let _ = k.connect_detach(coid);
+    let _ = k.channel_destroy(chid);
+    match info {
+        Ok(si) if si.pid > 0 => Ok(si.pid),
+        Ok(_) => Err(Errno::SRCH),
+        Err(e) => Err(e),
+    }
+}
+
+/// Returns the pid stored in `cache`, or computes it once with `compute` and stores it.
+///
+/// `0` in `cache` means "not computed yet" (no process has pid 0). Two threads racing here both compute
+/// the same value, so relaxed ordering is enough. A failure is not cached: the next call tries again.
+///
+/// # Errors
+///
+/// What `compute` returns.
+pub(crate) fn cached_pid(
+    cache: &AtomicI32,
+    compute: impl FnOnce() -> Result<i32, Errno>,
+) -> Result<i32, Errno> {
+    let pid = cache.load(Ordering::Relaxed);
+    if pid > 0 {
+        return Ok(pid);
+    }
+    let pid = compute()?;
+    if pid > 0 {
+        cache.store(pid, Ordering::Relaxed);
+    }
+    Ok(pid)
+}
+
+/// What libc's `close()` does for a connection: an `_IO_CLOSE` message to the server, then
+/// `ConnectDetach`.
+///
+/// Like libc, the message's outcome is ignored (a dead server or a side channel still has to be
+/// detached); only the detach decides the result.
+///
+/// # Errors
+///
+/// The errno of `ConnectDetach`.
+pub(crate) fn close_with<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
+    let msg = IoClose::new();
+    let _ = k.msg_sendnc(coid, msg.as_bytes(), &mut []);
+    k.connect_detach(coid)
+}
+
+/// What a successful `nto::self_test` observed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SelfTestReport {
+    /// The errno `ConnectDetach(-1)` came back with through the error path (`EINVAL`).
+    pub detach_errno: Errno,
+    /// The side-channel connection `ConnectAttach(0, SYSMGR_PID, SYSMGR_CHID, _NTO_SIDE_CHANNEL, 0)`
+    /// returned (detached again before the test returned).
+    pub sysmgr_coid: i32,
+    /// The pid `ConnectServerInfo` reported for that connection (`SYSMGR_PID`, 1).
+    pub sysmgr_pid: i32,
+    /// The chid `ConnectServerInfo` reported for that connection (`SYSMGR_CHID`, 1).
+    pub sysmgr_chid: i32,
+    /// The calling process's pid, as the backend's `getpid` computes it.
+    pub pid: i32,
+}
+
+/// Why a `nto::self_test` failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SelfTestError {
+    /// A call that must fail returned success: the trap stub's error path was not taken (on x86_64, the
+    /// kernel resumes at an offset the stub does not expect).
+    ErrorPathNotTaken {
+        /// The C name of the call.
+        call: &'static str,
+    },
+    /// A call failed as it should, but with the wrong errno.
+    WrongErrno {
+        /// The C name of the call.
+        call: &'static str,
+        /// What the reference says it returns.
+        expected: Errno,
+        /// What came back.
+        got: Errno,
+    },
+    /// A call that must succeed failed.
+    CallFailed {
+        /// The C name of the call.
+        call: &'static str,
+        /// Its errno.
+        errno: Errno,
+    },
+    /// A call succeeded but returned a value that cannot be right.
+    BadValue {
+        /// The C name of the call and the field checked.
+        what: &'static str,
+        /// The value seen.
+        got: i64,
+    },
+}
+
+impl fmt::Display for SelfTestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::ErrorPathNotTaken { call } => {
+                write!(
+                    f,
+                    "{call} succeeded where it must fail: the trap's error path was not taken"
+                )
+            }
+            Self::WrongErrno {
+                call,
+                expected,
+                got,
+            } => {
+                write!(f, "{call} failed with {got:?}, expected {expected:?}")
+            }
+            Self::CallFailed { call, errno } => write!(f, "{call} failed: {errno}"),
+            Self::BadValue { what, got } => write!(f, "{what} returned an impossible value {got}"),
+        }
+    }
+}
+
+impl core::error::Error for SelfTestError {}
+
+/// Probes a backend's error and success paths; see `nto::self_test`.
+///
+/// 1. `ConnectDetach(-1)` must fail with `EINVAL`, through the stub's error path.
+/// 2. `ConnectAttach` to the process manager's channel on a side channel must succeed with a coid at or
+///    above `_NTO_SIDE_CHANNEL`; `ConnectServerInfo` on it must name pid 1, chid 1 and that coid; then it
+///    is detached (also when a check fails).
+/// 3. `getpid` must return a pid above 1.
+///
+/// # Errors
+///
+/// The first check that failed.
+pub(crate) fn self_test_with<K: Kernel + ?Sized>(k: &K) -> Result<SelfTestReport, SelfTestError> {
+    let detach_errno = match k.connect_detach(-1) {
+        Ok(()) => {
+            return Err(SelfTestError::ErrorPathNotTaken {
+                call: "ConnectDetach",
+            })
+        }
+        Err(e) if e == Errno::INVAL => e,
+        Err(got) => {
+            return Err(SelfTestError::WrongErrno {
+                call: "ConnectDetach",
+                expected: Errno::INVAL,
+                got,
+            })
+        }
+    };
+
+    let coid = k
+        .connect_attach(ND_LOCAL_NODE, SYSMGR_PID, SYSMGR_CHID, NTO_SIDE_CHANNEL, 0)
+        .map_err(|errno| SelfTestError::CallFailed {
+            call: "ConnectAttach",
+            errno,
+        })?;
+    let checked = check_sysmgr(k, coid);
+    let detached = k.connect_detach(coid);
+    let info = checked?;
+    detached.map_err(|errno| SelfTestError::CallFailed {
+        call: "ConnectDetach",
+        errno,
+    })?;
+
+    let pid = k.getpid().map_err(|errno| SelfTestError::CallFailed {
+        call: "getpid",
+        errno,
+    })?;
+    if pid <= SYSMGR_PID {
+        return Err(SelfTestError::BadValue {
+            what: "getpid",
+            got: i64::from(pid),
+        });
+    }
+    Ok(SelfTestReport {
+        detach_errno,
+        sysmgr_coid: coid,
+        sysmgr_pid: info.pid,
+        sysmgr_chid: info.chid,
+        pid,
+    })
+}
+
+/// Step 2 of [`self_test_with`], before the detach.
+fn check_sysmgr<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<MsgInfo64, SelfTestError> {
+    if u32::try_from(coid).map_or(true, |c| c < NTO_SIDE_CHANNEL) {
+        return Err(SelfTestError::BadValue {
+            what: "ConnectAttach coid",
+            got: i64::from(coid),
+        });
+    }
+    let info = k
+        .connect_server_info(0, coid)
+        .map_err(|errno| SelfTestError::CallFailed {
+            call: "ConnectServerInfo",
+            errno,
+        })?;
+    let bad = |what, got: i32| {
+        Err(SelfTestError::BadValue {
+            what,
+            got: i64::from(got),
+        })
+    };
+    if info.pid != SYSMGR_PID {
+        return bad("ConnectServerInfo pid", info.pid);
+    }
+    if info.chid != SYSMGR_CHID {
+        return bad("ConnectServerInfo chid", info.chid);
+    }
+    if info.coid != coid {
+        return bad("ConnectServerInfo coid", info.coid);
+    }
+    Ok(info)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use core::cell::RefCell;
+    use std::vec::Vec;
+
+    #[test]
+    fn argument_registers() {
+        assert_eq!(int_arg(-1), usize::MAX);
+        assert_eq!(int_arg(-22), 0usize.wrapping_sub(22));
+        assert_eq!(int_arg(7), 7);
+        assert_eq!(uint_arg(0x4000_0000), 0x4000_0000);
+        assert_eq!(uint_arg(u32::MAX), 0xffff_ffff);
+    }
+
+    #[test]
+    fn buffer_lengths_negate_exactly() {
+        assert_eq!(buf_len(0), Ok(0));
+        assert_eq!(buf_len(60), Ok(60));
+        assert_eq!(buf_len(isize::MAX as usize), Ok(isize::MAX as usize));
+        assert_eq!(buf_len(isize::MAX as usize + 1), Err(Errno::MSGSIZE));
+        assert_eq!(buf_len(usize::MAX), Err(Errno::MSGSIZE));
+        // What the stub hands the kernel for each accepted length: -len, and 0 parts for no buffer.
+        assert_eq!(kernel_parts(buf_len(60).unwrap()), -60);
+        assert_eq!(kernel_parts(buf_len(0).unwrap()), 0);
+        assert_eq!(
+            kernel_parts(buf_len(isize::MAX as usize).unwrap()),
+            -isize::MAX
+        );
+    }
+
+    #[test]
+    fn trap_results() {
+        assert_eq!(int_result(0), Ok(0));
+        assert_eq!(int_result(0x4000_0003), Ok(0x4000_0003));
+        assert_eq!(int_result(-22), Err(Errno::INVAL));
+        assert_eq!(int_result(-9), Err(Errno::BADF));
+        // A kernel that negates only the low 32 bits (upper bits zero) decodes the same.
+        assert_eq!(int_result(0xffff_ffea_isize), Err(Errno::INVAL));
+        assert_eq!(long_result(0), Ok(0));
+        assert_eq!(long_result(1234), Ok(1234));
+        assert_eq!(long_result(-89), Err(Errno::NOSYS));
+        assert_eq!(long_result(isize::MIN), Err(Errno::from_raw(0)));
+    }
+
+    #[test]
+    fn libc_results() {
+        let never = || -> i32 { panic!("errno read on success") };
+        assert_eq!(libc_int(3, never), Ok(3));
+        assert_eq!(libc_int(0, never), Ok(0));
+        assert_eq!(libc_int(-1, || 22), Err(Errno::INVAL));
+        assert_eq!(libc_long(60, never), Ok(60));
+        assert_eq!(libc_long(-1, || 3), Err(Errno::SRCH));
+    }
+
+    #[test]
+    fn server_info_coid_check() {
+        assert_eq!(check_server_info(5, 5), Ok(()));
+        assert_eq!(check_server_info(6, 5), Err(Errno::BADF));
+        assert_eq!(check_server_info(0x4000_0000, 5), Err(Errno::BADF));
+    }
+
+    #[test]
+    fn pid_cache() {
+        let cache = AtomicI32::new(0);
+        assert_eq!(cached_pid(&cache, || Err(Errno::MFILE)), Err(Errno::MFILE));
+        assert_eq!(cache.load(Ordering::Relaxed), 0, "a failure is not cached");
+        assert_eq!(cached_pid(&cache, || Ok(4242)), Ok(4242));
+        assert_eq!(cached_pid(&cache, || panic!("computed twice")), Ok(4242));
+    }
+
+    /// One recorded kernel call.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Call {
+        ChannelCreate,
+        ChannelDestroy(i32),
+        Attach { pid: i32, chid: i32, index: u32 },
+        Detach(i32),
+        ServerInfo(i32),
+        SendncClose(i32),
+        Getpid,
+    }
+
+    /// A kernel double: records calls, fails the one named in `fail`.
+    struct Double {
+        log: RefCell<Vec<Call>>,
+        fail: Option<(&'static str, Errno)>,
+        server_pid: i32,
+    }
+
+    impl Double {
+        fn new(fail: Option<(&'static str, Errno)>) -> Self {
+            Self {
+                log: RefCell::new(Vec::new()),
+                fail,
+                server_pid: 77,
+            }
+        }
+        fn call(&self, name: &'static str, c: Call) -> Result<(), Errno> {
+            self.log.borrow_mut().push(c);
+            match self.fail {
+                Some((n, e)) if n == name => Err(e),
+                _ => Ok(()),
+            }
+        }
+        fn log(&self) -> Vec<Call> {
+            self.log.borrow().clone()
+        }
+    }
+
+    const CHID: i32 = 3;
+    const SIDE: i32 = 0x4000_0002;
+
+    impl ChannelCalls for Double {
+        fn channel_create(&self, _flags: u32) -> Result<i32, Errno> {
+            self.call("ChannelCreate", Call::ChannelCreate)
+                .map(|()| CHID)
+        }
+        fn channel_destroy(&self, chid: i32) -> Result<(), Errno> {
+            self.call("ChannelDestroy", Call::ChannelDestroy(chid))
+        }
+    }
+
+    impl Kernel for Double {
+        fn connect_attach(
+            &self,
+            _nd: u32,
+            pid: i32,
+            chid: i32,
+            index: u32,
+            _flags: i32,
+        ) -> Result<i32, Errno> {
+            self.call("ConnectAttach", Call::Attach { pid, chid, index })
+                .map(|()| SIDE)
+        }
+        fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+            if coid == -1 {
+                self.log.borrow_mut().push(Call::Detach(coid));
+                return match self.fail {
+                    Some(("ConnectDetach(-1)", e)) => Err(e),
+                    Some(("ConnectDetach(-1) ok", _)) => Ok(()),
+                    _ => Err(Errno::INVAL),
+                };
+            }
+            self.call("ConnectDetach", Call::Detach(coid))
+        }
+        fn connect_server_info(&self, _pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+            self.call("ConnectServerInfo", Call::ServerInfo(coid))?;
+            let pid = if self.fail.map(|f| f.0) == Some("bad pid") {
+                0
+            } else {
+                self.server_pid
+            };
+            Ok(MsgInfo64 {
+                pid,
+                chid: 1,
+                coid,
+                ..MsgInfo64::default()
+            })
+        }
+        fn connect_flags(
+            &self,
+            _pid: i32,
+            _coid: i32,
+            _mask: u32,
+            _bits: u32,
+        ) -> Result<u32, Errno> {
+            Ok(0)
+        }
+        fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+            assert_eq!(smsg, IoClose::new().as_bytes());
+            assert_eq!(smsg, &[0x16, 0x01, 4, 0]);
+            assert!(rmsg.is_empty());
+            self.call("MsgSendnc", Call::SendncClose(coid)).map(|()| 0)
+        }
+        fn msg_send(&self, _coid: i32, _smsg: &[u8], _rmsg: &mut [u8]) -> Result<isize, Errno> {
+            Ok(0)
+        }
+        fn close(&self, coid: i32) -> Result<(), Errno> {
+            close_with(self, coid)
+        }
+        fn getpid(&self) -> Result<i32, Errno> {
+            self.call("getpid", Call::Getpid).map(|()| 4242)
+        }
+        fn dupfd_register(&self, _dstpid: i32, _fd: i32) -> Result<u64, Errno> {
+            Err(Errno::NOSYS)
+        }
+    }
+
+    const SELF_ATTACH: Call = Call::Attach {
+        pid: 0,
+        chid: CHID,
+        index: NTO_SIDE_CHANNEL,
+    };
+
+    #[test]
+    fn self_pid_sequence() {
+        let k = Double::new(None);
+        assert_eq!(self_pid(&k), Ok(77));
+        assert_eq!(
+            k.log(),
+            [
+                Call::ChannelCreate,
+                SELF_ATTACH,
+                Call::ServerInfo(SIDE),
+                Call::Detach(SIDE),
+                Call::ChannelDestroy(CHID)
+            ]
+        );
+    }
+
+    #[test]
+    fn self_pid_releases_on_every_failure() {
+        let k = Double::new(Some(("ChannelCreate", Errno::MFILE)));
+        assert_eq!(self_pid(&k), Err(Errno::MFILE));
+        assert_eq!(k.log(), [Call::ChannelCreate]);
+
+        let k = Double::new(Some(("ConnectAttach", Errno::AGAIN)));
+        assert_eq!(self_pid(&k), Err(Errno::AGAIN));
+        assert_eq!(
+            k.log(),
+            [Call::ChannelCreate, SELF_ATTACH, Call::ChannelDestroy(CHID)]
+        );
+
+        let k = Double::new(Some(("ConnectServerInfo", Errno::BADF)));
+        assert_eq!(self_pid(&k), Err(Errno::BADF));
+        assert_eq!(
+            k.log(),
+            [
+                Call::ChannelCreate,
+                SELF_ATTACH,
+                Call::ServerInfo(SIDE),
+                Call::Detach(SIDE),
+                Call::ChannelDestroy(CHID)
+            ]
+        );
+
+        let k = Double::new(Some(("bad pid", Errno::IO)));
+        assert_eq!(self_pid(&k), Err(Errno::SRCH));
+        assert_eq!(k.log().len(), 5);
+
+        // A failing cleanup does not change a good answer, and the channel is still destroyed.
+        let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
+        assert_eq!(self_pid(&k), Ok(77));
+        assert_eq!(k.log().last(), Some(&Call::ChannelDestroy(CHID)));
+    }
+
+    #[test]
+    fn close_sends_io_close_then_detaches() {
+        let k = Double::new(None);
+        assert_eq!(close_with(&k, 5), Ok(()));
+        assert_eq!(k.log(), [Call::SendncClose(5), Call::Detach(5)]);
+
+        // The message's failure is ignored, like libc; the detach still happens and decides.
+        let k = Double::new(Some(("MsgSendnc", Errno::SRVRFAULT)));
+        assert_eq!(close_with(&k, 5), Ok(()));
+        assert_eq!(k.log(), [Call::SendncClose(5), Call::Detach(5)]);
+
+        let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
+        assert_eq!(close_with(&k, 5), Err(Errno::BADF));
+    }
+
+    #[test]
+    fn self_test_passes_on_a_sane_kernel() {
+        let mut k = Double::new(None);
+        k.server_pid = SYSMGR_PID;
+        let r = self_test_with(&k).unwrap();
+        assert_eq!(
+            r,
+            SelfTestReport {
+                detach_errno: Errno::INVAL,
+                sysmgr_coid: SIDE,
+                sysmgr_pid: 1,
+                sysmgr_chid: 1,
+                pid: 4242
+            }
+        );
+        let sysmgr = Call::Attach {
+            pid: SYSMGR_PID,
+            chid: SYSMGR_CHID,
+            index: NTO_SIDE_CHANNEL,
+        };
+        assert_eq!(
+            k.log(),
+            [
+                Call::Detach(-1),
+                sysmgr,
+                Call::ServerInfo(SIDE),
+                Call::Detach(SIDE),
+                Call::Getpid
+            ]
+        );
+    }
+
+    #[test]
+    fn self_test_catches_a_broken_error_path() {
+        let mut k = Double::new(Some(("ConnectDetach(-1) ok", Errno::IO)));
+        k.server_pid = SYSMGR_PID;
+        assert_eq!(
+            self_test_with(&k),
+            Err(SelfTestError::ErrorPathNotTaken {
+                call: "ConnectDetach"
+            })
+        );
+
+        let mut k = Double::new(Some(("ConnectDetach(-1)", Errno::BADF)));
+        k.server_pid = SYSMGR_PID;
+        assert_eq!(
+            self_test_with(&k),
+            Err(SelfTestError::WrongErrno {
+                call: "ConnectDetach",
+                expected: Errno::INVAL,
+                got: Errno::BADF
+            })
+        );
+    }
+
+    #[test]
+    fn self_test_detaches_when_a_check_fails() {
+        let k = Double::new(None); // server pid 77, not the process manager
+        assert_eq!(
+            self_test_with(&k),
+            Err(SelfTestError::BadValue {
+                what: "ConnectServerInfo pid",
+                got: 77
+            })
+        );
+        assert_eq!(k.log().last(), Some(&Call::Detach(SIDE)));
+
+        let mut k = Double::new(Some(("ConnectServerInfo", Errno::BADF)));
+        k.server_pid = SYSMGR_PID;
+        assert_eq!(
+            self_test_with(&k),
+            Err(SelfTestError::CallFailed {
+                call: "ConnectServerInfo",
+                errno: Errno::BADF
+            })
+        );
+        assert_eq!(k.log().last(), Some(&Call::Detach(SIDE)));
+    }
+
+    #[test]
+    fn self_test_error_display() {
+        use std::string::ToString;
+        let e = SelfTestError::WrongErrno {
+            call: "ConnectDetach",
+            expected: Errno::INVAL,
+            got: Errno::BADF,
+        };
+        assert_eq!(
+            e.to_string(),
+            "ConnectDetach failed with Errno(EBADF), expected Errno(EINVAL)"
+        );
+    }
+}

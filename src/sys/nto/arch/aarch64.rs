@@ -1,0 +1,88 @@
+//! Neutrino kernel-call trap stubs for aarch64 (QNX 7.0, 7.1, 8.0).
+//!
+//! # ABI
+//!
+//! | item | aarch64 Neutrino | source (`qnx-abi.md`) | status |
+//! |---|---|---|---|
+//! | trap | `svc #0x51` (0xd4000a21) | §4.2: libc `MsgSendsv_r` disassembly (LUW) and the 7.1 startup `KERCALL_SEQUENCE` (BSP71) | CONFIRMED |
+//! | call-number register | `w8`, loaded with `mov w8, #nr` | §4.2 (LUW) | CONFIRMED |
+//! | argument registers | `x0`..`x5`, in C prototype order | §4.2 (LUW: `neg x2, x2` negates `MsgSendsv`'s 3rd argument) | CONFIRMED |
+//! | result | `x0` | §4.1, §4.2 | CONFIRMED |
+//! | error signal | the kernel resumes 4 bytes after the `svc`, skipping the success `ret`, with the positive errno in `x0` | §4.1 (6.x `KERERR_SKIPAHEAD` = 4 on ARM), §4.2 (libc stub shape `svc; ret; neg x0, x0; ret`) | **ABI-UNVERIFIED**: inferred from the libc stub shape, not from kernel source (open question 2) |
+//! | width of the result on error | errno written to all of `x0` or only `w0` | none | **ABI-UNVERIFIED**: `encode::int_result` reads the low 32 bits, correct either way |
+//! | plain-buffer lengths of `MsgSend[nc]` | negated (negative part count = one buffer of that many bytes) | §4.3 (6.x `mkkercalls` table and kernel; `neg x2, x2` in the aarch64 libc stub) | CONFIRMED |
+//! | registers the kernel preserves | not documented | §4.2 | **ABI-UNVERIFIED**; each stub is an ordinary out-of-line C function, so every caller-saved register (`x0`..`x18`, `v0`..`v7`, `v16`..`v31`, flags) is clobbered in the caller's eyes, as for libc's own stubs |
+//!
+//! # Shape
+//!
+//! Each call is one out-of-line leaf function, shaped like libc's "NEGATIVE" `_r` stubs (§4.1):
+//!
+//! ```text
+//! [neg x2, x2; neg x4, x4]     MsgSend / MsgSendnc only: plain buffers, not iov arrays
+//! mov  w8, #nr
+//! svc  #0x51
+//! ret                          success: x0 is the result
+//! neg  x0, x0                  error: the kernel resumed here with x0 = errno
+//! ret                          ... and the caller gets -errno
+//! ```
+//!
+//! A stub never touches the stack or memory, so it is sound to call with any argument values; what the
+//! *kernel* does with pointer arguments is the caller's contract (see `raw.rs`). Each stub sits in its own
+//! section, so the linker drops the ones a program does not use. `.ci/stubcheck.py` disassembles the built
+//! library and checks every stub instruction by instruction.
+
+use crate::sys::nto::nr;
+
+/// Emits one trap stub per `name = number` pair, plus its Rust declaration.
+///
+/// `pre` holds instructions placed before the call-number load (the length negation of `MsgSend[nc]`).
+macro_rules! stubs {
+    ($( $(#[$attr:meta])* fn $name:ident = $nr:path $(, pre = $pre:literal)?; )*) => {
+        $(
+            $(#[$attr])*
+            core::arch::global_asm!(
+                concat!(".pushsection .text.", stringify!($name), ",\"ax\",%progbits"),
+                concat!(".globl ", stringify!($name)),
+                concat!(".hidden ", stringify!($name)),
+                concat!(".type ", stringify!($name), ",%function"),
+                ".p2align 2",
+                concat!(stringify!($name), ":"),
+                $($pre,)?
+                "mov w8, #{nr}",
+                "svc #0x51",
+                "ret",
+                "neg x0, x0",
+                "ret",
+                concat!(".size ", stringify!($name), ", . - ", stringify!($name)),
+                ".popsection",
+                nr = const $nr,
+            );
+        )*
+
+        extern "C" {
+            $(
+                $(#[$attr])*
+                #[doc = concat!("Trap stub for kernel call `", stringify!($nr), "`: the result, or `-errno`.")]
+                ///
+                /// # Safety
+                ///
+                /// The arguments must satisfy the kernel call's contract (pointers valid for what the
+                /// kernel reads or writes through them); unused argument registers may hold anything.
+                pub(in crate::sys::nto) fn $name(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize;
+            )*
+        }
+    };
+}
+
+stubs! {
+    fn __qnx_fdpass_ker_msg_send = nr::MSG_SENDV, pre = "neg x2, x2\nneg x4, x4";
+    fn __qnx_fdpass_ker_msg_sendnc = nr::MSG_SENDVNC, pre = "neg x2, x2\nneg x4, x4";
+    fn __qnx_fdpass_ker_channel_create = nr::CHANNEL_CREATE;
+    fn __qnx_fdpass_ker_channel_destroy = nr::CHANNEL_DESTROY;
+    fn __qnx_fdpass_ker_connect_attach = nr::CONNECT_ATTACH;
+    fn __qnx_fdpass_ker_connect_detach = nr::CONNECT_DETACH;
+    fn __qnx_fdpass_ker_connect_server_info = nr::CONNECT_SERVER_INFO;
+    fn __qnx_fdpass_ker_connect_flags = nr::CONNECT_FLAGS;
+    #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+    fn __qnx_fdpass_ker_connect_dupfd = nr::CONNECT_DUPFD;
+}

@@ -1,0 +1,158 @@
+//! [`Libc`]: the same kernel calls through the QNX C library (feature `libc-calls`).
+//!
+//! The C entry points are declared here with `cty` types from their SDP 7.1 / 8.0 prototypes (§4.3,
+//! §2.4). They return `-1` and set `errno`, which is read through `__get_errno_ptr()` only after a failure.
+//! On a Neutrino image this backend and [`Raw`](super::Raw) must give the same answers: that comparison is
+//! how the raw ABI is verified.
+
+use cty::{c_int, c_long, c_uint, c_void, size_t};
+
+use super::Libc;
+use crate::sys::encode::{self, libc_int, libc_long};
+use crate::sys::Kernel;
+use crate::wire::MsgInfo64;
+use crate::Errno;
+
+mod ffi {
+    use super::{c_int, c_long, c_uint, c_void, size_t, MsgInfo64};
+
+    extern "C" {
+        pub(super) fn ConnectAttach(
+            nd: u32,
+            pid: c_int,
+            chid: c_int,
+            index: c_uint,
+            flags: c_int,
+        ) -> c_int;
+        pub(super) fn ConnectDetach(coid: c_int) -> c_int;
+        pub(super) fn ConnectServerInfo(pid: c_int, coid: c_int, info: *mut MsgInfo64) -> c_int;
+        pub(super) fn ConnectFlags(pid: c_int, coid: c_int, mask: c_uint, bits: c_uint) -> c_int;
+        pub(super) fn MsgSendnc(
+            coid: c_int,
+            smsg: *const c_void,
+            sbytes: size_t,
+            rmsg: *mut c_void,
+            rbytes: size_t,
+        ) -> c_long;
+        pub(super) fn MsgSend(
+            coid: c_int,
+            smsg: *const c_void,
+            sbytes: size_t,
+            rmsg: *mut c_void,
+            rbytes: size_t,
+        ) -> c_long;
+        pub(super) fn close(fd: c_int) -> c_int;
+        pub(super) fn getpid() -> c_int;
+        pub(super) fn __get_errno_ptr() -> *mut c_int;
+        /// QNX 8.0 `<sys/dupfd.h>`. `pid64_t` is 64-bit; its signedness is not public (open question 8).
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        pub(super) fn dupfd_register(
+            dstpid: i64,
+            fd: c_int,
+            flags: c_uint,
+            handlep: *mut u64,
+        ) -> c_int;
+    }
+}
+
+/// The calling thread's `errno`, or `EIO` if the C library gives no errno slot.
+fn errno() -> i32 {
+    // SAFETY: `__get_errno_ptr` has no preconditions; it returns the calling thread's errno slot.
+    let p = unsafe { ffi::__get_errno_ptr() };
+    if p.is_null() {
+        return Errno::IO.raw();
+    }
+    // SAFETY: a non-null errno slot is a live, aligned `int` owned by this thread for its whole life.
+    unsafe { p.read() }
+}
+
+impl Kernel for Libc {
+    fn connect_attach(
+        &self,
+        nd: u32,
+        pid: i32,
+        chid: i32,
+        index: u32,
+        flags: i32,
+    ) -> Result<i32, Errno> {
+        // SAFETY: integers only; the C library and kernel validate them.
+        libc_int(
+            unsafe { ffi::ConnectAttach(nd, pid, chid, index, flags) },
+            errno,
+        )
+    }
+
+    fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+        // SAFETY: integer only; the C library and kernel validate it.
+        libc_int(unsafe { ffi::ConnectDetach(coid) }, errno).map(drop)
+    }
+
+    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+        let mut info = MsgInfo64::default();
+        // SAFETY: `info` is a live, exclusively borrowed 64-byte `_server_info` of a 64-bit process (§1.2);
+        // the call writes only inside it.
+        let r = unsafe { ffi::ConnectServerInfo(pid, coid, &mut info) };
+        encode::check_server_info(libc_int(r, errno)?, coid)?;
+        Ok(info)
+    }
+
+    fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
+        // SAFETY: integers only; the C library and kernel validate them.
+        libc_int(unsafe { ffi::ConnectFlags(pid, coid, mask, bits) }, errno).map(|v| v as u32)
+    }
+
+    fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+        // SAFETY: the C library reads at most `smsg.len()` bytes of `smsg` and writes at most `rmsg.len()`
+        // bytes into `rmsg`, both borrowed for the whole call; any byte pattern is a valid `u8`.
+        let r = unsafe {
+            ffi::MsgSendnc(
+                coid,
+                smsg.as_ptr().cast(),
+                smsg.len(),
+                rmsg.as_mut_ptr().cast(),
+                rmsg.len(),
+            )
+        };
+        libc_long(r as isize, errno)
+    }
+
+    fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+        // SAFETY: as in `msg_sendnc`.
+        let r = unsafe {
+            ffi::MsgSend(
+                coid,
+                smsg.as_ptr().cast(),
+                smsg.len(),
+                rmsg.as_mut_ptr().cast(),
+                rmsg.len(),
+            )
+        };
+        libc_long(r as isize, errno)
+    }
+
+    fn close(&self, coid: i32) -> Result<(), Errno> {
+        // SAFETY: integer only. The caller owns `coid` (the `Kernel::close` contract of closing what you
+        // own is upheld by `OwnedFd`); the C library validates it.
+        libc_int(unsafe { ffi::close(coid) }, errno).map(drop)
+    }
+
+    fn getpid(&self) -> Result<i32, Errno> {
+        // SAFETY: `getpid` has no preconditions and cannot fail.
+        Ok(unsafe { ffi::getpid() })
+    }
+
+    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            let mut handle = 0u64;
+            // SAFETY: `handle` is a live, exclusively borrowed `dupfd_handle_t` (u64) the call writes.
+            let r = unsafe { ffi::dupfd_register(i64::from(dstpid), fd, 0, &mut handle) };
+            libc_int(r, errno).map(|_| handle)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = (dstpid, fd);
+            Err(Errno::NOSYS)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The QNX Neutrino backend: kernel calls by raw trap, or through the QNX C library.
+//!
+//! Two implementations of [`Kernel`](crate::sys::Kernel) live here:
+//!
+//! - [`Raw`] traps into the kernel directly through the out-of-line stubs in `arch/` (one file per
+//!   architecture, the only files with `asm!`). It needs no C library, no TLS and no `errno`, so the crate
+//!   can live in processes where every instruction is accounted for.
+//! - [`Libc`] (cargo feature `libc-calls`) calls the QNX C library's entry points (`ConnectAttach`,
+//!   `MsgSendnc`, `dupfd_register`, ...). It is the reference the raw path is compared against on a real
+//!   image, and the fallback if a raw-ABI assumption turns out wrong.
+//!
+//! [`DefaultKernel`] is the one the rest of the crate uses. **The switch is the `libc-calls` feature**: off
+//! (the default) selects [`Raw`], on selects [`Libc`]. Both are zero-sized.
+//!
+//! Which parts of the raw ABI are CONFIRMED and which are ABI-UNVERIFIED until a run on a Neutrino image
+//! is tabled at the top of each arch file; [`self_test`] is the run-time probe for the unverified ones.
+//!
+//! QNX version differences handled here: `ConnectDupFd` (kernel call 44, `dupfd_register`) exists only on
+//! 8.0 (`target_env = "nto80"`, or `target_os = "qnx"` on newer toolchains); on 7.x
+//! [`Kernel::dupfd_register`](crate::sys::Kernel::dupfd_register) fails with `ENOSYS`.
+//!
+//! # Safety
+//!
+//! The `unsafe` blocks here call the trap stubs or C functions with arguments that satisfy the kernel
+//! call's contract: integers are always acceptable (the kernel validates them), and every pointer comes
+//! from a live Rust reference or slice of the size the call reads or writes. Each block says which.
+
+#[cfg(not(any(target_arch = "aarch64", target_arch = "x86_64")))]
+compile_error!("qnx-fdpass: the Neutrino kernel-call stubs exist for aarch64 and x86_64 only");
+
+#[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
+#[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
+mod arch;
+#[cfg(feature = "libc-calls")]
+mod clib;
+pub mod nr;
+pub(crate) mod raw;
+
+use crate::sys::{encode, Kernel};
+use crate::Errno;
+
+pub use crate::sys::encode::{SelfTestError, SelfTestReport};
+
+/// Kernel calls by raw trap (`svc #0x51` on aarch64, `syscall` on x86_64), without the C library.
+///
+/// See the arch files for the calling convention and which parts of it are ABI-UNVERIFIED.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Raw;
+
+/// Kernel calls through the QNX C library's entry points (`ConnectAttach`, `MsgSendnc`, ...), with
+/// `errno` read through `__get_errno_ptr()`.
+///
+/// Only with the `libc-calls` feature; linking needs the QNX C library (`qcc`).
+#[cfg(feature = "libc-calls")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Libc;
+
+/// The backend the crate uses: [`Raw`] by default, [`Libc`] with the `libc-calls` feature.
+///
+/// A re-export rather than a type alias, so that `DefaultKernel` also names the unit value.
+#[cfg(feature = "libc-calls")]
+pub use self::Libc as DefaultKernel;
+/// The backend the crate uses: [`Raw`] by default, [`Libc`] with the `libc-calls` feature.
+///
+/// A re-export rather than a type alias, so that `DefaultKernel` also names the unit value.
+#[cfg(not(feature = "libc-calls"))]
+pub use self::Raw as DefaultKernel;
+
+/// What `close()` does for a descriptor, through [`DefaultKernel`].
+pub(crate) fn close(fd: i32) -> Result<(), Errno> {
+    DefaultKernel.close(fd)
+}
+
+/// The calling process's pid through [`DefaultKernel`], or `-1` if it cannot be computed (the raw path
+/// needs a free channel and connection the first time; the answer is cached after that).
+pub(crate) fn getpid() -> i32 {
+    DefaultKernel.getpid().unwrap_or(-1)
+}
+
+/// Checks, on a running Neutrino system, that kernel calls through [`DefaultKernel`] come back the way
+/// this crate assumes.
+///
+/// This is the run-time half of the ABI verification (the build-time half is the machine-code check in
+/// CI). It probes exactly the assumptions the arch files mark ABI-UNVERIFIED:
+///
+/// 1. `ConnectDetach(-1)` must fail with `EINVAL`, so the error path of the trap stub is taken and the
+///    errno arrives intact (a wrong resume offset after the trap would report success or garbage);
+/// 2. `ConnectAttach(0, SYSMGR_PID, SYSMGR_CHID, _NTO_SIDE_CHANNEL, 0)` must return a side-channel coid,
+///    `ConnectServerInfo` on it must name pid 1 and chid 1 (so the argument registers arrive in order and
+///    the 64-byte info is written where expected), and `ConnectDetach` must release it;
+/// 3. `getpid` must return a plausible pid (above 1).
+///
+/// Test programs run it once with each backend ([`self_test_with`]) and compare the reports.
+///
+/// # Errors
+///
+/// The first check that failed, saying what was seen.
+///
+/// # Examples
+///
+/// ```no_run
+/// let report = qnx_fdpass::sys::nto::self_test().expect("raw kernel-call ABI");
+/// assert_eq!(report.detach_errno, qnx_fdpass::Errno::INVAL);
+/// ```
+pub fn self_test() -> Result<SelfTestReport, SelfTestError> {
+    self_test_with(&DefaultKernel)
+}
+
+/// [`self_test`] against a chosen backend, e.g. [`Raw`] and [`Libc`] in turn.
+///
+/// # Errors
+///
+/// The first check that failed, saying what was seen.
+pub fn self_test_with<K: Kernel + ?Sized>(kernel: &K) -> Result<SelfTestReport, SelfTestError> {
+    encode::self_test_with(kernel)
+}

@@ -1,0 +1,260 @@
+//! Typed wrappers over the raw trap stubs, and [`Raw`]'s [`Kernel`] implementation.
+//!
+//! Each wrapper turns Rust arguments into register values (`encode::int_arg`, `uint_arg`, `buf_len`),
+//! calls the stub for its kernel call, and decodes `-errno` into [`Errno`]. The stubs live in `arch/`; the
+//! numbers in [`nr`](super::nr).
+
+use core::ptr::addr_of_mut;
+use core::sync::atomic::AtomicI32;
+
+use super::{arch, Raw};
+use crate::sys::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg, ChannelCalls};
+use crate::sys::Kernel;
+use crate::wire::MsgInfo64;
+#[cfg(any(target_env = "nto80", target_os = "qnx"))]
+use crate::wire::MsgInfoHdr;
+use crate::Errno;
+
+/// `ConnectAttach(nd, pid, chid, index, flags)`: a new connection to channel `chid` of process `pid`
+/// (0 = this process); returns the coid.
+pub(crate) fn connect_attach(
+    nd: u32,
+    pid: i32,
+    chid: i32,
+    index: u32,
+    flags: i32,
+) -> Result<i32, Errno> {
+    // SAFETY: every argument is an integer, which the kernel validates (§2.5); no memory is passed.
+    let r = unsafe {
+        arch::__qnx_fdpass_ker_connect_attach(
+            uint_arg(nd),
+            int_arg(pid),
+            int_arg(chid),
+            uint_arg(index),
+            int_arg(flags),
+        )
+    };
+    int_result(r)
+}
+
+/// `ConnectDetach(coid)`: drops the connection without telling the server.
+pub(crate) fn connect_detach(coid: i32) -> Result<(), Errno> {
+    // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
+    let r = unsafe { arch::__qnx_fdpass_ker_connect_detach(int_arg(coid), 0, 0, 0, 0) };
+    int_result(r).map(drop)
+}
+
+/// `ConnectServerInfo(pid, coid, &info)` into a zeroed [`MsgInfo64`].
+///
+/// # Errors
+///
+/// The kernel's errno, or `EBADF` when the kernel answers with another coid (it returns the next higher
+/// existing one when `coid` is not open, §2.5).
+pub(crate) fn connect_server_info(pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+    let mut info = MsgInfo64::default();
+    // SAFETY: `info` is a live, exclusively borrowed, 8-aligned 64-byte `_msg_info64`, which is the
+    // `_server_info` of a 64-bit process (§1.2); the kernel writes only inside it, during the call.
+    let r = unsafe {
+        arch::__qnx_fdpass_ker_connect_server_info(
+            int_arg(pid),
+            int_arg(coid),
+            addr_of_mut!(info) as usize,
+            0,
+            0,
+        )
+    };
+    encode::check_server_info(int_result(r)?, coid)?;
+    Ok(info)
+}
+
+/// `ConnectFlags(pid, coid, mask, bits)`: sets the `mask` bits of the connection's flags to `bits`;
+/// returns the previous flags.
+pub(crate) fn connect_flags(pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
+    // SAFETY: every argument is an integer, which the kernel validates; no memory is passed.
+    let r = unsafe {
+        arch::__qnx_fdpass_ker_connect_flags(
+            int_arg(pid),
+            int_arg(coid),
+            uint_arg(mask),
+            uint_arg(bits),
+            0,
+        )
+    };
+    // A non-negative int is the old flag word.
+    int_result(r).map(|v| v as u32)
+}
+
+/// `ChannelCreate(flags)`: a new channel of this process; returns the chid.
+pub(crate) fn channel_create(flags: u32) -> Result<i32, Errno> {
+    // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
+    let r = unsafe { arch::__qnx_fdpass_ker_channel_create(uint_arg(flags), 0, 0, 0, 0) };
+    int_result(r)
+}
+
+/// `ChannelDestroy(chid)`.
+pub(crate) fn channel_destroy(chid: i32) -> Result<(), Errno> {
+    // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
+    let r = unsafe { arch::__qnx_fdpass_ker_channel_destroy(int_arg(chid), 0, 0, 0, 0) };
+    int_result(r).map(drop)
+}
+
+/// `MsgSendnc(coid, smsg, sbytes, rmsg, rbytes)`: sends `smsg`, receives at most `rmsg.len()` reply bytes;
+/// returns the server's reply status. Not a cancellation point.
+///
+/// The stub traps `__KER_MSG_SENDVNC` with both lengths negated (plain buffers, not iov arrays, §4.3).
+pub(crate) fn msg_sendnc(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    let (slen, rlen) = (buf_len(smsg.len())?, buf_len(rmsg.len())?);
+    // SAFETY: with negated lengths the kernel reads at most `slen` bytes from `smsg` and writes at most
+    // `rlen` bytes into `rmsg` (§4.3); both are borrowed for the whole call, which returns only after the
+    // reply has been copied, and any byte pattern is a valid `u8`.
+    let r = unsafe {
+        arch::__qnx_fdpass_ker_msg_sendnc(
+            int_arg(coid),
+            smsg.as_ptr() as usize,
+            slen,
+            rmsg.as_mut_ptr() as usize,
+            rlen,
+        )
+    };
+    long_result(r)
+}
+
+/// `MsgSend(coid, smsg, sbytes, rmsg, rbytes)`: like [`msg_sendnc`], as a cancellation point
+/// (`__KER_MSG_SENDV`).
+pub(crate) fn msg_send(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    let (slen, rlen) = (buf_len(smsg.len())?, buf_len(rmsg.len())?);
+    // SAFETY: as in `msg_sendnc`: the kernel reads at most `slen` bytes of `smsg` and writes at most `rlen`
+    // bytes into `rmsg`, both borrowed for the whole call; any byte pattern is a valid `u8`.
+    let r = unsafe {
+        arch::__qnx_fdpass_ker_msg_send(
+            int_arg(coid),
+            smsg.as_ptr() as usize,
+            slen,
+            rmsg.as_mut_ptr() as usize,
+            rlen,
+        )
+    };
+    long_result(r)
+}
+
+/// QNX 8.0 `ConnectDupFd(op, &dstpid, &handle, &srvpid, &info)` (kernel call 44).
+///
+/// **ABI-UNVERIFIED**: the prototype is CONFIRMED (SDP80 headers), but which of the four pointers each
+/// operation reads or writes is not public (open question 6). All four point to live, exclusively borrowed
+/// values of the prototype's types, so whichever way each one goes, the kernel stays inside them.
+#[cfg(any(target_env = "nto80", target_os = "qnx"))]
+pub(crate) fn connect_dupfd(
+    op: i32,
+    dstpid: &mut i64,
+    handle: &mut u64,
+    srvpid: &mut i32,
+    info: &mut MsgInfoHdr,
+) -> Result<i32, Errno> {
+    // SAFETY: `dstpid` is a `pid64_t` (64-bit), `handle` a `dupfd_handle_t` (u64), `srvpid` a `pid_t`
+    // (i32) and `info` a 28-byte `_msg_info_hdr` (§2.4, §1.2), each live and exclusively borrowed for the
+    // call; the kernel reads or writes at most the object each pointer names.
+    let r = unsafe {
+        arch::__qnx_fdpass_ker_connect_dupfd(
+            int_arg(op),
+            core::ptr::from_mut(dstpid) as usize,
+            core::ptr::from_mut(handle) as usize,
+            core::ptr::from_mut(srvpid) as usize,
+            core::ptr::from_mut(info) as usize,
+        )
+    };
+    int_result(r)
+}
+
+/// What libc's `close()` does for a connection: `_IO_CLOSE` to the server (outcome ignored), then
+/// `ConnectDetach`.
+pub(crate) fn close(coid: i32) -> Result<(), Errno> {
+    encode::close_with(&Raw, coid)
+}
+
+/// The pid computed by [`getpid`]; 0 until the first success.
+static PID: AtomicI32 = AtomicI32::new(0);
+
+/// The calling process's pid without TLS: `ChannelCreate` + self `ConnectAttach` + `ConnectServerInfo`
+/// (§5), computed once and cached.
+pub(crate) fn getpid() -> Result<i32, Errno> {
+    encode::cached_pid(&PID, || encode::self_pid(&Raw))
+}
+
+impl ChannelCalls for Raw {
+    fn channel_create(&self, flags: u32) -> Result<i32, Errno> {
+        channel_create(flags)
+    }
+
+    fn channel_destroy(&self, chid: i32) -> Result<(), Errno> {
+        channel_destroy(chid)
+    }
+}
+
+impl Kernel for Raw {
+    fn connect_attach(
+        &self,
+        nd: u32,
+        pid: i32,
+        chid: i32,
+        index: u32,
+        flags: i32,
+    ) -> Result<i32, Errno> {
+        connect_attach(nd, pid, chid, index, flags)
+    }
+
+    fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+        connect_detach(coid)
+    }
+
+    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+        connect_server_info(pid, coid)
+    }
+
+    fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
+        connect_flags(pid, coid, mask, bits)
+    }
+
+    fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+        msg_sendnc(coid, smsg, rmsg)
+    }
+
+    fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+        msg_send(coid, smsg, rmsg)
+    }
+
+    fn close(&self, coid: i32) -> Result<(), Errno> {
+        close(coid)
+    }
+
+    fn getpid(&self) -> Result<i32, Errno> {
+        getpid()
+    }
+
+    /// **ABI-UNVERIFIED** on 8.0: the raw sequence is inferred (open question 6): `ConnectServerInfo` on
+    /// `fd`, then `ConnectDupFd(_NTO_DUPFD_REGISTER, &dstpid, &handle, &server_pid, &info_hdr)` with the
+    /// handle as output. Only the libc `dupfd_register()` (`Libc`, feature `libc-calls`) is the
+    /// documented path. On 7.x: `ENOSYS`.
+    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            let si = connect_server_info(0, fd)?;
+            let mut dst = i64::from(dstpid);
+            let mut handle = 0u64;
+            let mut srvpid = si.pid;
+            let mut hdr = si.hdr();
+            connect_dupfd(
+                super::nr::NTO_DUPFD_REGISTER,
+                &mut dst,
+                &mut handle,
+                &mut srvpid,
+                &mut hdr,
+            )?;
+            Ok(handle)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = (dstpid, fd);
+            Err(Errno::NOSYS)
+        }
+    }
+}
