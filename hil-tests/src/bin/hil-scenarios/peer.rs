@@ -1,0 +1,163 @@
+//! The other process of a scenario: this program re-executed with `--role`, driven over stdin/stdout.
+//!
+//! Role `holder <path>`: opens `<path>` read-write and answers one command per line:
+//! `hello` -> `pid <pid> fd <fd>`, `offset` -> `offset <n>`, `seek <n>` -> `ok`, `close` -> `ok`
+//! (closes the descriptor), `ticket <dup|openfd-r|openfd-w|openfd-rw> <any|pid>` -> `ticket <hex>` or
+//! `err <errno>`, `quit` -> exits 0. An unknown command answers `err unknown`.
+
+use crate::util::{offset, seek};
+use crate::Outcome;
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsRawFd, IntoRawFd};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+/// A running peer and its line channel.
+pub struct Peer {
+    child: Child,
+    to: ChildStdin,
+    from: BufReader<ChildStdout>,
+}
+
+impl Peer {
+    /// Starts this program again as `--role <role> <args...>`.
+    pub fn spawn(role: &str, args: &[&str]) -> Result<Peer, Outcome> {
+        let exe =
+            std::env::current_exe().map_err(|e| Outcome::Fail(format!("current_exe: {e}")))?;
+        let mut child = Command::new(exe)
+            .arg("--role")
+            .arg(role)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| Outcome::Fail(format!("spawn peer {role}: {e}")))?;
+        let to = child
+            .stdin
+            .take()
+            .ok_or_else(|| Outcome::Fail("peer stdin".into()))?;
+        let from = BufReader::new(
+            child
+                .stdout
+                .take()
+                .ok_or_else(|| Outcome::Fail("peer stdout".into()))?,
+        );
+        Ok(Peer { child, to, from })
+    }
+
+    /// The peer's pid.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends one command and returns the peer's one-line answer.
+    pub fn ask(&mut self, cmd: &str) -> Result<String, Outcome> {
+        writeln!(self.to, "{cmd}").map_err(|e| Outcome::Fail(format!("to peer ({cmd}): {e}")))?;
+        self.to
+            .flush()
+            .map_err(|e| Outcome::Fail(format!("to peer ({cmd}): {e}")))?;
+        let mut line = String::new();
+        let n = self
+            .from
+            .read_line(&mut line)
+            .map_err(|e| Outcome::Fail(format!("from peer ({cmd}): {e}")))?;
+        if n == 0 {
+            return Err(Outcome::Fail(format!(
+                "peer ended before answering {cmd:?}"
+            )));
+        }
+        Ok(line.trim_end().to_string())
+    }
+
+    /// Sends a command whose answer must start with `want `; returns the rest.
+    pub fn expect(&mut self, cmd: &str, want: &str) -> Result<String, Outcome> {
+        let ans = self.ask(cmd)?;
+        match ans.strip_prefix(want) {
+            Some(rest) => Ok(rest.trim().to_string()),
+            None => Err(Outcome::Fail(format!(
+                "peer answered {ans:?} to {cmd:?}, wanted {want}..."
+            ))),
+        }
+    }
+
+    /// Tells the peer to exit and reaps it; returns its exit status.
+    pub fn quit(mut self) -> Result<i32, Outcome> {
+        let _ = writeln!(self.to, "quit");
+        let _ = self.to.flush();
+        let st = self
+            .child
+            .wait()
+            .map_err(|e| Outcome::Fail(format!("wait peer: {e}")))?;
+        Ok(st.code().unwrap_or(-1))
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // Reaped on every path; `quit` already waited, in which case kill/wait are no-ops.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Entry point for `--role`.
+pub fn run_role(role: &str, args: &[String]) -> i32 {
+    match role {
+        "holder" => holder(args.first().map(String::as_str).unwrap_or("")),
+        _ => {
+            eprintln!("unknown role {role:?}");
+            2
+        }
+    }
+}
+
+fn holder(path: &str) -> i32 {
+    let file = match std::fs::File::options().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            println!("err open {path}: {e}");
+            return 1;
+        }
+    };
+    let mut fd = Some(file.into_raw_fd());
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let raw = fd.unwrap_or(-1);
+        let answer = match words.as_slice() {
+            ["hello"] => format!("pid {} fd {raw}", std::process::id()),
+            ["offset"] => match offset(raw) {
+                Ok(o) => format!("offset {o}"),
+                Err(e) => format!("err {e:?}"),
+            },
+            ["seek", n] => match n
+                .parse()
+                .map_err(|_| ())
+                .and_then(|n| seek(raw, n).map_err(|_| ()))
+            {
+                Ok(()) => "ok".into(),
+                Err(()) => "err seek".into(),
+            },
+            ["close"] => {
+                if let Some(fd) = fd.take() {
+                    // SAFETY: `fd` came from into_raw_fd above and is closed exactly once.
+                    unsafe { libc::close(fd) };
+                }
+                "ok".into()
+            }
+            ["ticket", kind, to] => crate::scenarios::make_ticket(raw, kind, to),
+            ["quit"] => break,
+            _ => "err unknown".into(),
+        };
+        if writeln!(out, "{answer}").and_then(|_| out.flush()).is_err() {
+            break;
+        }
+    }
+    if let Some(fd) = fd {
+        // SAFETY: closed once, at exit.
+        unsafe { libc::close(fd) };
+    }
+    let _ = AsRawFd::as_raw_fd(&std::io::stdin());
+    0
+}

@@ -1,0 +1,497 @@
+//! `cargo hil`: boots each QEMU profile in `targets/qemu/`, runs the scenarios inside, and reports.
+//!
+//! ```text
+//! cargo hil [--dry-run] [--list] [--guest NAME[,NAME]] [--scenario NAME[,NAME]]
+//!           [--break SCENARIO] [--hang SCENARIO] [--panic SCENARIO]
+//!           [--boot-timeout S] [--test-timeout S] [--total-timeout S]
+//! ```
+//!
+//! `--guest` takes profile names or prefixes (`linux`, `qnx-aarch64`). `--break`, `--hang` and `--panic`
+//! exist to prove the harness: they make a scenario check the wrong thing, sleep forever, or crash the
+//! guest kernel, and the run must then fail saying which and where. See `hil-tests/README.md`.
+
+mod cpio;
+mod fat;
+mod guest;
+mod profile;
+mod qemu;
+
+use guest::GuestParams;
+use hil_tests::SCENARIOS;
+use profile::{Payload, Profile};
+use qemu::{Deadlines, Row};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Default)]
+struct Opts {
+    dry_run: bool,
+    list: bool,
+    guests: Vec<String>,
+    scenarios: Vec<String>,
+    broken: Vec<String>,
+    hang: Vec<String>,
+    panic: Vec<String>,
+    boot: Option<u64>,
+    test: Option<u64>,
+    total: Option<u64>,
+}
+
+const USAGE: &str = "usage: cargo hil [--dry-run] [--list] [--guest NAME[,NAME]] [--scenario NAME[,NAME]] \
+[--break S] [--hang S] [--panic S] [--boot-timeout SECS] [--test-timeout SECS] [--total-timeout SECS]";
+
+fn parse_opts() -> Result<Opts, String> {
+    let mut o = Opts::default();
+    let mut args = std::env::args().skip(1);
+    let list = |v: Option<String>, flag: &str| -> Result<Vec<String>, String> {
+        let v = v.ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        Ok(v.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect())
+    };
+    let secs = |v: Option<String>, flag: &str| -> Result<Option<u64>, String> {
+        let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
+        v.parse()
+            .map(Some)
+            .map_err(|_| format!("{flag}: {v:?} is not a number of seconds"))
+    };
+    while let Some(a) = args.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        let mut val = || inline.clone().or_else(|| args.next());
+        match flag.as_str() {
+            "--dry-run" => o.dry_run = true,
+            "--list" => o.list = true,
+            "--guest" => o.guests.extend(list(val(), "--guest")?),
+            "--scenario" => o.scenarios.extend(list(val(), "--scenario")?),
+            "--break" => o.broken.extend(list(val(), "--break")?),
+            "--hang" => o.hang.extend(list(val(), "--hang")?),
+            "--panic" => o.panic.extend(list(val(), "--panic")?),
+            "--boot-timeout" => o.boot = secs(val(), "--boot-timeout")?,
+            "--test-timeout" => o.test = secs(val(), "--test-timeout")?,
+            "--total-timeout" => o.total = secs(val(), "--total-timeout")?,
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    for s in o
+        .scenarios
+        .iter()
+        .chain(&o.broken)
+        .chain(&o.hang)
+        .chain(&o.panic)
+    {
+        if hil_tests::scenario(s).is_none() {
+            return Err(format!(
+                "unknown scenario {s:?}; `cargo hil --list` names them"
+            ));
+        }
+    }
+    Ok(o)
+}
+
+fn workspace() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+fn nonce() -> String {
+    let mut b = [0u8; 8];
+    let ok = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
+        .is_ok();
+    if !ok {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        b = (t.as_nanos() as u64 ^ (u64::from(std::process::id()) << 32)).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The Neutrino image for a profile: `QNX_IMAGE_DIR_<ARCH>`, else `QNX_IMAGE_DIR` when `QNX_IMAGE_ARCH`
+/// (default x86_64) names this profile's arch.
+fn qnx_image_dir(p: &Profile) -> Option<String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    var(&format!("QNX_IMAGE_DIR_{}", p.arch.to_uppercase())).or_else(|| {
+        let arch = var("QNX_IMAGE_ARCH").unwrap_or_else(|| "x86_64".into());
+        if arch == p.arch || (arch == "aarch64le" && p.arch == "aarch64") {
+            var("QNX_IMAGE_DIR")
+        } else {
+            None
+        }
+    })
+}
+
+fn env_key(profile: &str) -> String {
+    profile.to_uppercase().replace('-', "_")
+}
+
+/// Builds (or finds, with `HIL_SCENARIOS_BIN_<PROFILE>`) the scenario program for a profile.
+fn scenario_program(root: &Path, p: &Profile) -> Result<PathBuf, String> {
+    let key = env_key(&p.name);
+    if let Ok(pre) = std::env::var(format!("HIL_SCENARIOS_BIN_{key}")) {
+        return Ok(PathBuf::from(pre));
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut c = Command::new(cargo);
+    c.current_dir(root)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "hil-tests",
+            "--bin",
+            "hil-scenarios",
+            "--target",
+        ])
+        .arg(&p.rust_target);
+    if let Ok(extra) = std::env::var(format!("HIL_CARGO_ARGS_{key}")) {
+        c.args(extra.split_whitespace());
+    }
+    if let Ok(tc) = std::env::var(format!("HIL_TOOLCHAIN_{key}")) {
+        c.env("RUSTUP_TOOLCHAIN", tc);
+    }
+    let st = c.status().map_err(|e| format!("cargo: {e}"))?;
+    if !st.success() {
+        return Err(format!(
+            "building hil-scenarios for {} failed ({st})",
+            p.rust_target
+        ));
+    }
+    let target_dir = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let target_dir = if target_dir.is_absolute() {
+        target_dir
+    } else {
+        root.join(target_dir)
+    };
+    Ok(target_dir
+        .join(&p.rust_target)
+        .join("release")
+        .join("hil-scenarios"))
+}
+
+/// One guest's name, seconds and rows.
+type GuestResult = (String, f64, Vec<(String, Row)>);
+
+enum Plan {
+    Run {
+        cmd: Vec<String>,
+        deadlines: Deadlines,
+        params: GuestParams,
+        log: PathBuf,
+    },
+    Rows(Vec<(String, Row)>),
+}
+
+fn main() {
+    let code = match real_main() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hil: {e}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+fn real_main() -> Result<i32, String> {
+    let t0 = Instant::now();
+    let o = parse_opts()?;
+    if o.list {
+        for s in SCENARIOS {
+            println!(
+                "{:<22} {}{}",
+                s.name,
+                s.about,
+                if s.qnx_only { " (Neutrino only)" } else { "" }
+            );
+        }
+        return Ok(0);
+    }
+    let root = workspace();
+    let mut profiles = Profile::load_dir(&root.join("targets/qemu"))?;
+    if !o.guests.is_empty() {
+        profiles.retain(|p| {
+            o.guests
+                .iter()
+                .any(|g| p.name == *g || p.name.starts_with(g.as_str()))
+        });
+        if profiles.is_empty() {
+            return Err(format!(
+                "no profile in targets/qemu matches --guest {}",
+                o.guests.join(",")
+            ));
+        }
+    }
+    let cache = std::env::var("HIL_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target/hil-cache"));
+    let runs = root.join("target/hil-runs");
+    let nonce = nonce();
+
+    let mut plans: Vec<(Profile, Plan)> = Vec::new();
+    for p in profiles {
+        let qnx = p.os == "qnx";
+        let tests: Vec<String> = SCENARIOS
+            .iter()
+            .filter(|s| qnx || !s.qnx_only)
+            .filter(|s| o.scenarios.is_empty() || o.scenarios.iter().any(|x| x == s.name))
+            .map(|s| s.name.to_string())
+            .collect();
+        let params = GuestParams {
+            nonce: nonce.clone(),
+            tests: tests.clone(),
+            broken: o.broken.clone(),
+            hang: o.hang.clone(),
+            panic: o.panic.clone(),
+        };
+        let dir = runs.join(&p.name);
+        let payload = dir.join(if p.payload == Payload::Initramfs {
+            "initramfs.cpio"
+        } else {
+            "payload.img"
+        });
+        let mut vars = BTreeMap::new();
+        vars.insert("HIL_CACHE".to_string(), cache.display().to_string());
+        vars.insert("HIL_PAYLOAD".to_string(), payload.display().to_string());
+        let image = if qnx { qnx_image_dir(&p) } else { None };
+        if let Some(img) = &image {
+            vars.insert("QNX_IMAGE_DIR".to_string(), img.clone());
+        }
+        let (cmd, missing) = qemu::command(&p, &vars, &params);
+        if o.dry_run {
+            let note = if missing.is_empty() {
+                String::new()
+            } else {
+                format!("  # not set: {}", missing.join(", "))
+            };
+            println!(
+                "{} ({}):{note}\n  {}\n",
+                p.name,
+                qemu::accel_for(&p),
+                qemu::shell_line(&cmd)
+            );
+            continue;
+        }
+        let all = |row: Row| {
+            tests
+                .iter()
+                .map(|t| (t.clone(), row.clone()))
+                .collect::<Vec<_>>()
+        };
+        if qnx && image.is_none() {
+            let why = format!(
+                "no Neutrino image: set QNX_IMAGE_DIR (with QNX_IMAGE_ARCH={}) or QNX_IMAGE_DIR_{} (hil-tests/README.md)",
+                p.arch,
+                p.arch.to_uppercase()
+            );
+            plans.push((p, Plan::Rows(all(Row::Skip(why)))));
+            continue;
+        }
+        if !missing.is_empty() {
+            let why = format!("{}: profile needs {}", p.name, missing.join(", "));
+            plans.push((p, Plan::Rows(all(Row::Fail(why, Vec::new())))));
+            continue;
+        }
+        let deadlines = Deadlines {
+            boot: o.boot.unwrap_or(p.boot_timeout),
+            test: o.test.unwrap_or(p.test_timeout),
+            total: o.total.unwrap_or(p.total_timeout),
+        };
+        let log = dir.join("console.log");
+        plans.push((
+            p,
+            Plan::Run {
+                cmd,
+                deadlines,
+                params,
+                log,
+            },
+        ));
+    }
+    if o.dry_run {
+        return Ok(0);
+    }
+
+    // Build the scenario program once per Rust target, then each guest's payload.
+    let mut built: BTreeMap<String, Result<Vec<u8>, String>> = BTreeMap::new();
+    for (p, plan) in plans.iter_mut() {
+        let Plan::Run { params, .. } = plan else {
+            continue;
+        };
+        let prog = built
+            .entry(p.rust_target.clone())
+            .or_insert_with(|| {
+                eprintln!("hil: building hil-scenarios for {}", p.rust_target);
+                scenario_program(&root, p).and_then(|path| {
+                    std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+                })
+            })
+            .clone();
+        let dir = runs.join(&p.name);
+        let made = prog.and_then(|prog| {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            match p.payload {
+                Payload::Initramfs => {
+                    let vars =
+                        BTreeMap::from([("HIL_CACHE".to_string(), cache.display().to_string())]);
+                    let bb = profile::expand(p.busybox.as_deref().unwrap_or(""), &vars).0;
+                    let kernel = profile::expand(&p.kernel, &vars).0;
+                    if !Path::new(&kernel).exists() {
+                        return Err(format!(
+                            "{kernel} missing: run .ci/setup.d/hil.sh (as root) first"
+                        ));
+                    }
+                    let bb = std::fs::read(&bb).map_err(|e| {
+                        format!("{bb}: {e}: run .ci/setup.d/hil.sh (as root) first")
+                    })?;
+                    guest::linux_initramfs(&dir.join("initramfs.cpio"), &bb, &prog)
+                        .map_err(|e| format!("initramfs: {e}"))
+                }
+                Payload::FatDisk => guest::qnx_payload(&dir.join("payload.img"), &prog, params)
+                    .map_err(|e| format!("payload disk: {e}")),
+            }
+        });
+        if let Err(e) = made {
+            let rows = params
+                .tests
+                .iter()
+                .map(|t| (t.clone(), Row::Fail(format!("{}: {e}", p.name), Vec::new())))
+                .collect();
+            *plan = Plan::Rows(rows);
+        }
+    }
+
+    let total_tests: usize = plans
+        .iter()
+        .map(|(_, pl)| match pl {
+            Plan::Run { params, .. } => params.tests.len(),
+            Plan::Rows(r) => r.len(),
+        })
+        .sum();
+    println!("\nrunning {total_tests} tests (nonce {nonce})");
+    let out = Mutex::new(());
+    let line = |guest: &str, name: &str, row: &Row| {
+        let _g = out.lock();
+        let v = match row {
+            Row::Pass => "ok".to_string(),
+            Row::Fail(..) => "FAILED".to_string(),
+            Row::Skip(why) => format!("ignored, {why}"),
+        };
+        println!("test {guest}::{name} ... {v}");
+        let _ = std::io::stdout().flush();
+    };
+    let t_guests = Instant::now();
+    let mut results: Vec<GuestResult> = Vec::new();
+    std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for (p, plan) in &plans {
+            match plan {
+                Plan::Rows(rows) => {
+                    for (n, r) in rows {
+                        line(&p.name, n, r);
+                    }
+                    results.push((p.name.clone(), 0.0, rows.clone()));
+                }
+                Plan::Run {
+                    cmd,
+                    deadlines,
+                    params,
+                    log,
+                } => {
+                    let line = &line;
+                    let name = p.name.clone();
+                    handles.push(s.spawn(move || {
+                        let t = Instant::now();
+                        let rows = qemu::run(&name, cmd, params, *deadlines, log, &|n, r| {
+                            line(&name, n, r)
+                        });
+                        (name, t.elapsed().as_secs_f64(), rows)
+                    }));
+                }
+            }
+        }
+        for h in handles {
+            if let Ok(r) = h.join() {
+                results.push(r);
+            }
+        }
+    });
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let mut failures = Vec::new();
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut summary = Vec::new();
+    for (guest, secs, rows) in &results {
+        let (mut p, mut f, mut k) = (0, 0, 0);
+        for (n, r) in rows {
+            match r {
+                Row::Pass => p += 1,
+                Row::Fail(why, lines) => {
+                    f += 1;
+                    failures.push((format!("{guest}::{n}"), why.clone(), lines.clone()));
+                }
+                Row::Skip(_) => k += 1,
+            }
+        }
+        let log = runs.join(guest).join("console.log");
+        let how = if *secs > 0.0 {
+            format!(" ({secs:.1} s, console log {})", log.display())
+        } else {
+            String::new()
+        };
+        summary.push(format!(
+            "{guest}: {p} passed, {f} failed{}{how}",
+            if k > 0 {
+                format!(", {k} skipped")
+            } else {
+                String::new()
+            }
+        ));
+        passed += p;
+        failed += f;
+        skipped += k;
+    }
+    if !failures.is_empty() {
+        println!("\nfailures:\n");
+        for (name, why, lines) in &failures {
+            println!("---- {name} ----\n{why}");
+            let tail = lines.len().saturating_sub(25);
+            for l in &lines[tail..] {
+                println!("    | {l}");
+            }
+            println!();
+        }
+        println!("failures:");
+        for (name, ..) in &failures {
+            println!("    {name}");
+        }
+    }
+    println!();
+    for s in &summary {
+        println!("{s}");
+    }
+    println!(
+        "hil: guests took {:.1} s, {:.1} s in all with builds",
+        t_guests.elapsed().as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
+    let skip = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
+    println!("{passed} passed, {failed} failed{skip}");
+    Ok(if failed == 0 { 0 } else { 1 })
+}
