@@ -5,12 +5,12 @@
 //! - [`Raw`] traps into the kernel directly through the out-of-line stubs in `arch/` (one file per
 //!   architecture, the only files with `asm!`). It needs no C library, no TLS and no `errno`, so the crate
 //!   can live in processes where every instruction is accounted for.
-//! - [`Libc`] (cargo feature `libc-calls`) calls the QNX C library's entry points (`ConnectAttach`,
+//! - `Libc` (cargo feature `libc-calls`) calls the QNX C library's entry points (`ConnectAttach`,
 //!   `MsgSendnc`, `dupfd_register`, ...). It is the reference the raw path is compared against on a real
 //!   image, and the fallback if a raw-ABI assumption turns out wrong.
 //!
 //! [`DefaultKernel`] is the one the rest of the crate uses. **The switch is the `libc-calls` feature**: off
-//! (the default) selects [`Raw`], on selects [`Libc`]. Both are zero-sized.
+//! (the default) selects [`Raw`], on selects `Libc`. Both are zero-sized.
 //!
 //! Which parts of the raw ABI are CONFIRMED and which are ABI-UNVERIFIED until a run on a Neutrino image
 //! is tabled at the top of each arch file; [`self_test`] is the run-time probe for the unverified ones.
@@ -55,26 +55,26 @@ pub struct Raw;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Libc;
 
-/// The backend the crate uses: [`Raw`] by default, [`Libc`] with the `libc-calls` feature.
+/// The backend the crate uses: [`Raw`] by default, `Libc` with the `libc-calls` feature.
 ///
-/// A re-export rather than a type alias, so that `DefaultKernel` also names the unit value.
-#[cfg(feature = "libc-calls")]
-pub use self::Libc as DefaultKernel;
-/// The backend the crate uses: [`Raw`] by default, [`Libc`] with the `libc-calls` feature.
-///
-/// A re-export rather than a type alias, so that `DefaultKernel` also names the unit value.
+/// A type alias, like the host backend's: construct it with `DefaultKernel::default()`.
 #[cfg(not(feature = "libc-calls"))]
-pub use self::Raw as DefaultKernel;
+pub type DefaultKernel = Raw;
+/// The backend the crate uses: `Raw` by default, [`Libc`] with the `libc-calls` feature.
+///
+/// A type alias, like the host backend's: construct it with `DefaultKernel::default()`.
+#[cfg(feature = "libc-calls")]
+pub type DefaultKernel = Libc;
 
 /// What `close()` does for a descriptor, through [`DefaultKernel`].
 pub(crate) fn close(fd: i32) -> Result<(), Errno> {
-    DefaultKernel.close(fd)
+    DefaultKernel::default().close(fd)
 }
 
 /// The calling process's pid through [`DefaultKernel`], or `-1` if it cannot be computed (the raw path
 /// needs a free channel and connection the first time; the answer is cached after that).
 pub(crate) fn getpid() -> i32 {
-    DefaultKernel.getpid().unwrap_or(-1)
+    DefaultKernel::default().getpid().unwrap_or(-1)
 }
 
 /// Checks, on a running Neutrino system, that kernel calls through [`DefaultKernel`] come back the way
@@ -103,10 +103,10 @@ pub(crate) fn getpid() -> i32 {
 /// assert_eq!(report.detach_errno, qnx_fdpass::Errno::INVAL);
 /// ```
 pub fn self_test() -> Result<SelfTestReport, SelfTestError> {
-    self_test_with(&DefaultKernel)
+    self_test_with(&DefaultKernel::default())
 }
 
-/// [`self_test`] against a chosen backend, e.g. [`Raw`] and [`Libc`] in turn.
+/// [`self_test`] against a chosen backend, e.g. [`Raw`] and `Libc` in turn.
 ///
 /// # Errors
 ///

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# QNX cross builds and the machine-code check of the raw kernel-call stubs (issue 3).
+#
+# For each of the four QNX targets (7.1 and 8.0, aarch64 and x86_64):
+#   1. build the library with the raw stubs, then with --features libc-calls (compile only: the QNX C
+#      library is not here to link against);
+#   2. clippy -D warnings for both;
+#   3. disassemble the raw build's rlib and check every stub with .ci/stubcheck.py: the call number in
+#      w8 / eax before the trap, negated MsgSend lengths, the error path returning -errno, and each
+#      typed wrapper calling its own stub. The check's table is independent of src/sys/nto/nr.rs.
+# Debug profile on purpose: the wrappers stay out of line, so the wrapper -> stub check can see them.
+# Set QNX_TARGETS to a subset (space-separated triples) to run fewer targets.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TERM_COLOR=never
+: "${CARGO_TARGET_DIR:=target}"
+export CARGO_TARGET_DIR
+targets=${QNX_TARGETS:-"aarch64-unknown-nto-qnx710 x86_64-pc-nto-qnx710 aarch64-unknown-nto-qnx800 x86_64-pc-nto-qnx800"}
+objdump="$(rustc +nightly --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-objdump"
+if [ ! -x "$objdump" ]; then
+  echo "llvm-objdump not found at $objdump: run 'rustup component add --toolchain nightly llvm-tools'"
+  exit 1
+fi
+status=0
+fail() { echo "FAILED: $*"; status=1; }
+for t in $targets; do
+  cfg="targets/$t.toml"
+  echo "--- $t: clippy (raw, libc-calls)"
+  cargo +nightly clippy -q -p qnx-fdpass --config "$cfg" -- -D warnings || fail "$t clippy"
+  cargo +nightly clippy -q -p qnx-fdpass --config "$cfg" --features libc-calls -- -D warnings \
+    || fail "$t clippy libc-calls"
+  echo "--- $t: build with libc-calls (compile only)"
+  cargo +nightly build -q -p qnx-fdpass --config "$cfg" --features libc-calls || fail "$t build libc-calls"
+  echo "--- $t: build with raw stubs, machine-code check"
+  if cargo +nightly build -q -p qnx-fdpass --config "$cfg"; then
+    python3 .ci/stubcheck.py "$objdump" "$t" "$CARGO_TARGET_DIR/$t/debug/libqnx_fdpass.rlib" || fail "$t stub check"
+  else
+    fail "$t build"
+  fi
+done
+exit $status
