@@ -1,6 +1,6 @@
 //! The QNX Neutrino backend: kernel calls by raw trap, or through the QNX C library.
 //!
-//! Two implementations of [`Kernel`](crate::sys::Kernel) live here:
+//! Two implementations of [`Kernel`] live here:
 //!
 //! - [`Raw`] traps into the kernel directly through the out-of-line stubs in `arch/` (one file per
 //!   architecture, the only files with `asm!`). It needs no C library, no TLS and no `errno`, so the crate
@@ -17,7 +17,7 @@
 //!
 //! QNX version differences handled here: `ConnectDupFd` (kernel call 44, `dupfd_register`) exists only on
 //! 8.0 (`target_env = "nto80"`, or `target_os = "qnx"` on newer toolchains); on 7.x
-//! [`Kernel::dupfd_register`](crate::sys::Kernel::dupfd_register) fails with `ENOSYS`.
+//! [`Kernel::dupfd_register`] fails with `ENOSYS`.
 //!
 //! # Safety
 //!
