@@ -130,12 +130,15 @@ impl<const P: usize> Peers<P> {
     }
 }
 
+/// The ticket header naming this process and `fd`.
+///
+/// No system call checks that `fd` is open: the API takes it as a `BorrowedFd`, whose contract is that it
+/// stays open, and a descriptor closed anyway fails the redeem with `EBADF` (tested). That keeps issuing a
+/// dup ticket at one `getpid` (which a forked child needs, to name itself rather than its parent).
 fn host_info<K: Ops>(k: &K, fd: RawFd) -> Result<(MsgInfoHdr, u64), Errno> {
     if fd < 0 {
         return Err(Errno::BADF);
     }
-    // The sender's descriptor must be open, as ConnectServerInfo requires on Neutrino.
-    k.access_mode(fd)?;
     let (pid, start) = self_identity(k)?;
     let info = MsgInfoHdr {
         nd: 0,
@@ -167,6 +170,8 @@ pub(crate) fn issue_openfd<K: Ops>(
     _to: Recipient,
 ) -> Result<IoOpenfd, Errno> {
     let (info, start) = host_info(k, fd)?;
+    // An openfd ticket is refused from a path-only descriptor here already (`EACCES`).
+    k.access_mode(fd)?;
     let mut msg = IoOpenfd::with_info(info, start);
     msg.set_access(access);
     Ok(msg)

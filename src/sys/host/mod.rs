@@ -146,8 +146,17 @@ impl Ops for Linux {
             if rest.is_empty() {
                 break;
             }
+            let want = rest.len();
             match rustix::io::read(&file, rest) {
                 Ok(0) => break,
+                // procfs hands out the whole line in one read when the buffer holds it: a short read
+                // is the end, and skipping the read that would return 0 saves a system call on every
+                // new peer. (Were it ever not the end, field 22 would be missing or cut short, and the
+                // start time would not match: `ESRCH`, never a wrong process.)
+                Ok(n) if n < want => {
+                    len += n;
+                    break;
+                }
                 Ok(n) => len += n,
                 Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(errno(e)),
