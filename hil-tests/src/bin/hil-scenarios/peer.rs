@@ -1,9 +1,14 @@
 //! The other process of a scenario: this program re-executed with `--role`, driven over stdin/stdout.
 //!
-//! Role `holder <path>`: opens `<path>` read-write and answers one command per line:
+//! Role `holder <path> <ro|rw>`: opens `<path>` and answers one command per line:
 //! `hello` -> `pid <pid> fd <fd>`, `offset` -> `offset <n>`, `seek <n>` -> `ok`, `close` -> `ok`
 //! (closes the descriptor), `ticket <dup|openfd-r|openfd-w|openfd-rw> <any|pid>` -> `ticket <hex>` or
-//! `err <errno>`, `quit` -> exits 0. An unknown command answers `err unknown`.
+//! `err <errno>`, `batch <good> <stale>` -> `ticket <hex>` (see `scenarios::make_batch`), `quit` -> exits 0.
+//! An unknown command answers `err unknown`.
+//!
+//! Role `mq-sender <queue> <path>`: on `send`, opens `<path>`, reads its first line, sends the
+//! re-positioned descriptor over the POSIX queue `<queue>` with `send_fd` and answers
+//! `SFD: client pid <pid>, first line [<line>]`; keeps the descriptor open until `quit`.
 
 use crate::util::{offset, seek};
 use crate::Outcome;
@@ -102,7 +107,14 @@ impl Drop for Peer {
 /// Entry point for `--role`.
 pub fn run_role(role: &str, args: &[String]) -> i32 {
     match role {
-        "holder" => holder(args.first().map(String::as_str).unwrap_or("")),
+        "holder" => holder(
+            args.first().map(String::as_str).unwrap_or(""),
+            args.get(1).map(String::as_str) == Some("ro"),
+        ),
+        "mq-sender" => mq_sender(
+            args.first().map(String::as_str).unwrap_or(""),
+            args.get(1).map(String::as_str).unwrap_or(""),
+        ),
         _ => {
             eprintln!("unknown role {role:?}");
             2
@@ -110,8 +122,12 @@ pub fn run_role(role: &str, args: &[String]) -> i32 {
     }
 }
 
-fn holder(path: &str) -> i32 {
-    let file = match std::fs::File::options().read(true).write(true).open(path) {
+fn holder(path: &str, read_only: bool) -> i32 {
+    let file = match std::fs::File::options()
+        .read(true)
+        .write(!read_only)
+        .open(path)
+    {
         Ok(f) => f,
         Err(e) => {
             println!("err open {path}: {e}");
@@ -147,6 +163,10 @@ fn holder(path: &str) -> i32 {
                 "ok".into()
             }
             ["ticket", kind, to] => crate::scenarios::make_ticket(raw, kind, to),
+            ["batch", good, stale] => match (good.parse(), stale.parse()) {
+                (Ok(g), Ok(s)) => crate::scenarios::make_batch(raw, g, s),
+                _ => "err batch counts".into(),
+            },
             ["quit"] => break,
             _ => "err unknown".into(),
         };
@@ -158,6 +178,70 @@ fn holder(path: &str) -> i32 {
         // SAFETY: closed once, at exit.
         unsafe { libc::close(fd) };
     }
-    let _ = AsRawFd::as_raw_fd(&std::io::stdin());
     0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn mq_sender(_queue: &str, _path: &str) -> i32 {
+    println!("err mq-sender is Linux only here");
+    1
+}
+
+#[cfg(target_os = "linux")]
+fn mq_sender(queue: &str, path: &str) -> i32 {
+    use qnx_fdpass::{send_fd, BorrowedFd, Recipient};
+    let mut out = std::io::stdout();
+    let mut file = None;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let answer = match line.trim() {
+            "send" => {
+                let f = match std::fs::File::open(path) {
+                    Ok(f) => f,
+                    Err(e) => return fail(&format!("open {path}: {e}")),
+                };
+                // Read the first line byte by byte, so the offset stops right after it.
+                let mut first = Vec::new();
+                loop {
+                    match crate::util::read_n(f.as_raw_fd(), 1) {
+                        Ok(b) if b.is_empty() || b[0] == b'\n' => break,
+                        Ok(b) => first.extend_from_slice(&b),
+                        Err(e) => return fail(&format!("read: {e:?}")),
+                    }
+                }
+                let q = match crate::util::mq_open_wr(queue) {
+                    Ok(q) => q,
+                    Err(e) => return fail(&format!("{e:?}")),
+                };
+                // SAFETY: `f` stays open for the borrow (and after: until quit).
+                let fd = unsafe { BorrowedFd::borrow_raw(f.as_raw_fd()) };
+                let sent = send_fd(fd, Recipient::Any, |ticket| crate::util::mq_send(q, ticket));
+                crate::util::mq_close(q);
+                match sent {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return fail(&format!("mq_send: {e:?}")),
+                    Err(e) => return fail(&format!("send_fd: {e}")),
+                }
+                file = Some(f);
+                format!(
+                    "SFD: client pid {}, first line [{}]",
+                    std::process::id(),
+                    String::from_utf8_lossy(&first)
+                )
+            }
+            "quit" => break,
+            _ => "err unknown".into(),
+        };
+        if writeln!(out, "{answer}").and_then(|_| out.flush()).is_err() {
+            break;
+        }
+    }
+    drop(file);
+    0
+}
+
+#[cfg(target_os = "linux")]
+fn fail(why: &str) -> i32 {
+    println!("err {why}");
+    1
 }

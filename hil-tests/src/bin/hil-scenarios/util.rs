@@ -1,5 +1,4 @@
 //! Small helpers the scenarios share: descriptor counting, offsets, checks.
-#![allow(dead_code)] // TEMP until the API scenarios use them
 
 use crate::Outcome;
 use std::fs::File;
@@ -84,25 +83,6 @@ pub fn read_n(fd: RawFd, n: usize) -> Result<Vec<u8>, Outcome> {
     Ok(buf)
 }
 
-/// Writes all of `data` at the current offset.
-pub fn write_all(fd: RawFd, data: &[u8]) -> Result<(), Outcome> {
-    // SAFETY: the buffer is valid for data.len() bytes.
-    let put = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-    if put != data.len() as isize {
-        return Err(Outcome::Fail(format!(
-            "write({fd}): {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    Ok(())
-}
-
-/// Whether `fd` is open in this process.
-pub fn is_open(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD only queries the descriptor table.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
-}
-
 /// A scratch file with known contents, under a directory that is writable in every guest.
 pub fn scratch(tag: &str, contents: &[u8]) -> Result<(File, String), Outcome> {
     let dir = std::env::var("HIL_TMP").unwrap_or_else(|_| "/tmp".into());
@@ -136,4 +116,94 @@ pub fn unhex(s: &str) -> Result<Vec<u8>, Outcome> {
             u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| Outcome::Fail(format!("bad hex: {e}")))
         })
         .collect()
+}
+
+/// Opens (creating) a POSIX message queue for receiving tickets.
+#[cfg(target_os = "linux")]
+pub fn mq_open_rd(name: &str) -> Result<libc::mqd_t, Outcome> {
+    let c = std::ffi::CString::new(name).ctx("queue name")?;
+    // SAFETY: a zeroed mq_attr with the two fields set is a valid argument.
+    let mut attr: libc::mq_attr = unsafe { std::mem::zeroed() };
+    attr.mq_maxmsg = 4;
+    attr.mq_msgsize = 256;
+    // SAFETY: valid C string and attribute pointer; the result is checked.
+    let q = unsafe {
+        libc::mq_open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_CREAT,
+            0o600 as libc::c_uint,
+            &attr,
+        )
+    };
+    if q < 0 {
+        return Err(Outcome::Fail(format!(
+            "mq_open({name}): {} (is /dev/mqueue mounted?)",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(q)
+}
+
+/// Opens an existing POSIX message queue for sending.
+#[cfg(target_os = "linux")]
+pub fn mq_open_wr(name: &str) -> Result<libc::mqd_t, Outcome> {
+    let c = std::ffi::CString::new(name).ctx("queue name")?;
+    // SAFETY: valid C string; the result is checked.
+    let q = unsafe { libc::mq_open(c.as_ptr(), libc::O_WRONLY) };
+    if q < 0 {
+        return Err(Outcome::Fail(format!(
+            "mq_open({name}): {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(q)
+}
+
+/// Sends one message.
+#[cfg(target_os = "linux")]
+pub fn mq_send(q: libc::mqd_t, msg: &[u8]) -> Result<(), std::io::Error> {
+    // SAFETY: the buffer is valid for msg.len() bytes.
+    if unsafe { libc::mq_send(q, msg.as_ptr().cast(), msg.len(), 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Receives one message, waiting at most `secs` seconds.
+#[cfg(target_os = "linux")]
+pub fn mq_recv(q: libc::mqd_t, secs: i64) -> Result<Vec<u8>, Outcome> {
+    let mut buf = vec![0u8; 256];
+    // SAFETY: a zeroed timespec is valid; clock_gettime fills it.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    ts.tv_sec += secs; // tv_sec is 64-bit on every target this builds for
+    let mut prio = 0;
+    // SAFETY: the buffer is valid for its length; the result is checked.
+    let n = unsafe { libc::mq_timedreceive(q, buf.as_mut_ptr().cast(), buf.len(), &mut prio, &ts) };
+    if n < 0 {
+        return Err(Outcome::Fail(format!(
+            "mq_timedreceive: {} (no sender within {secs} s?)",
+            std::io::Error::last_os_error()
+        )));
+    }
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+/// Closes a queue descriptor.
+#[cfg(target_os = "linux")]
+pub fn mq_close(q: libc::mqd_t) {
+    // SAFETY: closes a queue descriptor this process opened.
+    unsafe { libc::mq_close(q) };
+}
+
+/// Closes and removes a queue.
+#[cfg(target_os = "linux")]
+pub fn mq_close_unlink(q: libc::mqd_t, name: &str) {
+    mq_close(q);
+    if let Ok(c) = std::ffi::CString::new(name) {
+        // SAFETY: valid C string.
+        unsafe { libc::mq_unlink(c.as_ptr()) };
+    }
 }

@@ -398,12 +398,7 @@ fn real_main() -> Result<i32, String> {
         let mut handles = Vec::new();
         for (p, plan) in &plans {
             match plan {
-                Plan::Rows(rows) => {
-                    for (n, r) in rows {
-                        line(&p.name, n, r);
-                    }
-                    results.push((p.name.clone(), 0.0, rows.clone()));
-                }
+                Plan::Rows(_) => {} // reported after the guests, below
                 Plan::Run {
                     cmd,
                     deadlines,
@@ -428,6 +423,14 @@ fn real_main() -> Result<i32, String> {
             }
         }
     });
+    for (p, plan) in &plans {
+        if let Plan::Rows(rows) = plan {
+            for (n, r) in rows {
+                line(&p.name, n, r);
+            }
+            results.push((p.name.clone(), 0.0, rows.clone()));
+        }
+    }
     results.sort_by(|a, b| a.0.cmp(&b.0));
 
     let mut failures = Vec::new();
@@ -445,7 +448,7 @@ fn real_main() -> Result<i32, String> {
                 Row::Skip(_) => k += 1,
             }
         }
-        let log = runs.join(guest).join("console.log");
+        let log = Path::new("target/hil-runs").join(guest).join("console.log");
         let how = if *secs > 0.0 {
             format!(" ({secs:.1} s, console log {})", log.display())
         } else {
