@@ -1,0 +1,383 @@
+//! Fault injection with the real kernel: a real sender process issues tickets; this process redeems them
+//! through `FailAt<Linux>`, which fails the k-th fallible system call with `ENOMEM`, for every k along
+//! the path. Each time the injected error must come back unchanged, and the descriptor table must be
+//! what it was before (for a caching receiver: once it is dropped; while it lives it may hold pidfds).
+//!
+//! The sender is this test binary re-executed with `FDPASS_ROLE=fi-sender` running the ignored
+//! `sender_role` test. Linux host backend only.
+
+#![cfg(target_os = "linux")]
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::AsRawFd;
+use std::process::{Child, Command, Stdio};
+
+use qnx_fdpass::sys::host::{FailAt, Linux, Ops};
+use qnx_fdpass::{
+    Access, Batch, BatchError, BorrowedFd, DupTicket, Errno, Error, OpenfdTicket, OwnedFd,
+    Receiver, Recipient,
+};
+
+// ---- helpers (each test file is its own crate; kept small on purpose) ----
+
+fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
+    // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
+    // call fail with EBADF.
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+}
+
+/// This process's open descriptors with what they refer to. The listing's own directory descriptor is
+/// closed once the listing is done, so entries that no longer resolve are dropped.
+fn open_fds() -> BTreeMap<i32, String> {
+    let listed: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    listed
+        .into_iter()
+        .filter(|&fd| rustix::io::fcntl_getfd(sys_fd(fd)).is_ok())
+        .filter_map(|fd| {
+            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+            Some((fd, target.to_string_lossy().into_owned()))
+        })
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn pread_all(fd: &OwnedFd) -> Vec<u8> {
+    let mut buf = [0u8; 256];
+    let n = rustix::io::pread(sys_fd(fd.as_raw_fd()), &mut buf, 0).unwrap();
+    buf[..n].to_vec()
+}
+
+// ---- the sender ----
+
+const CONTENT: &[u8] = b"fault-injection sender's file\n";
+
+/// The sender role: runs only when re-executed (it is ignored in a normal run).
+#[test]
+#[ignore = "helper role: the sender process re-executed by fault_injection_every_call"]
+fn sender_role() {
+    assert_eq!(
+        std::env::var("FDPASS_ROLE").as_deref(),
+        Ok("fi-sender"),
+        "sender_role runs only as the re-executed sender"
+    );
+    let memfd = rustix::fs::memfd_create("fi-sender", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
+    rustix::io::write(&memfd, CONTENT).unwrap();
+    // SAFETY: `memfd` outlives every use of the borrow.
+    let fd = unsafe { BorrowedFd::borrow_raw(memfd.as_raw_fd()) };
+    let mut batch = Batch::<4>::new();
+    for _ in 0..3 {
+        batch
+            .push(DupTicket::new(fd, Recipient::Any).unwrap())
+            .unwrap();
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "T dup {}",
+        hex(DupTicket::new(fd, Recipient::Any).unwrap().as_bytes())
+    )
+    .unwrap();
+    let openfd = OpenfdTicket::new(fd, Access::Read, Recipient::Any).unwrap();
+    writeln!(out, "T openfd {}", hex(openfd.as_bytes())).unwrap();
+    writeln!(out, "T batch {}", hex(batch.as_bytes())).unwrap();
+    writeln!(out, "ready").unwrap();
+    out.flush().unwrap();
+    // Live until the receiver closes our stdin.
+    for _ in std::io::stdin().lock().lines() {}
+    drop(memfd);
+    std::process::exit(0);
+}
+
+fn start_sender() -> (Child, BTreeMap<String, Vec<u8>>) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "sender_role",
+            "--nocapture",
+            "--test-threads=1",
+            "-q",
+        ])
+        .env("FDPASS_ROLE", "fi-sender")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut tickets = BTreeMap::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "sender died before it was ready"
+        );
+        let line = line.trim();
+        if line == "ready" {
+            break;
+        }
+        if let Some((name, h)) = line.strip_prefix("T ").and_then(|l| l.split_once(' ')) {
+            tickets.insert(name.to_string(), unhex(h));
+        }
+    }
+    (child, tickets)
+}
+
+// ---- a recorder, to learn each path and which ticket of a batch each call belongs to ----
+
+struct Recorder<'a> {
+    log: &'a RefCell<Vec<&'static str>>,
+}
+
+impl Ops for Recorder<'_> {
+    fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
+        self.log.borrow_mut().push("pidfd_open");
+        Linux.pidfd_open(pid)
+    }
+    fn pidfd_getfd(&self, pidfd: i32, fd: i32) -> Result<i32, Errno> {
+        self.log.borrow_mut().push("pidfd_getfd");
+        Linux.pidfd_getfd(pidfd, fd)
+    }
+    fn access_mode(&self, fd: i32) -> Result<Access, Errno> {
+        self.log.borrow_mut().push("access_mode");
+        Linux.access_mode(fd)
+    }
+    fn reopen(&self, fd: i32, access: Access) -> Result<i32, Errno> {
+        self.log.borrow_mut().push("reopen");
+        Linux.reopen(fd, access)
+    }
+    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
+        self.log.borrow_mut().push("start_time");
+        Linux.start_time(pid)
+    }
+    fn close(&self, fd: i32) {
+        Linux.close(fd);
+    }
+    fn getpid(&self) -> i32 {
+        Linux.getpid()
+    }
+}
+
+/// The fallible calls a successful run of `op` makes, in order.
+fn path_of<const P: usize>(
+    op: &dyn Fn(&mut Receiver<P, Recorder<'_>>) -> bool,
+) -> Vec<&'static str> {
+    let log = RefCell::new(Vec::new());
+    let mut r = Receiver::<P, _>::with_kernel(Recorder { log: &log });
+    assert!(op(&mut r), "the unfailed path must succeed");
+    drop(r);
+    log.into_inner()
+}
+
+#[derive(Default)]
+struct Tally {
+    cases: usize,
+}
+
+/// Redeems `ticket` (dup or openfd) with P = 0 and P = 4, failing each call along the path in turn.
+fn single(name: &str, ticket: &[u8], tally: &mut Tally) {
+    let path = path_of::<0>(&|r| {
+        r.redeem(ticket)
+            .map(|fd| pread_all(&fd) == CONTENT)
+            .unwrap_or(false)
+    });
+    // The count FailAt itself reports for an unfailed run must agree with the recorder.
+    let mut probe = Receiver::<0, _>::with_kernel(FailAt::new(Linux, 0, Errno::NOMEM));
+    drop(probe.redeem(ticket).unwrap());
+    assert_eq!(
+        probe.kernel().calls(),
+        path.len(),
+        "{name}: FailAt::calls vs recorded path"
+    );
+    println!(
+        "{name}: {} fallible calls: {}",
+        path.len(),
+        path.join(" -> ")
+    );
+    assert!(
+        path.len() >= 3,
+        "{name}: path too short to be the real one: {path:?}"
+    );
+
+    for k in 1..=path.len() {
+        // P = 0: nothing may outlive the call.
+        let before = open_fds();
+        let mut r = Receiver::<0, _>::with_kernel(FailAt::new(Linux, k, Errno::NOMEM));
+        let res = r.redeem(ticket).map(|fd| fd.as_raw_fd());
+        assert_eq!(
+            res,
+            Err(Error::Os(Errno::NOMEM)),
+            "{name}: P=0, k={k} ({})",
+            path[k - 1]
+        );
+        assert_eq!(
+            open_fds(),
+            before,
+            "{name}: P=0, k={k} ({}) leaked",
+            path[k - 1]
+        );
+        drop(r);
+        assert_eq!(open_fds(), before);
+
+        // P = 4, cold cache: the same path; the receiver may keep a pidfd, released on drop.
+        let mut r = Receiver::<4, _>::with_kernel(FailAt::new(Linux, k, Errno::NOMEM));
+        let res = r.redeem(ticket).map(|fd| fd.as_raw_fd());
+        assert_eq!(
+            res,
+            Err(Error::Os(Errno::NOMEM)),
+            "{name}: P=4, k={k} ({})",
+            path[k - 1]
+        );
+        let during = open_fds();
+        let extra: Vec<_> = during
+            .iter()
+            .filter(|(fd, _)| !before.contains_key(fd))
+            .collect();
+        assert!(
+            extra.len() <= 1
+                && extra
+                    .iter()
+                    .all(|(_, t)| t.as_str() == "anon_inode:[pidfd]"),
+            "{name}: P=4, k={k}: more than the cached pidfd is open: {extra:?}"
+        );
+        drop(r);
+        assert_eq!(
+            open_fds(),
+            before,
+            "{name}: P=4, k={k} ({}) leaked after drop",
+            path[k - 1]
+        );
+        tally.cases += 2;
+    }
+
+    // P = 4, warm cache: the first redeem succeeds and caches the pidfd, the second fails at each of
+    // its own calls.
+    let warm = path_of::<4>(&|r| {
+        let a = r
+            .redeem(ticket)
+            .map(|fd| pread_all(&fd) == CONTENT)
+            .unwrap_or(false);
+        let b = r
+            .redeem(ticket)
+            .map(|fd| pread_all(&fd) == CONTENT)
+            .unwrap_or(false);
+        a && b
+    });
+    let first = path.len();
+    assert!(
+        warm.len() > first && warm.len() < 2 * first,
+        "{name}: cache not used: {warm:?}"
+    );
+    println!(
+        "{name}: cached second redeem: {}",
+        warm[first..].join(" -> ")
+    );
+    for k in first + 1..=warm.len() {
+        let before = open_fds();
+        let mut r = Receiver::<4, _>::with_kernel(FailAt::new(Linux, k, Errno::NOMEM));
+        drop(r.redeem(ticket).unwrap());
+        let mid = open_fds();
+        let res = r.redeem(ticket).map(|fd| fd.as_raw_fd());
+        assert_eq!(
+            res,
+            Err(Error::Os(Errno::NOMEM)),
+            "{name}: warm P=4, k={k} ({})",
+            warm[k - 1]
+        );
+        assert_eq!(
+            open_fds(),
+            mid,
+            "{name}: warm P=4, k={k} ({}) leaked",
+            warm[k - 1]
+        );
+        drop(r);
+        assert_eq!(
+            open_fds(),
+            before,
+            "{name}: warm P=4, k={k} leaked after drop"
+        );
+        tally.cases += 1;
+    }
+}
+
+/// Redeems a batch of three, failing each call in turn: the error names the ticket whose call failed
+/// and the descriptors of the earlier tickets are closed.
+fn batch_case<const P: usize>(packet: &[u8], tally: &mut Tally) {
+    let path = path_of::<P>(&|r| {
+        r.redeem_batch::<4>(packet)
+            .map(|v| v.len() == 3)
+            .unwrap_or(false)
+    });
+    println!(
+        "batch P={P}: {} fallible calls: {}",
+        path.len(),
+        path.join(" -> ")
+    );
+    for k in 1..=path.len() {
+        // The ticket a call belongs to: the number of descriptors obtained before it.
+        let index = path[..k - 1]
+            .iter()
+            .filter(|c| **c == "pidfd_getfd")
+            .count();
+        let before = open_fds();
+        let mut r = Receiver::<P, _>::with_kernel(FailAt::new(Linux, k, Errno::NOMEM));
+        let res = r.redeem_batch::<4>(packet).map(|v| v.len());
+        assert_eq!(
+            res,
+            Err(BatchError {
+                index,
+                error: Error::Os(Errno::NOMEM)
+            }),
+            "batch P={P}, k={k} ({})",
+            path[k - 1]
+        );
+        if P == 0 {
+            assert_eq!(
+                open_fds(),
+                before,
+                "batch P={P}, k={k} ({}) leaked",
+                path[k - 1]
+            );
+        }
+        drop(r);
+        assert_eq!(
+            open_fds(),
+            before,
+            "batch P={P}, k={k} ({}) leaked after drop",
+            path[k - 1]
+        );
+        tally.cases += 1;
+    }
+}
+
+#[test]
+fn fault_injection_every_call() {
+    let (mut child, tickets) = start_sender();
+    let mut tally = Tally::default();
+    let baseline = open_fds();
+    single("dup", &tickets["dup"], &mut tally);
+    single("openfd", &tickets["openfd"], &mut tally);
+    batch_case::<0>(&tickets["batch"], &mut tally);
+    batch_case::<4>(&tickets["batch"], &mut tally);
+    assert_eq!(open_fds(), baseline);
+    println!(
+        "fault injection: {} cases, every one returned the injected ENOMEM and leaked nothing",
+        tally.cases
+    );
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}
