@@ -333,7 +333,10 @@ pub fn run(
                     .map(|s| s.to_string())
                     .unwrap_or_else(|e| e.to_string());
                 break Some(match &panic_line {
-                    Some(p) => format!("guest kernel panicked ({p})"),
+                    Some(p) => {
+                        let what = p.split("Kernel panic - ").nth(1).unwrap_or(p);
+                        format!("guest kernel panicked: \"Kernel panic - {what}\"")
+                    }
                     None => {
                         let err = qemu_err
                             .iter()
@@ -377,6 +380,14 @@ pub fn run(
             let mut lines = c.lines;
             if lines.is_empty() {
                 lines = recent.clone();
+            }
+            if let Some(at) = lines
+                .iter()
+                .position(|l| l.contains("Kernel panic - not syncing"))
+            {
+                // The panic's own first lines say more than the tail of its backtrace.
+                let from = at.saturating_sub(2);
+                lines = lines[from..(at + 6).min(lines.len())].to_vec();
             }
             emit(
                 &mut rows,
