@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Code size of issuing and redeeming one dup ticket (issue 6), beside the C yardstick.
+#
+# For aarch64-unknown-nto-qnx800 and x86_64-pc-nto-qnx800 at opt-level "s":
+#   1. a throw-away staticlib under $CARGO_TARGET_DIR/codesize/ with two C entry points, one calling
+#      `DupTicket::new` (to a given pid, as QNX 8.0 needs) and copying the ticket out, one calling
+#      `Receiver::<0>::redeem` and handing the descriptor back (fat LTO, panic = abort);
+#   2. rust-lld keeps what those two entry points reach (--gc-sections), kernel-call stubs included;
+#   3. llvm-nm sizes the text symbols: the crate's code, the raw kernel-call stubs
+#      (`__qnx_fdpass_ker_*`, src/sys/nto/arch/) and compiler builtins (`mem*`) are counted apart;
+#   4. .ci/c/fdpass_article.c (send_fd + receive_fd the article's way, kernel calls external) is compiled
+#      with gcc -Os (aarch64-linux-gnu-gcc, host gcc) and its .text printed beside.
+# Needs nightly with rust-src and llvm-tools, and gcc-aarch64-linux-gnu (.ci/setup.d/perf.sh).
+# A target that does not build yet is reported and skipped; the script fails only if none was measured.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+: "${CARGO_TARGET_DIR:=$repo/target}"
+case $CARGO_TARGET_DIR in /*) ;; *) CARGO_TARGET_DIR=$repo/$CARGO_TARGET_DIR ;; esac
+export CARGO_TARGET_DIR CARGO_TERM_COLOR=never
+tools="$(rustc +nightly --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin"
+for t in llvm-nm llvm-size rust-lld; do
+  [ -x "$tools/$t" ] || { echo "codesize: $tools/$t missing: rustup component add --toolchain nightly llvm-tools"; exit 1; }
+done
+
+work=$CARGO_TARGET_DIR/codesize
+mkdir -p "$work/src"
+cat >"$work/Cargo.toml" <<TOML
+[package]
+name = "fdpass-codesize"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[lib]
+crate-type = ["staticlib"]
+path = "src/lib.rs"
+
+[dependencies]
+qnx-fdpass = { path = "$repo" }
+
+[profile.release]
+opt-level = "s"
+panic = "abort"
+codegen-units = 1
+lto = true
+debug = false
+
+[workspace]
+TOML
+cat >"$work/src/lib.rs" <<'RUST'
+//! Two entry points, so the linker keeps exactly what issuing and redeeming one dup ticket needs.
+#![no_std]
+use qnx_fdpass::wire::IoDup;
+use qnx_fdpass::{BorrowedFd, DupTicket, Receiver, Recipient};
+
+const TICKET: usize = core::mem::size_of::<IoDup>();
+
+/// Issues a dup ticket for `fd`, redeemable by process `to`, into `out`: 0, or the errno.
+#[no_mangle]
+pub extern "C" fn fdpass_size_issue(fd: i32, to: i32, out: &mut [u8; TICKET]) -> i32 {
+    // SAFETY: the caller keeps `fd` open for the duration of the call.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    match DupTicket::new(fd, Recipient::Pid(to)) {
+        Ok(t) => {
+            for (o, b) in out.iter_mut().zip(t.as_bytes()) {
+                *o = *b;
+            }
+            0
+        }
+        Err(e) => e.raw(),
+    }
+}
+
+/// Checks and redeems the ticket in `bytes[..len]`: the new descriptor, or -1.
+#[no_mangle]
+pub unsafe extern "C" fn fdpass_size_redeem(bytes: *const u8, len: usize) -> i32 {
+    // SAFETY: the caller passes `len` readable bytes.
+    let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
+    match Receiver::<0>::new().redeem(bytes) {
+        Ok(fd) => fd.into_raw_fd(),
+        Err(_) => -1,
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {}
+}
+RUST
+
+measured=0
+rows=()
+for spec in "aarch64-unknown-nto-qnx800 aarch64linux aarch64-linux-gnu-gcc" "x86_64-pc-nto-qnx800 elf_x86_64 gcc"; do
+  read -r target emu cc <<<"$spec"
+  echo "--- $target"
+  if ! (cd "$work" && CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo +nightly build -q --release \
+        -Zbuild-std=core --target "$target" --target-dir "$work/target" 2>"$work/build.log"); then
+    tail -20 "$work/build.log"
+    echo "codesize: $target does not build yet; skipped"
+    rows+=("| $target | (does not build) | | | | |")
+    continue
+  fi
+  lib=$work/target/$target/release/libfdpass_codesize.a
+  elf=$work/$target.elf
+  if ! "$tools/rust-lld" -flavor gnu -m "$emu" -static --gc-sections --unresolved-symbols=ignore-all \
+       -e fdpass_size_issue -u fdpass_size_redeem -o "$elf" "$lib"; then
+    echo "codesize: link for $target failed; skipped"
+    continue
+  fi
+  # name size: crate / stubs / builtins. Symbols the assembler left without a size get the distance to
+  # the next symbol.
+  read -r ours stubs builtins nstubs < <("$tools/llvm-nm" --print-size --defined-only -n "$elf" | python3 -c '
+import sys
+syms = []
+for line in sys.stdin:
+    f = line.split()
+    if len(f) == 4 and f[2] in "tTwW":
+        syms.append((int(f[0], 16), int(f[1], 16), f[3]))
+ours = stubs = builtins = nstubs = 0
+for i, (addr, size, name) in enumerate(syms):
+    if size == 0 and i + 1 < len(syms):
+        size = syms[i + 1][0] - addr
+    if name.startswith("__qnx_fdpass_ker_"):
+        stubs += size; nstubs += 1
+    elif name in ("memcpy", "memset", "memmove", "memcmp", "bcmp") or name.startswith("compiler_builtins"):
+        builtins += size
+    else:
+        ours += size
+print(ours, stubs, builtins, nstubs)
+')
+  text=$("$tools/llvm-size" -A "$elf" | awk '$1 == ".text" {print $2}')
+  cobj=$work/fdpass_article.$target.o
+  if command -v "$cc" >/dev/null && "$cc" -Os -c .ci/c/fdpass_article.c -o "$cobj"; then
+    ctext=$("$tools/llvm-size" -A "$cobj" | awk '$1 == ".text" {print $2}')
+    cver=$("$cc" -dumpfullversion)
+  else
+    ctext="(no $cc)"; cver=""
+  fi
+  echo "crate code ${ours} B, kernel-call stubs ${stubs} B (${nstubs}), builtins ${builtins} B, .text ${text} B; C send_fd+receive_fd ${ctext} B (gcc ${cver} -Os)"
+  "$tools/llvm-nm" --print-size --size-sort --radix=d --defined-only "$elf" |
+    awk '$3 ~ /^[tTwW]$/ {printf "    %6d %s\n", $2, $4}' | tail -12
+  rows+=("| $target | $ours | $stubs ($nstubs) | $((ours + stubs + builtins)) | $ctext | $cver |")
+  measured=$((measured + 1))
+done
+echo
+echo "| target | issue + redeem, crate code (B) | kernel-call stubs (B, count) | total with stubs and builtins (B) | C yardstick .text (B) | gcc |"
+echo "|---|---:|---:|---:|---:|---|"
+printf '%s\n' "${rows[@]}"
+[ "$measured" -gt 0 ]
