@@ -8,7 +8,8 @@
 //! Environment, set by the guest's init from the boot parameters:
 //! - `HIL_NONCE`: the run's nonce, carried by every marker;
 //! - `HIL_BREAK=<scenario>`: that scenario deliberately checks the wrong thing (it must then fail);
-//! - `HIL_HANG=<scenario>`: that scenario sleeps forever (the runner's deadline must catch it).
+//! - `HIL_HANG=<scenario>`: that scenario sleeps forever (the runner's deadline must catch it);
+//! - `HIL_NAME_SUFFIX`: appended to the name in the RESULT marker (`-libc` for the libc-routed build).
 
 mod peer;
 mod scenarios;
@@ -92,7 +93,12 @@ fn run_scenario(name: &str) -> i32 {
             }
         },
     };
-    println!("{}", result_marker(&nonce, name, verdict, &reason));
+    // A Neutrino guest runs the libc-routed build as `<name>-libc` (see hil-tests/README.md).
+    let shown = format!(
+        "{name}{}",
+        std::env::var("HIL_NAME_SUFFIX").unwrap_or_default()
+    );
+    println!("{}", result_marker(&nonce, &shown, verdict, &reason));
     let _ = std::io::stdout().flush();
     verdict.exit_code()
 }

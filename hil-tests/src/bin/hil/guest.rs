@@ -106,10 +106,16 @@ TESTS="{tests}"
 export HIL_NONCE="$NONCE" HIL_BREAK="{brk}" HIL_HANG="{hang}" HIL_TMP=/tmp
 m() {{ printf 'HIL''-%s %s\n' "$NONCE" "$*"; }}
 m READY "$(uname -r) $(uname -m)"
+# Each scenario twice: raw kernel calls, then routed through the C library (`<name>-libc`).
 for t in $TESTS; do
+  case "$t" in
+    *-libc) prog="$HERE"/hil-scenarios-libc; name=${{t%-libc}}; HIL_NAME_SUFFIX=-libc ;;
+    *) prog="$HERE"/hil-scenarios; name=$t; HIL_NAME_SUFFIX= ;;
+  esac
+  export HIL_NAME_SUFFIX
   m BEGIN "$t"
-  case ",{panic}," in *",$t,"*) echo "hil: hil.panic is not supported on Neutrino guests" ;; esac
-  "$HERE"/hil-scenarios "$t"
+  case ",{panic}," in *",$name,"*) echo "hil: hil.panic is not supported on Neutrino guests" ;; esac
+  "$prog" "$name"
   m EXIT "$t" $?
 done
 m DONE
@@ -123,23 +129,24 @@ shutdown -f 2>/dev/null || true
     )
 }
 
-/// Builds the Neutrino payload disk: `hil/hil-scenarios` and `hil/run.sh`.
-pub fn qnx_payload(out: &Path, scenarios: &[u8], p: &GuestParams) -> std::io::Result<()> {
+/// Builds the Neutrino payload disk: `hil/run.sh`, `hil/hil-scenarios` (raw kernel calls) and
+/// `hil/hil-scenarios-libc` (the `libc-calls` build).
+pub fn qnx_payload(out: &Path, raw: &[u8], libc: &[u8], p: &GuestParams) -> std::io::Result<()> {
     let run = qnx_run_sh(p);
-    crate::fat::build(
-        out,
-        &[
-            ("hil/run.sh", run.as_bytes()),
-            ("hil/hil-scenarios", scenarios),
-        ],
-    )?;
+    let files: [(&str, &[u8]); 3] = [
+        ("hil/run.sh", run.as_bytes()),
+        ("hil/hil-scenarios", raw),
+        ("hil/hil-scenarios-libc", libc),
+    ];
+    crate::fat::build(out, &files)?;
     // Read it back: a disk the image cannot use should fail here, not after a 20 s boot.
-    let (_, files) = crate::fat::list(out)?;
-    if files.len() != 2 {
-        return Err(std::io::Error::other(format!(
-            "payload disk holds {} files, want 2",
-            files.len()
-        )));
+    let (_, back) = crate::fat::list(out)?;
+    for (name, data) in files {
+        if !back.iter().any(|(n, d)| n == name && d == data) {
+            return Err(std::io::Error::other(format!(
+                "payload disk: {name} did not read back"
+            )));
+        }
     }
     Ok(())
 }
@@ -156,6 +163,64 @@ mod tests {
     }
 
     #[test]
+    fn run_sh_runs_each_scenario_raw_then_libc_between_markers() {
+        use hil_tests::{parse_line, Event, Verdict};
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("hil-runsh-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let params = GuestParams {
+            nonce: "feedf00d".into(),
+            tests: vec!["a".into(), "a-libc".into()],
+            ..Default::default()
+        };
+        // Stand-ins for the two builds: print the verdict marker the real program prints, exit 0.
+        for (prog, tag) in [("hil-scenarios", "raw"), ("hil-scenarios-libc", "libc")] {
+            let stub = format!(
+                "#!/bin/sh\nprintf 'HIL''-%s RESULT %s%s PASS {tag}\\n' \"$HIL_NONCE\" \"$1\" \"$HIL_NAME_SUFFIX\"\n"
+            );
+            let path = dir.join(prog);
+            std::fs::write(&path, stub).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let run = dir.join("run.sh");
+        // `shutdown` must not be reached for real on the host: shadow it.
+        let script = qnx_run_sh(&params).replace("shutdown -f", "true");
+        std::fs::write(&run, script).unwrap();
+        let out = std::process::Command::new("sh").arg(&run).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let events: Vec<Event> = text
+            .lines()
+            .filter_map(|l| parse_line("feedf00d", l))
+            .collect();
+        let res = |name: &str, why: &str| Event::Result {
+            name: name.into(),
+            verdict: Verdict::Pass,
+            reason: why.into(),
+        };
+        assert!(matches!(events.first(), Some(Event::Ready(_))), "{text}");
+        assert_eq!(
+            &events[1..],
+            &[
+                Event::Begin("a".into()),
+                res("a", "raw"),
+                Event::Exit {
+                    name: "a".into(),
+                    status: 0
+                },
+                Event::Begin("a-libc".into()),
+                res("a-libc", "libc"),
+                Event::Exit {
+                    name: "a-libc".into(),
+                    status: 0
+                },
+                Event::Done,
+            ],
+            "{text}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn payload_disk_holds_run_sh_and_the_scenario_program() {
         let dir = std::env::temp_dir().join(format!("hil-fat-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -164,10 +229,15 @@ mod tests {
         let program = std::fs::read(std::env::current_exe().unwrap()).unwrap();
         let params = GuestParams {
             nonce: "0123abcd".into(),
-            tests: vec!["dup_shares_offset".into(), "kernel_selftest".into()],
+            tests: vec!["dup_shares_offset".into(), "dup_shares_offset-libc".into()],
             ..Default::default()
         };
-        qnx_payload(&img, &program, &params).unwrap();
+        let libc_build = [
+            b"stand-in for the libc-calls build".as_slice(),
+            &program[..64],
+        ]
+        .concat();
+        qnx_payload(&img, &program, &libc_build, &params).unwrap();
 
         let (ptype, files) = crate::fat::list(&img).unwrap();
         assert_eq!(
@@ -176,7 +246,7 @@ mod tests {
             "partition type (Neutrino names it hd1t6)"
         );
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names.len(), 2, "{names:?}");
+        assert_eq!(names.len(), 3, "{names:?}");
         let run = &files
             .iter()
             .find(|(n, _)| n == "hil/run.sh")
@@ -185,7 +255,8 @@ mod tests {
         let run = String::from_utf8(run.clone()).unwrap();
         assert!(run.starts_with("#!/bin/sh\n"));
         assert!(run.contains("NONCE=0123abcd"));
-        assert!(run.contains("TESTS=\"dup_shares_offset kernel_selftest\""));
+        assert!(run.contains("TESTS=\"dup_shares_offset dup_shares_offset-libc\""));
+        assert!(run.contains("prog=\"$HERE\"/hil-scenarios-libc"));
         assert!(
             !run.contains("HIL-"),
             "run.sh must assemble markers at run time"
@@ -199,6 +270,15 @@ mod tests {
         assert!(
             bin == &program,
             "the scenario program comes back byte for byte"
+        );
+        let lib = &files
+            .iter()
+            .find(|(n, _)| n == "hil/hil-scenarios-libc")
+            .expect("libc build missing")
+            .1;
+        assert!(
+            lib == &libc_build,
+            "the libc-calls build comes back byte for byte"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -134,11 +134,18 @@ fn env_key(profile: &str) -> String {
     profile.to_uppercase().replace('-', "_")
 }
 
-/// Builds (or finds, with `HIL_SCENARIOS_BIN_<PROFILE>`) the scenario program for a profile.
-fn scenario_program(root: &Path, p: &Profile) -> Result<PathBuf, String> {
+/// Builds (or finds, with `HIL_SCENARIOS_BIN_<PROFILE>` / `HIL_SCENARIOS_LIBC_BIN_<PROFILE>`) the
+/// scenario program for a profile, with the `libc-calls` feature when `libc`, and returns its bytes.
+fn scenario_program(root: &Path, p: &Profile, libc: bool) -> Result<Vec<u8>, String> {
+    let read = |path: PathBuf| std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()));
     let key = env_key(&p.name);
-    if let Ok(pre) = std::env::var(format!("HIL_SCENARIOS_BIN_{key}")) {
-        return Ok(PathBuf::from(pre));
+    let pre = if libc {
+        "HIL_SCENARIOS_LIBC_BIN"
+    } else {
+        "HIL_SCENARIOS_BIN"
+    };
+    if let Ok(pre) = std::env::var(format!("{pre}_{key}")) {
+        return read(PathBuf::from(pre));
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut c = Command::new(cargo);
@@ -154,6 +161,9 @@ fn scenario_program(root: &Path, p: &Profile) -> Result<PathBuf, String> {
             "--target",
         ])
         .arg(&p.rust_target);
+    if libc {
+        c.args(["--features", "libc-calls"]);
+    }
     if let Ok(extra) = std::env::var(format!("HIL_CARGO_ARGS_{key}")) {
         c.args(extra.split_whitespace());
     }
@@ -175,10 +185,13 @@ fn scenario_program(root: &Path, p: &Profile) -> Result<PathBuf, String> {
     } else {
         root.join(target_dir)
     };
-    Ok(target_dir
-        .join(&p.rust_target)
-        .join("release")
-        .join("hil-scenarios"))
+    // Read at once: the other feature set's build overwrites the same path.
+    read(
+        target_dir
+            .join(&p.rust_target)
+            .join("release")
+            .join("hil-scenarios"),
+    )
 }
 
 /// One guest's name, seconds and rows.
@@ -247,7 +260,11 @@ fn real_main() -> Result<i32, String> {
             .iter()
             .filter(|s| qnx || !s.qnx_only)
             .filter(|s| o.scenarios.is_empty() || o.scenarios.iter().any(|x| x == s.name))
-            .map(|s| s.name.to_string())
+            // Neutrino: every scenario twice, raw kernel calls then libc-routed (`<name>-libc`).
+            .flat_map(|s| {
+                let libc = qnx.then(|| format!("{}-libc", s.name));
+                std::iter::once(s.name.to_string()).chain(libc)
+            })
             .collect();
         let params = GuestParams {
             nonce: nonce.clone(),
@@ -325,20 +342,27 @@ fn real_main() -> Result<i32, String> {
     }
 
     // Build the scenario program once per Rust target, then each guest's payload.
-    let mut built: BTreeMap<String, Result<Vec<u8>, String>> = BTreeMap::new();
+    let mut built: BTreeMap<(String, bool), Result<Vec<u8>, String>> = BTreeMap::new();
+    let mut program = |p: &Profile, libc: bool| {
+        built
+            .entry((p.rust_target.clone(), libc))
+            .or_insert_with(|| {
+                let how = if libc { " (libc-calls)" } else { "" };
+                eprintln!("hil: building hil-scenarios for {}{how}", p.rust_target);
+                scenario_program(&root, p, libc)
+            })
+            .clone()
+    };
     for (p, plan) in plans.iter_mut() {
         let Plan::Run { params, .. } = plan else {
             continue;
         };
-        let prog = built
-            .entry(p.rust_target.clone())
-            .or_insert_with(|| {
-                eprintln!("hil: building hil-scenarios for {}", p.rust_target);
-                scenario_program(&root, p).and_then(|path| {
-                    std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
-                })
-            })
-            .clone();
+        let prog = program(p, false);
+        let libc = if p.payload == Payload::FatDisk {
+            program(p, true)
+        } else {
+            Ok(Vec::new())
+        };
         let dir = runs.join(&p.name);
         let made = prog.and_then(|prog| {
             std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -359,8 +383,10 @@ fn real_main() -> Result<i32, String> {
                     guest::linux_initramfs(&dir.join("initramfs.cpio"), &bb, &prog)
                         .map_err(|e| format!("initramfs: {e}"))
                 }
-                Payload::FatDisk => guest::qnx_payload(&dir.join("payload.img"), &prog, params)
-                    .map_err(|e| format!("payload disk: {e}")),
+                Payload::FatDisk => {
+                    guest::qnx_payload(&dir.join("payload.img"), &prog, &libc?, params)
+                        .map_err(|e| format!("payload disk: {e}"))
+                }
             }
         });
         if let Err(e) = made {

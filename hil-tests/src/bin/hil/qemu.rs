@@ -103,6 +103,18 @@ pub enum Row {
     Skip(String),
 }
 
+fn answer(r: &Row) -> String {
+    match r {
+        Row::Pass => "PASS".into(),
+        Row::Fail(why, _) => format!("FAIL ({why})"),
+        Row::Skip(why) => format!("SKIP ({why})"),
+    }
+}
+
+fn same_answer(a: &Row, b: &Row) -> bool {
+    answer(a) == answer(b)
+}
+
 /// Deadlines for one guest, in seconds.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadlines {
@@ -150,6 +162,21 @@ pub fn run(
 ) -> Vec<(String, Row)> {
     let mut rows: Vec<(String, Row)> = Vec::new();
     let emit = |rows: &mut Vec<(String, Row)>, name: &str, row: Row| {
+        // `<name>-libc` (Neutrino, libc-routed) must give the same answer as `<name>` (raw calls).
+        let row = match (name.strip_suffix("-libc"), &row) {
+            (Some(base), Row::Pass | Row::Skip(_)) => match rows.iter().find(|(n, _)| n == base) {
+                Some((_, raw)) if !same_answer(raw, &row) => Row::Fail(
+                    format!(
+                        "answers differ: raw kernel calls {}, libc-routed {}",
+                        answer(raw),
+                        answer(&row)
+                    ),
+                    Vec::new(),
+                ),
+                _ => row,
+            },
+            _ => row,
+        };
         report(name, &row);
         rows.push((name.to_string(), row));
     };
