@@ -179,7 +179,6 @@ fn soak_100k_passes_4_threads() {
     let fds_after = open_fds();
     let rss_after = rss();
 
-    drop(pump);
     drop(txs);
     let redeemed: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
     drop(child.stdin.take());
