@@ -13,12 +13,16 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Mutex};
 
 use qnx_fdpass::sys::host::{FailAt, Linux, Ops};
 use qnx_fdpass::{
     Access, Batch, BatchError, BorrowedFd, DupTicket, Errno, Error, OpenfdTicket, OwnedFd,
     Receiver, Recipient,
 };
+
+/// Descriptor tables are per process: the tests that compare them must not overlap.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 // ---- helpers (each test file is its own crate; kept small on purpose) ----
 
@@ -366,6 +370,7 @@ fn batch_case<const P: usize>(packet: &[u8], tally: &mut Tally) {
 
 #[test]
 fn fault_injection_every_call() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (mut child, tickets) = start_sender();
     let mut tally = Tally::default();
     let baseline = open_fds();
@@ -380,4 +385,62 @@ fn fault_injection_every_call() {
     );
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
+}
+
+/// An openfd ticket for a FIFO that has no writer: re-opening it for reading must not wait for a
+/// writer that may never come (it did, before the host backend opened with `O_NONBLOCK`). The watchdog
+/// only exists so that a regression fails instead of hanging: when the redeem returns, it stops at once.
+#[test]
+fn openfd_of_a_fifo_without_writer_does_not_block() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let path = std::env::temp_dir().join(format!("qnx-fdpass-fi-{}.fifo", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let reader = rustix::fs::open(
+        &path,
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .unwrap();
+    // SAFETY: `reader` outlives the borrow.
+    let fd = unsafe { BorrowedFd::borrow_raw(reader.as_raw_fd()) };
+    let ticket = OpenfdTicket::new(fd, Access::Read, Recipient::Any).unwrap();
+
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let watch_path = path.clone();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .is_ok()
+        {
+            return false;
+        }
+        // Still blocked: become the writer the open is waiting for, so the test can fail.
+        let _w = std::fs::OpenOptions::new().write(true).open(&watch_path);
+        true
+    });
+    let before = open_fds();
+    let res = Receiver::<0>::new().redeem(ticket.as_bytes());
+    let _ = done_tx.send(()); // the watchdog may have given up already
+    let had_to_unblock = watchdog.join().unwrap();
+    assert!(
+        !had_to_unblock,
+        "redeem blocked in open(2) until a writer appeared"
+    );
+    let got = res.expect("a FIFO without writer re-opens for reading");
+    let flags = rustix::fs::fcntl_getfl(sys_fd(got.as_raw_fd())).unwrap();
+    assert!(
+        !flags.contains(rustix::fs::OFlags::NONBLOCK),
+        "O_NONBLOCK left set: {flags:?}"
+    );
+    drop(got);
+    assert_eq!(open_fds(), before);
+    std::fs::remove_file(&path).unwrap();
 }

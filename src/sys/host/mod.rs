@@ -123,9 +123,20 @@ impl Ops for Linux {
             Access::Write => OFlags::WRONLY,
             Access::ReadWrite => OFlags::RDWR,
         };
-        rustix::fs::open(path, mode | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())
-            .map(IntoRawFd::into_raw_fd)
-            .map_err(errno)
+        // O_NONBLOCK: re-opening a FIFO that has no peer (or a device that waits, like a serial line
+        // waiting for carrier) would block the receiver until a peer comes, possibly forever. With it the
+        // open returns at once (ENXIO for a FIFO without reader opened for writing); the flag is then
+        // cleared, so the new descriptor blocks like one from a plain open.
+        let file = rustix::fs::open(
+            path,
+            mode | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+            Mode::empty(),
+        )
+        .map_err(errno)?;
+        // F_SETFL changes only O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME and O_ASYNC, none of which the
+        // open above set except O_NONBLOCK. On failure `file` is closed on return.
+        rustix::fs::fcntl_setfl(&file, OFlags::empty()).map_err(errno)?;
+        Ok(file.into_raw_fd())
     }
 
     fn start_time(&self, pid: i32) -> Result<u64, Errno> {
