@@ -12,12 +12,15 @@ for target in $(cargo fuzz list); do
   echo "fuzz: $target for ${secs}s"
   # Fuzz into a scratch corpus seeded from the committed one, so the CI run adds no files to the tree.
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
+  log=$(mktemp)
+  trap 'rm -rf "$work" "$log"' EXIT
   cp corpus/"$target"/seed-* "$work"/
-  cargo +nightly fuzz run -O "$target" "$work" -- -max_total_time="$secs" -print_final_stats=1 2>&1 |
-    grep -E '^(#[0-9]+\s+(INITED|DONE)|Done |stat::number_of_executed_units|stat::peak_rss|==[0-9]+== ERROR|.*panicked at)' || true
-  status=${PIPESTATUS[0]}
-  rm -rf "$work"
+  status=0
+  cargo +nightly fuzz run -O "$target" "$work" -- -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1 ||
+    status=$?
+  grep -E '^(#[0-9]+\s+(INITED|DONE)|Done |stat::number_of_executed_units|stat::peak_rss|==[0-9]+== ERROR|.*panicked at)' "$log" || true
+  [ "$status" -eq 0 ] || tail -n 40 "$log"
+  rm -rf "$work" "$log"
   trap - EXIT
   if [ "$status" -ne 0 ]; then
     echo "fuzz: $target FAILED (exit $status); see fuzz/artifacts/$target/" >&2

@@ -23,7 +23,7 @@ use zerocopy::IntoBytes;
 struct Env {
     pid: i32,
     start: u64,
-    /// Descriptors of this process it is safe to redeem in every way (no FIFO that could block an open).
+    /// Descriptors of this process to redeem (none of them a FIFO whose writer could appear and go).
     fds: Vec<StdOwnedFd>,
     dup: IoDup,
     openfd: IoOpenfd,
@@ -52,6 +52,27 @@ fn env() -> &'static Env {
         .unwrap();
         fds.push(a);
         fds.push(b);
+        // A named FIFO without a writer: re-opening it for reading must not wait for one.
+        let fifo =
+            std::env::temp_dir().join(format!("qnx-fdpass-fuzz-{}.fifo", std::process::id()));
+        let _ = std::fs::remove_file(&fifo);
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        fds.push(
+            rustix::fs::open(
+                &fifo,
+                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .unwrap(),
+        );
+        std::fs::remove_file(&fifo).unwrap();
         fds.push(rustix::fs::open("/", OFlags::PATH | OFlags::CLOEXEC, Mode::empty()).unwrap());
         fds.push(
             rustix::fs::open(
