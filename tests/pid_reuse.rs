@@ -181,7 +181,7 @@ fn with_start(ticket: &[u8], start: u64) -> Vec<u8> {
 
 fn assert_dead(res: Result<OwnedFd, Error>, what: &str) {
     match res {
-        Err(Error::Os(e)) if e == Errno::SRCH || e == Errno::BADF => {}
+        Err(Error::Os(e)) if e == Errno::SRCH || e == Errno::BADF => println!("{what}: {e:?}"),
         Err(e) => panic!("{what}: expected ESRCH or EBADF, got {e:?}"),
         Ok(fd) => panic!("{what}: yielded a descriptor ({})", content(&fd)),
     }
