@@ -422,6 +422,58 @@ pub(crate) mod tests {
         assert_eq!(f.open.borrow().len(), 4);
     }
 
+    /// Fault injection over the four layouts and both send calls (`MsgSendnc` for dup, `MsgSend` for
+    /// a cancellation point): every call of issue and of redeem fails in turn; the injected errno comes
+    /// back unchanged and no connection stays attached. The path length is learned from an unfailed run.
+    #[test]
+    fn fault_injection_all_layouts() {
+        fn each<M: Message>() {
+            let probe = Fake::default();
+            let msg: M = issue(&probe, 3, Recipient::Pid(9)).unwrap();
+            let issued = probe.calls.borrow().len();
+            assert_eq!(issued, if M::HANDLE { 3 } else { 2 }, "{:?}", probe.calls);
+            for k in 1..=issued {
+                let f = Fake {
+                    fail_at: Some((k, Errno::NOMEM)),
+                    ..Fake::default()
+                };
+                assert_eq!(
+                    issue::<M, _>(&f, 3, Recipient::Pid(9)).map(|m| m.proof()),
+                    Err(Errno::NOMEM),
+                    "issue, call {k}"
+                );
+                assert!(f.open.borrow().is_empty());
+            }
+            for cancel_point in [false, true] {
+                let probe = Fake::default();
+                let coid = redeem(&probe, &msg, cancel_point).unwrap();
+                assert_eq!(*probe.open.borrow(), [coid]);
+                let n = probe.calls.borrow().len();
+                assert_eq!(n, 2, "attach + send: {:?}", probe.calls);
+                for k in 1..=n {
+                    let f = Fake {
+                        fail_at: Some((k, Errno::NOMEM)),
+                        ..Fake::default()
+                    };
+                    assert_eq!(
+                        redeem(&f, &msg, cancel_point),
+                        Err(Errno::NOMEM),
+                        "call {k}"
+                    );
+                    assert!(
+                        f.open.borrow().is_empty(),
+                        "call {k} leaked {:?}",
+                        f.open.borrow()
+                    );
+                }
+            }
+        }
+        each::<v7::IoDup>();
+        each::<v7::IoOpenfd>();
+        each::<v8::IoDup>();
+        each::<v8::IoOpenfd>();
+    }
+
     #[test]
     fn bad_batch_opens_nothing() {
         let msg: IoDup = issue(&Fake::default(), 3, Recipient::Pid(1)).unwrap();
