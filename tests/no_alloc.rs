@@ -11,7 +11,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use qnx_fdpass::ticket::{parse_as, Message};
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr, TicketBuf};
@@ -22,21 +21,22 @@ use qnx_fdpass::{
 
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
     static MEASURING: Cell<bool> = const { Cell::new(false) };
+    // Per thread, like the switch: a global counter would also see the allocations that tests on
+    // other threads make while this one measures (seen as a flaky failure).
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn note() {
-    // `try_with`: the thread-local may already be gone while a thread exits.
+    // `try_with`: the thread-locals may already be gone while a thread exits.
     if MEASURING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
     }
 }
 
 // SAFETY: every method forwards to the system allocator with the caller's arguments unchanged; the
-// counting touches only an atomic and a const-initialised thread-local, neither of which allocates.
+// counting touches only const-initialised thread-locals, neither of which allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note();
@@ -64,11 +64,11 @@ static GLOBAL: Counting = Counting;
 
 /// Runs `f` and returns how many allocations this thread made meanwhile.
 fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = ALLOCS.with(Cell::get);
     MEASURING.with(|m| m.set(true));
     let r = f();
     MEASURING.with(|m| m.set(false));
-    (ALLOCS.load(Ordering::Relaxed) - before, r)
+    (ALLOCS.with(Cell::get) - before, r)
 }
 
 #[test]

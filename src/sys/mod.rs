@@ -18,7 +18,7 @@
 //!
 //! | target | backend |
 //! |---|---|
-//! | `target_os = "nto"` (QNX 7.x, and 8.0 on older toolchains) or `target_os = "qnx"` (8.0 on newer ones) | [`nto`]: raw kernel calls, or the QNX C library with the `libc-calls` feature |
+//! | `target_os = "nto"` (QNX 7.x, and 8.0 on older toolchains) or `target_os = "qnx"` (8.0 on newer ones) | `nto`: raw kernel calls, or the QNX C library with the `libc-calls` feature |
 //! | `target_os = "linux"` | `host`: `pidfd_open` + `pidfd_getfd` through `rustix` |
 //!
 //! Any other target builds the wire layer and the pure logic only.
@@ -52,7 +52,14 @@ pub(crate) use host::{close, getpid, DefaultKernel};
 pub trait Kernel {
     /// `ConnectAttach(nd, pid, chid, index, flags)`: a new connection to a channel; returns its coid.
     #[doc(alias = "ConnectAttach")]
-    fn connect_attach(&self, nd: u32, pid: i32, chid: i32, index: u32, flags: i32) -> Result<i32, Errno>;
+    fn connect_attach(
+        &self,
+        nd: u32,
+        pid: i32,
+        chid: i32,
+        index: u32,
+        flags: i32,
+    ) -> Result<i32, Errno>;
 
     /// `ConnectDetach(coid)`: drops a connection without telling the server.
     #[doc(alias = "ConnectDetach")]
