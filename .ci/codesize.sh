@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Code size of issuing and redeeming one dup ticket (issue 6), beside the C yardstick.
 #
-# For aarch64-unknown-nto-qnx800 and x86_64-pc-nto-qnx800 at opt-level "s":
+# For QNX 8.0 on aarch64 and x86_64 (aarch64-unknown-qnx / x86_64-pc-qnx, or their pre-2026 names
+# *-nto-qnx800 when the nightly has those; .ci/qnx-target.sh) at opt-level "s":
 #   1. a throw-away staticlib under $CARGO_TARGET_DIR/codesize/ with two C entry points, one calling
 #      `DupTicket::new` (to a given pid, as QNX 8.0 needs) and copying the ticket out, one calling
 #      `Receiver::<0>::redeem` and handing the descriptor back (fat LTO, panic = abort);
@@ -91,8 +92,12 @@ RUST
 
 measured=0
 rows=()
-for spec in "aarch64-unknown-nto-qnx800 aarch64linux aarch64-linux-gnu-gcc" "x86_64-pc-nto-qnx800 elf_x86_64 gcc"; do
-  read -r target emu cc <<<"$spec"
+for spec in "aarch64-unknown-qnx aarch64-unknown-nto-qnx800 aarch64linux aarch64-linux-gnu-gcc" \
+            "x86_64-pc-qnx x86_64-pc-nto-qnx800 elf_x86_64 gcc"; do
+  read -r target old emu cc <<<"$spec"
+  if ! rustc +nightly --print target-list | grep -qx "$target"; then
+    target=$old
+  fi
   echo "--- $target"
   if ! (cd "$work" && CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo +nightly build -q --release \
         -Zbuild-std=core --target "$target" --target-dir "$work/target" 2>"$work/build.log"); then
