@@ -294,3 +294,26 @@ pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
 pub fn getpid() -> i32 {
     crate::sys::getpid()
 }
+
+/// Call in a child made by `fork()` before it issues tickets.
+///
+/// On Neutrino with raw kernel calls the sender's pid is computed once per process (five kernel calls,
+/// no TLS) and cached in a static; a forked child inherits that memory, so without this call its
+/// tickets would name the parent. With `libc-calls` (the C library's `getpid()`) and on the Linux host
+/// backend (which asks the kernel on every issue) there is nothing cached and this does nothing. A
+/// [`Receiver`] made before the fork belongs to the parent: make a new one in the child.
+///
+/// `posix_spawn()`ed processes start fresh and need nothing.
+pub fn after_fork() {
+    #[cfg(any(target_os = "nto", target_os = "qnx"))]
+    crate::sys::after_fork();
+}
+
+// Tickets, batches and receivers move between threads (the README says so; this proves it).
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<DupTicket>();
+    send::<OpenfdTicket>();
+    send::<Batch<8>>();
+    send::<Receiver<8>>();
+};

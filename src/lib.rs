@@ -38,7 +38,9 @@ pub mod fd;
 pub mod sys;
 pub mod wire;
 
-pub use api::{getpid, receive_fd, send_fd, Batch, DupTicket, OpenfdTicket, Os, Receiver};
+pub use api::{
+    after_fork, getpid, receive_fd, send_fd, Batch, DupTicket, OpenfdTicket, Os, Receiver,
+};
 pub use errno::Errno;
 pub use error::{BatchError, DecodeError, Error};
 pub use fd::{BorrowedFd, OwnedFd, RawFd};

@@ -203,6 +203,11 @@ pub(crate) fn cached_pid(
     Ok(pid)
 }
 
+/// Empties a pid cache filled by [`cached_pid`], so the next call computes again (after `fork()`).
+pub(crate) fn forget_pid(cache: &AtomicI32) {
+    cache.store(0, Ordering::Relaxed);
+}
+
 /// What libc's `close()` does for a connection: an `_IO_CLOSE` message to the server, then
 /// `ConnectDetach`.
 ///
@@ -457,6 +462,10 @@ mod tests {
         assert_eq!(cache.load(Ordering::Relaxed), 0, "a failure is not cached");
         assert_eq!(cached_pid(&cache, || Ok(4242)), Ok(4242));
         assert_eq!(cached_pid(&cache, || panic!("computed twice")), Ok(4242));
+        // A forked child forgets the parent's pid and asks again.
+        forget_pid(&cache);
+        assert_eq!(cached_pid(&cache, || Ok(4343)), Ok(4343));
+        assert_eq!(cached_pid(&cache, || panic!("computed twice")), Ok(4343));
     }
 
     /// One recorded kernel call.

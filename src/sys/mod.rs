@@ -34,7 +34,7 @@ pub(crate) mod encode;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub mod nto;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
-pub(crate) use nto::{close, getpid, DefaultKernel};
+pub(crate) use nto::{after_fork, close, getpid, DefaultKernel};
 
 #[cfg(target_os = "linux")]
 pub mod host;

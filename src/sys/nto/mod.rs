@@ -77,6 +77,13 @@ pub(crate) fn getpid() -> i32 {
     DefaultKernel::default().getpid().unwrap_or(-1)
 }
 
+/// Drops what the raw backend cached about this process (its pid). With `libc-calls` tickets take the
+/// C library's `getpid()`, which caches nothing of ours; the raw cache is emptied anyway (raw calls
+/// stay reachable through [`Raw`]).
+pub(crate) fn after_fork() {
+    raw::forget_pid();
+}
+
 /// Checks, on a running Neutrino system, that kernel calls through [`DefaultKernel`] come back the way
 /// this crate assumes.
 ///

@@ -171,8 +171,14 @@ pub(crate) fn close(coid: i32) -> Result<(), Errno> {
     encode::close_with(&Raw, coid)
 }
 
-/// The pid computed by [`getpid`]; 0 until the first success.
+/// The pid computed by [`getpid`]; 0 until the first success, and again after [`forget_pid`].
 static PID: AtomicI32 = AtomicI32::new(0);
+
+/// Drops the cached pid, so that the next [`getpid`] asks the kernel again: for a child made by
+/// `fork()`, which inherits the parent's memory and so the parent's cached pid.
+pub(crate) fn forget_pid() {
+    encode::forget_pid(&PID);
+}
 
 /// The calling process's pid without TLS: `ChannelCreate` + self `ConnectAttach` + `ConnectServerInfo`
 /// (§5), computed once and cached.
