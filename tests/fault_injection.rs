@@ -187,21 +187,42 @@ fn path_of<const P: usize>(
     log.into_inner()
 }
 
+/// Which entry point redeems a single ticket.
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    /// `Receiver::redeem`: dup and openfd.
+    Redeem,
+    /// `Receiver::redeem_dup`: dup only.
+    RedeemDup,
+}
+
+fn redeem_via<const P: usize, K: Ops>(
+    r: &mut Receiver<P, K>,
+    via: Via,
+    ticket: &[u8],
+) -> Result<OwnedFd, Error> {
+    match via {
+        Via::Redeem => r.redeem(ticket),
+        Via::RedeemDup => r.redeem_dup(ticket),
+    }
+}
+
 #[derive(Default)]
 struct Tally {
     cases: usize,
 }
 
-/// Redeems `ticket` (dup or openfd) with P = 0 and P = 4, failing each call along the path in turn.
-fn single(name: &str, ticket: &[u8], tally: &mut Tally) {
+/// Redeems `ticket` (dup or openfd) through `via` with P = 0 and P = 4, failing each call along the
+/// path in turn.
+fn single(name: &str, via: Via, ticket: &[u8], tally: &mut Tally) {
     let path = path_of::<0>(&|r| {
-        r.redeem(ticket)
+        redeem_via(r, via, ticket)
             .map(|fd| pread_all(&fd) == CONTENT)
             .unwrap_or(false)
     });
     // The count FailAt itself reports for an unfailed run must agree with the recorder.
     let mut probe = Receiver::<0, _>::with_kernel(FailAt::new(Linux, 0, Errno::NOMEM));
-    drop(probe.redeem(ticket).unwrap());
+    drop(redeem_via(&mut probe, via, ticket).unwrap());
     assert_eq!(
         probe.kernel().calls(),
         path.len(),
@@ -221,7 +242,7 @@ fn single(name: &str, ticket: &[u8], tally: &mut Tally) {
         // P = 0: nothing may outlive the call.
         let before = open_fds();
         let mut r = Receiver::<0, _>::with_kernel(FailAt::new(Linux, k, Errno::NOMEM));
-        let res = r.redeem(ticket).map(|fd| fd.as_raw_fd());
+        let res = redeem_via(&mut r, via, ticket).map(|fd| fd.as_raw_fd());
         assert_eq!(
             res,
             Err(Error::Os(Errno::NOMEM)),
@@ -239,7 +260,7 @@ fn single(name: &str, ticket: &[u8], tally: &mut Tally) {
 
         // P = 4, cold cache: the same path; the receiver may keep a pidfd, released on drop.
         let mut r = Receiver::<4, _>::with_kernel(FailAt::new(Linux, k, Errno::NOMEM));
-        let res = r.redeem(ticket).map(|fd| fd.as_raw_fd());
+        let res = redeem_via(&mut r, via, ticket).map(|fd| fd.as_raw_fd());
         assert_eq!(
             res,
             Err(Error::Os(Errno::NOMEM)),
@@ -271,12 +292,10 @@ fn single(name: &str, ticket: &[u8], tally: &mut Tally) {
     // P = 4, warm cache: the first redeem succeeds and caches the pidfd, the second fails at each of
     // its own calls.
     let warm = path_of::<4>(&|r| {
-        let a = r
-            .redeem(ticket)
+        let a = redeem_via(r, via, ticket)
             .map(|fd| pread_all(&fd) == CONTENT)
             .unwrap_or(false);
-        let b = r
-            .redeem(ticket)
+        let b = redeem_via(r, via, ticket)
             .map(|fd| pread_all(&fd) == CONTENT)
             .unwrap_or(false);
         a && b
@@ -293,9 +312,9 @@ fn single(name: &str, ticket: &[u8], tally: &mut Tally) {
     for k in first + 1..=warm.len() {
         let before = open_fds();
         let mut r = Receiver::<4, _>::with_kernel(FailAt::new(Linux, k, Errno::NOMEM));
-        drop(r.redeem(ticket).unwrap());
+        drop(redeem_via(&mut r, via, ticket).unwrap());
         let mid = open_fds();
-        let res = r.redeem(ticket).map(|fd| fd.as_raw_fd());
+        let res = redeem_via(&mut r, via, ticket).map(|fd| fd.as_raw_fd());
         assert_eq!(
             res,
             Err(Error::Os(Errno::NOMEM)),
@@ -374,8 +393,14 @@ fn fault_injection_every_call() {
     let (mut child, tickets) = start_sender();
     let mut tally = Tally::default();
     let baseline = open_fds();
-    single("dup", &tickets["dup"], &mut tally);
-    single("openfd", &tickets["openfd"], &mut tally);
+    single("dup", Via::Redeem, &tickets["dup"], &mut tally);
+    single(
+        "dup via redeem_dup",
+        Via::RedeemDup,
+        &tickets["dup"],
+        &mut tally,
+    );
+    single("openfd", Via::Redeem, &tickets["openfd"], &mut tally);
     batch_case::<0>(&tickets["batch"], &mut tally);
     batch_case::<4>(&tickets["batch"], &mut tally);
     assert_eq!(open_fds(), baseline);

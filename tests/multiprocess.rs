@@ -234,6 +234,12 @@ fn dup_shares_the_offset_both_ways() {
     let b = mine.metadata().unwrap();
     use std::os::unix::fs::MetadataExt;
     assert_eq!((a.dev(), a.ino()), (b.dev(), b.ino()));
+    // The dup-only entry point gives the same: the sender's file, sharing its offset.
+    let mut again = file(Receiver::<1>::new().redeem_dup(s.ticket("dup")).unwrap());
+    let c = again.metadata().unwrap();
+    assert_eq!((a.dev(), a.ino()), (c.dev(), c.ino()));
+    again.seek(SeekFrom::Start(11)).unwrap();
+    assert_eq!(s.ask("pos"), "11", "the offset is shared");
     s.stop();
 }
 
@@ -376,6 +382,11 @@ fn malformed_packets_each_fail_with_their_own_error() {
     ];
     for (bytes, want) in cases {
         assert_eq!(receive_fd(&bytes).unwrap_err(), Error::Decode(want));
+        assert_eq!(
+            Receiver::<0>::new().redeem_dup(&bytes).unwrap_err(),
+            Error::Decode(want),
+            "redeem_dup"
+        );
     }
     let mut o = s.ticket("openfd-r").to_vec();
     o[4] = 0;
@@ -394,6 +405,10 @@ fn malformed_packets_each_fail_with_their_own_error() {
     let h = wire::IoDup::SIZE - 8;
     forged[h] ^= 1;
     assert_eq!(receive_fd(&forged).unwrap_err(), Error::Os(Errno::SRCH));
+    assert_eq!(
+        Receiver::<2>::new().redeem_dup(&forged).unwrap_err(),
+        Error::Os(Errno::SRCH)
+    );
     assert_eq!(open_fds(), before);
     s.stop();
 }

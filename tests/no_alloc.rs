@@ -139,6 +139,15 @@ fn every_path_allocates_nothing() {
     let (n, r) = allocations(|| receive_fd(bytes).map(drop));
     assert_eq!(n, 0, "receive_fd");
     r.unwrap();
+    let (n, r) = allocations(|| receiver.redeem_dup(bytes).map(drop));
+    assert_eq!(n, 0, "Receiver::redeem_dup (cached peer)");
+    r.unwrap();
+    let (n, r) = allocations(|| Receiver::<0>::new().redeem_dup(bytes).map(drop));
+    assert_eq!(n, 0, "Receiver::<0>::redeem_dup (stateless)");
+    r.unwrap();
+    let (n, r) = allocations(|| receiver.redeem_dup(openfd.as_bytes()).map(drop));
+    assert_eq!(n, 0, "Receiver::redeem_dup (refusing an openfd ticket)");
+    assert!(r.is_err());
     let (n, r) = allocations(|| receiver.redeem(openfd.as_bytes()).map(drop));
     assert_eq!(n, 0, "Receiver::redeem (openfd)");
     r.unwrap();
