@@ -40,7 +40,7 @@ pub(crate) fn connect_attach(
 /// `ConnectDetach(coid)`: drops the connection without telling the server.
 pub(crate) fn connect_detach(coid: i32) -> Result<(), Errno> {
     // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
-    let r = unsafe { arch::__qnx_fdpass_ker_connect_detach(int_arg(coid), 0, 0, 0, 0) };
+    let r = unsafe { arch::__qnx_fdpass_ker_connect_detach(int_arg(coid)) };
     int_result(r).map(drop)
 }
 
@@ -59,8 +59,6 @@ pub(crate) fn connect_server_info(pid: i32, coid: i32) -> Result<MsgInfo64, Errn
             int_arg(pid),
             int_arg(coid),
             addr_of_mut!(info) as usize,
-            0,
-            0,
         )
     };
     encode::check_server_info(int_result(r)?, coid)?;
@@ -77,7 +75,6 @@ pub(crate) fn connect_flags(pid: i32, coid: i32, mask: u32, bits: u32) -> Result
             int_arg(coid),
             uint_arg(mask),
             uint_arg(bits),
-            0,
         )
     };
     // A non-negative int is the old flag word.
@@ -87,14 +84,14 @@ pub(crate) fn connect_flags(pid: i32, coid: i32, mask: u32, bits: u32) -> Result
 /// `ChannelCreate(flags)`: a new channel of this process; returns the chid.
 pub(crate) fn channel_create(flags: u32) -> Result<i32, Errno> {
     // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
-    let r = unsafe { arch::__qnx_fdpass_ker_channel_create(uint_arg(flags), 0, 0, 0, 0) };
+    let r = unsafe { arch::__qnx_fdpass_ker_channel_create(uint_arg(flags)) };
     int_result(r)
 }
 
 /// `ChannelDestroy(chid)`.
 pub(crate) fn channel_destroy(chid: i32) -> Result<(), Errno> {
     // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
-    let r = unsafe { arch::__qnx_fdpass_ker_channel_destroy(int_arg(chid), 0, 0, 0, 0) };
+    let r = unsafe { arch::__qnx_fdpass_ker_channel_destroy(int_arg(chid)) };
     int_result(r).map(drop)
 }
 

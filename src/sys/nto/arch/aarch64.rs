@@ -33,11 +33,13 @@
 
 use crate::sys::nto::nr;
 
-/// Emits one trap stub per `name = number` pair, plus its Rust declaration.
+/// Emits one trap stub per `name(args) = number` entry, plus its Rust declaration.
 ///
 /// `pre` holds instructions placed before the call-number load (the length negation of `MsgSend[nc]`).
+/// The declaration names only the arguments the kernel call takes, so callers do not spend instructions
+/// zeroing registers the kernel never reads (the stub is the same whatever they hold, as libc's are).
 macro_rules! stubs {
-    ($( $(#[$attr:meta])* fn $name:ident = $nr:path $(, pre = $pre:literal)?; )*) => {
+    ($( $(#[$attr:meta])* fn $name:ident($($arg:ident),*) = $nr:path $(, pre = $pre:literal)?; )*) => {
         $(
             $(#[$attr])*
             core::arch::global_asm!(
@@ -67,22 +69,23 @@ macro_rules! stubs {
                 /// # Safety
                 ///
                 /// The arguments must satisfy the kernel call's contract (pointers valid for what the
-                /// kernel reads or writes through them); unused argument registers may hold anything.
-                pub(in crate::sys::nto) fn $name(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize;
+                /// kernel reads or writes through them); the argument registers past the declared ones may
+                /// hold anything.
+                pub(in crate::sys::nto) fn $name($($arg: usize),*) -> isize;
             )*
         }
     };
 }
 
 stubs! {
-    fn __qnx_fdpass_ker_msg_send = nr::MSG_SENDV, pre = "neg x2, x2\nneg x4, x4";
-    fn __qnx_fdpass_ker_msg_sendnc = nr::MSG_SENDVNC, pre = "neg x2, x2\nneg x4, x4";
-    fn __qnx_fdpass_ker_channel_create = nr::CHANNEL_CREATE;
-    fn __qnx_fdpass_ker_channel_destroy = nr::CHANNEL_DESTROY;
-    fn __qnx_fdpass_ker_connect_attach = nr::CONNECT_ATTACH;
-    fn __qnx_fdpass_ker_connect_detach = nr::CONNECT_DETACH;
-    fn __qnx_fdpass_ker_connect_server_info = nr::CONNECT_SERVER_INFO;
-    fn __qnx_fdpass_ker_connect_flags = nr::CONNECT_FLAGS;
+    fn __qnx_fdpass_ker_msg_send(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDV, pre = "neg x2, x2\nneg x4, x4";
+    fn __qnx_fdpass_ker_msg_sendnc(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDVNC, pre = "neg x2, x2\nneg x4, x4";
+    fn __qnx_fdpass_ker_channel_create(flags) = nr::CHANNEL_CREATE;
+    fn __qnx_fdpass_ker_channel_destroy(chid) = nr::CHANNEL_DESTROY;
+    fn __qnx_fdpass_ker_connect_attach(nd, pid, chid, index, flags) = nr::CONNECT_ATTACH;
+    fn __qnx_fdpass_ker_connect_detach(coid) = nr::CONNECT_DETACH;
+    fn __qnx_fdpass_ker_connect_server_info(pid, coid, info) = nr::CONNECT_SERVER_INFO;
+    fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS;
     #[cfg(any(target_env = "nto80", target_os = "qnx"))]
-    fn __qnx_fdpass_ker_connect_dupfd = nr::CONNECT_DUPFD;
+    fn __qnx_fdpass_ker_connect_dupfd(op, dstpid, handle, srvpid, info) = nr::CONNECT_DUPFD;
 }
