@@ -40,7 +40,7 @@ pub(crate) fn issue<M: Message, K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> R
     info.tid = k.getpid()?;
     let proof = if M::HANDLE {
         match to {
-            Recipient::Pid(pid) => k.dupfd_register(pid, fd)?,
+            Recipient::Pid(pid) => k.dupfd_register_with(pid, fd, &server)?,
             Recipient::Any => return Err(Errno::INVAL),
         }
     } else {
@@ -183,6 +183,8 @@ pub(crate) mod tests {
         pub fail_at: Option<(usize, Errno)>,
         /// Make every send fail with this errno.
         pub refuse_send: Option<Errno>,
+        /// The server info `dupfd_register_with` was handed.
+        pub register_info: RefCell<Option<MsgInfo64>>,
     }
 
     impl Fake {
@@ -260,6 +262,83 @@ pub(crate) mod tests {
             self.enter(Call::Register { dstpid, fd })?;
             Ok(0xABCD)
         }
+        fn dupfd_register_with(
+            &self,
+            dstpid: i32,
+            fd: i32,
+            server: &MsgInfo64,
+        ) -> Result<u64, Errno> {
+            *self.register_info.borrow_mut() = Some(*server);
+            self.dupfd_register(dstpid, fd)
+        }
+    }
+
+    /// A kernel with only the required methods: `dupfd_register_with` is the trait's default.
+    struct Plain(Fake);
+
+    impl Kernel for Plain {
+        fn connect_attach(
+            &self,
+            nd: u32,
+            pid: i32,
+            chid: i32,
+            i: u32,
+            f: i32,
+        ) -> Result<i32, Errno> {
+            self.0.connect_attach(nd, pid, chid, i, f)
+        }
+        fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+            self.0.connect_detach(coid)
+        }
+        fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+            self.0.connect_server_info(pid, coid)
+        }
+        fn connect_flags(&self, pid: i32, coid: i32, m: u32, b: u32) -> Result<u32, Errno> {
+            self.0.connect_flags(pid, coid, m, b)
+        }
+        fn msg_sendnc(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
+            self.0.msg_sendnc(coid, s, r)
+        }
+        fn msg_send(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
+            self.0.msg_send(coid, s, r)
+        }
+        fn close(&self, coid: i32) -> Result<(), Errno> {
+            self.0.close(coid)
+        }
+        fn getpid(&self) -> Result<i32, Errno> {
+            self.0.getpid()
+        }
+        fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+            self.0.dupfd_register(dstpid, fd)
+        }
+    }
+
+    #[test]
+    fn v8_issue_hands_its_server_info_to_the_registration() {
+        // The server info issue already holds goes to `dupfd_register_with`: no second
+        // `ConnectServerInfo` (the raw backend would otherwise make one).
+        let k = Fake::default();
+        let _: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        assert_eq!(
+            *k.calls.borrow(),
+            [
+                Call::ServerInfo(3),
+                Call::Getpid,
+                Call::Register { dstpid: 77, fd: 3 }
+            ]
+        );
+        assert_eq!(
+            *k.register_info.borrow(),
+            Some(MsgInfo64 { coid: 3, ..SERVER })
+        );
+        // The trait's default for `dupfd_register_with` is `dupfd_register`.
+        let p = Plain(Fake::default());
+        let m: v8::IoDup = issue(&p, 3, Recipient::Pid(77)).unwrap();
+        assert_eq!(m.handle, 0xABCD);
+        assert_eq!(
+            p.0.calls.borrow().last(),
+            Some(&Call::Register { dstpid: 77, fd: 3 })
+        );
     }
 
     #[test]

@@ -92,4 +92,14 @@ pub trait Kernel {
     /// duplicate `fd`. Fails with `ENOSYS` on QNX 7.x, where no such call exists.
     #[doc(alias = "ConnectDupFd")]
     fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno>;
+
+    /// [`Kernel::dupfd_register`] for a caller that already holds `fd`'s
+    /// [`connect_server_info`](Kernel::connect_server_info) answer, `server` (ticket issue does), so an
+    /// implementation that needs it does not ask the kernel a second time. `server` must be that
+    /// answer for this `fd`: the raw backend registers the connection it names. The default ignores
+    /// `server` and calls [`Kernel::dupfd_register`].
+    fn dupfd_register_with(&self, dstpid: i32, fd: i32, server: &MsgInfo64) -> Result<u64, Errno> {
+        let _ = server;
+        self.dupfd_register(dstpid, fd)
+    }
 }

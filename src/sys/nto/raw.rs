@@ -241,10 +241,25 @@ impl Kernel for Raw {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
             let si = connect_server_info(0, fd)?;
+            self.dupfd_register_with(dstpid, fd, &si)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = (dstpid, fd);
+            Err(Errno::NOSYS)
+        }
+    }
+
+    /// [`Kernel::dupfd_register`]'s `ConnectDupFd` with `fd`'s server info already in hand (the first
+    /// step skipped). **ABI-UNVERIFIED** on 8.0, as there; on 7.x: `ENOSYS`.
+    fn dupfd_register_with(&self, dstpid: i32, fd: i32, server: &MsgInfo64) -> Result<u64, Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            let _ = fd; // named by `server.coid`, which `connect_server_info` checked is `fd`
             let mut dst = i64::from(dstpid);
             let mut handle = 0u64;
-            let mut srvpid = si.pid;
-            let mut hdr = si.hdr();
+            let mut srvpid = server.pid;
+            let mut hdr = server.hdr();
             connect_dupfd(
                 super::nr::NTO_DUPFD_REGISTER,
                 &mut dst,
@@ -256,7 +271,7 @@ impl Kernel for Raw {
         }
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
-            let _ = (dstpid, fd);
+            let _ = (dstpid, fd, server);
             Err(Errno::NOSYS)
         }
     }
