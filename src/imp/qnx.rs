@@ -15,7 +15,7 @@
 
 use crate::sys::Kernel;
 use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
-use crate::wire::{IoDup, IoOpenfd, NTO_COF_CLOEXEC};
+use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr, NTO_COF_CLOEXEC};
 use crate::{Errno, RawFd};
 
 /// The kernel-call trait this backend is generic over.
@@ -65,16 +65,27 @@ pub(crate) fn redeem<M: Message, K: Kernel>(
         "RFD: other pid: {=i32} server nd: {=u32:#x} pid {=i32:#x} chid {=i32:#x} scoid {=i32:#x} coid {=i32:#x}",
         owner, info.nd, info.pid, info.chid, info.scoid, info.coid
     );
-    let coid = k.connect_attach(info.nd, info.pid, info.chid, 0, NTO_COF_CLOEXEC)?;
     let mut out = *msg;
     let mut hdr = info;
     hdr.pid = owner;
     hdr.tid = 0;
     out.set_info(hdr);
+    attach_and_send(k, &info, out.as_bytes(), cancel_point)
+}
+
+/// The part of [`redeem`] that does not depend on the layout (one copy for dup and openfd): attach to
+/// the server named in `server`, send it `bytes`; on failure detach the unbound connection.
+fn attach_and_send<K: Kernel>(
+    k: &K,
+    server: &MsgInfoHdr,
+    bytes: &[u8],
+    cancel_point: bool,
+) -> Result<RawFd, Errno> {
+    let coid = k.connect_attach(server.nd, server.pid, server.chid, 0, NTO_COF_CLOEXEC)?;
     let sent = if cancel_point {
-        k.msg_send(coid, out.as_bytes(), &mut [])
+        k.msg_send(coid, bytes, &mut [])
     } else {
-        k.msg_sendnc(coid, out.as_bytes(), &mut [])
+        k.msg_sendnc(coid, bytes, &mut [])
     };
     match sent {
         Ok(_) => Ok(coid),
