@@ -180,15 +180,7 @@ pub(crate) fn forget_pid() {
 /// The calling process's pid without TLS: `ChannelCreate` + self `ConnectAttach` + `ConnectServerInfo`
 /// (§5), computed once and cached.
 pub(crate) fn getpid() -> Result<i32, Errno> {
-    encode::cached_pid(&PID, compute_pid)
-}
-
-/// The five calls behind [`getpid`]'s cache: made once per process, so kept out of line (its callers
-/// then hold fewer values across it) and out of the hot path.
-#[cold]
-#[inline(never)]
-fn compute_pid() -> Result<i32, Errno> {
-    encode::self_pid(&Raw)
+    encode::cached_pid(&PID, || encode::self_pid(&Raw))
 }
 
 impl ChannelCalls for Raw {
