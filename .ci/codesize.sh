@@ -3,13 +3,17 @@
 #
 # For QNX 8.0 on aarch64 and x86_64 (aarch64-unknown-qnx / x86_64-pc-qnx, or their pre-2026 names
 # *-nto-qnx800 when the nightly has those; .ci/qnx-target.sh) at opt-level "s":
-#   1. a throw-away staticlib under $CARGO_TARGET_DIR/codesize/ with two C entry points, one calling
-#      `DupTicket::new` (to a given pid, as QNX 8.0 needs) and copying the ticket out, one calling
-#      `Receiver::<0>::redeem` and handing the descriptor back (fat LTO, panic = abort);
-#   2. rust-lld keeps what those two entry points reach (--gc-sections), kernel-call stubs included;
+#   1. a throw-away staticlib under $CARGO_TARGET_DIR/codesize/ with two C entry points:
+#      `fdpass_size_issue` calls `DupTicket::new` (to a given pid, as QNX 8.0 needs) and copies the 40
+#      bytes out; `fdpass_size_redeem` calls `Receiver::<0>::redeem_dup` (every check of the general
+#      redeem, dup tickets only) and hands the descriptor back, or, built again with the harness's
+#      `redeem-any` feature, the general `Receiver::<0>::redeem` (dup and openfd). Fat LTO, panic = abort;
+#   2. rust-lld keeps what issue + redeem reach (--gc-sections), kernel-call stubs included;
 #   3. llvm-nm sizes the text symbols: the crate's code, the raw kernel-call stubs
 #      (`__qnx_fdpass_ker_*`, src/sys/nto/arch/) and compiler builtins (`mem*`) are counted apart;
-#   4. .ci/c/fdpass_article.c (send_fd + receive_fd the article's way, kernel calls external) is compiled
+#   4. all of it again with the `libc-calls` feature: the kernel calls and getpid are then the QNX C
+#      library's, external and not counted, as in the C yardstick;
+#   5. .ci/c/fdpass_article.c (send_fd + receive_fd the article's way, kernel calls external) is compiled
 #      with gcc -Os (aarch64-linux-gnu-gcc, host gcc) and its .text printed beside.
 # Needs nightly with rust-src and llvm-tools, and gcc-aarch64-linux-gnu (.ci/setup.d/perf.sh).
 # A target that does not build yet is reported and skipped; the script fails only if none was measured.
@@ -40,6 +44,10 @@ path = "src/lib.rs"
 [dependencies]
 qnx-fdpass = { path = "$repo" }
 
+[features]
+libc-calls = ["qnx-fdpass/libc-calls"]
+redeem-any = []
+
 [profile.release]
 opt-level = "s"
 panic = "abort"
@@ -50,7 +58,7 @@ debug = false
 [workspace]
 TOML
 cat >"$work/src/lib.rs" <<'RUST'
-//! Two entry points, so the linker keeps exactly what issuing and redeeming one dup ticket needs.
+//! Entry points, so the linker keeps exactly what issuing and redeeming one dup ticket needs.
 #![no_std]
 use qnx_fdpass::wire::IoDup;
 use qnx_fdpass::{BorrowedFd, DupTicket, Receiver, Recipient};
@@ -64,21 +72,24 @@ pub extern "C" fn fdpass_size_issue(fd: i32, to: i32, out: &mut [u8; TICKET]) ->
     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
     match DupTicket::new(fd, Recipient::Pid(to)) {
         Ok(t) => {
-            for (o, b) in out.iter_mut().zip(t.as_bytes()) {
-                *o = *b;
-            }
+            out.copy_from_slice(t.as_bytes());
             0
         }
         Err(e) => e.raw(),
     }
 }
 
-/// Checks and redeems the ticket in `bytes[..len]`: the new descriptor, or -1.
+/// Checks and redeems the dup ticket in `bytes[..len]`: the new descriptor, or -1. With the
+/// `redeem-any` feature, any ticket (dup or openfd) through the general `redeem`.
 #[no_mangle]
 pub unsafe extern "C" fn fdpass_size_redeem(bytes: *const u8, len: usize) -> i32 {
     // SAFETY: the caller passes `len` readable bytes.
     let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
-    match Receiver::<0>::new().redeem(bytes) {
+    #[cfg(not(feature = "redeem-any"))]
+    let r = Receiver::<0>::new().redeem_dup(bytes);
+    #[cfg(feature = "redeem-any")]
+    let r = Receiver::<0>::new().redeem(bytes);
+    match r {
         Ok(fd) => fd.into_raw_fd(),
         Err(_) => -1,
     }
@@ -90,32 +101,10 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 }
 RUST
 
-measured=0
-rows=()
-for spec in "aarch64-unknown-qnx aarch64-unknown-nto-qnx800 aarch64linux aarch64-linux-gnu-gcc" \
-            "x86_64-pc-qnx x86_64-pc-nto-qnx800 elf_x86_64 gcc"; do
-  read -r target old emu cc <<<"$spec"
-  if ! rustc +nightly --print target-list | grep -qx "$target"; then
-    target=$old
-  fi
-  echo "--- $target"
-  if ! (cd "$work" && CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo +nightly build -q --release \
-        -Zbuild-std=core --target "$target" --target-dir "$work/target" 2>"$work/build.log"); then
-    tail -20 "$work/build.log"
-    echo "codesize: $target does not build yet; skipped"
-    rows+=("| $target | (does not build) | | | | |")
-    continue
-  fi
-  lib=$work/target/$target/release/libfdpass_codesize.a
-  elf=$work/$target.elf
-  if ! "$tools/rust-lld" -flavor gnu -m "$emu" -static --gc-sections --unresolved-symbols=ignore-all \
-       -e fdpass_size_issue -u fdpass_size_redeem -o "$elf" "$lib"; then
-    echo "codesize: link for $target failed; skipped"
-    continue
-  fi
-  # name size: crate / stubs / builtins. Symbols the assembler left without a size get the distance to
-  # the next symbol.
-  read -r ours stubs builtins nstubs < <("$tools/llvm-nm" --print-size --defined-only -n "$elf" | python3 -c '
+# Sizes of the text symbols in an ELF: "crate stubs builtins nstubs". Symbols the assembler left
+# without a size get the distance to the next symbol.
+sizes() {
+  "$tools/llvm-nm" --print-size --defined-only -n "$1" | python3 -c '
 import sys
 syms = []
 for line in sys.stdin:
@@ -133,8 +122,17 @@ for i, (addr, size, name) in enumerate(syms):
     else:
         ours += size
 print(ours, stubs, builtins, nstubs)
-')
-  text=$("$tools/llvm-size" -A "$elf" | awk '$1 == ".text" {print $2}')
+'
+}
+
+measured=0
+rows=()
+for spec in "aarch64-unknown-qnx aarch64-unknown-nto-qnx800 aarch64linux aarch64-linux-gnu-gcc" \
+            "x86_64-pc-qnx x86_64-pc-nto-qnx800 elf_x86_64 gcc"; do
+  read -r target old emu cc <<<"$spec"
+  if ! rustc +nightly --print target-list | grep -qx "$target"; then
+    target=$old
+  fi
   cobj=$work/fdpass_article.$target.o
   if command -v "$cc" >/dev/null && "$cc" -Os -c .ci/c/fdpass_article.c -o "$cobj"; then
     ctext=$("$tools/llvm-size" -A "$cobj" | awk '$1 == ".text" {print $2}')
@@ -142,14 +140,52 @@ print(ours, stubs, builtins, nstubs)
   else
     ctext="(no $cc)"; cver=""
   fi
-  echo "crate code ${ours} B, kernel-call stubs ${stubs} B (${nstubs}), builtins ${builtins} B, .text ${text} B; C send_fd+receive_fd ${ctext} B (gcc ${cver} -Os)"
-  "$tools/llvm-nm" --print-size --size-sort --radix=d --defined-only "$elf" |
-    awk '$3 ~ /^[tTwW]$/ {printf "    %6d %s\n", $2, $4}' | tail -12
-  rows+=("| $target | $ours | $stubs ($nstubs) | $((ours + stubs + builtins)) | $ctext | $cver |")
-  measured=$((measured + 1))
+  for calls in raw libc-calls; do
+    echo "--- $target ($calls)"
+    lib=$work/target/$target/release/libfdpass_codesize.a
+    elf=$work/$target.$calls.elf
+    any=$work/$target.$calls.any.elf
+    # One build per measurement: an entry point that is linked away still changes what LTO inlines.
+    ok=1
+    for what in dup any; do
+      features=()
+      [ "$calls" = libc-calls ] && features+=(libc-calls)
+      [ "$what" = any ] && features+=(redeem-any)
+      out=$elf
+      [ "$what" = any ] && out=$any
+      if ! (cd "$work" && CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo +nightly build -q --release \
+            -Zbuild-std=core --target "$target" --target-dir "$work/target" \
+            --features "${features[*]}" 2>"$work/build.log"); then
+        tail -20 "$work/build.log"
+        echo "codesize: $target ($calls, $what) does not build yet; skipped"
+        ok=0
+        break
+      fi
+      if ! "$tools/rust-lld" -flavor gnu -m "$emu" -static --gc-sections --unresolved-symbols=ignore-all \
+           -e fdpass_size_issue -u fdpass_size_redeem -o "$out" "$lib"; then
+        echo "codesize: link for $target ($calls, $what) failed; skipped"
+        ok=0
+        break
+      fi
+    done
+    if [ "$ok" = 0 ]; then
+      rows+=("| $target | $calls | (does not build) | | | | | |")
+      continue
+    fi
+    read -r ours stubs builtins nstubs < <(sizes "$elf")
+    read -r any_ours any_stubs any_builtins _ < <(sizes "$any")
+    text=$("$tools/llvm-size" -A "$elf" | awk '$1 == ".text" {print $2}')
+    echo "crate code ${ours} B, kernel-call stubs ${stubs} B (${nstubs}), builtins ${builtins} B, .text ${text} B;" \
+         "with the general redeem: crate code ${any_ours} B, stubs ${any_stubs} B;" \
+         "C send_fd+receive_fd ${ctext} B (gcc ${cver} -Os)"
+    "$tools/llvm-nm" --print-size --size-sort --radix=d --defined-only "$elf" |
+      awk '$3 ~ /^[tTwW]$/ {printf "    %6d %s\n", $2, $4}' | tail -12
+    rows+=("| $target | $calls | $ours | $stubs ($nstubs) | $((ours + stubs + builtins)) | $((any_ours + any_stubs + any_builtins)) | $ctext | $cver |")
+    measured=$((measured + 1))
+  done
 done
 echo
-echo "| target | issue + redeem, crate code (B) | kernel-call stubs (B, count) | total with stubs and builtins (B) | C yardstick .text (B) | gcc |"
-echo "|---|---:|---:|---:|---:|---|"
+echo "| target | kernel calls | issue + redeem_dup, crate code (B) | kernel-call stubs (B, count) | total with stubs and builtins (B) | the same with the general redeem (B) | C yardstick .text (B) | gcc |"
+echo "|---|---|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${rows[@]}"
 [ "$measured" -gt 0 ]
