@@ -103,6 +103,101 @@ impl OpenfdTicket {
     }
 }
 
+/// The sending side for many tickets: this process's identity looked up once, when it is made, instead
+/// of at every ticket.
+///
+/// On the Linux host backend a ticket names its sender by pid and start time: [`DupTicket::new`] asks
+/// the kernel for the pid (`getpid`) at every call, because glibc does not cache it either (a forked
+/// child must name itself). A `Sender` keeps both, so [`Sender::dup`] makes no system call at all and
+/// [`Sender::openfd`] only its access check. On Neutrino it keeps the pid (which the raw backend caches
+/// per process anyway); the server calls are the same as [`DupTicket::new`]'s.
+///
+/// # After `fork()`
+///
+/// A `Sender` names the process that made it. A child made by `fork()` inherits the parent's `Sender`s,
+/// and tickets they issue there would name the parent (whose descriptor of that number the receiver
+/// would get, or `EBADF`): **make a new `Sender` in the child** (on Neutrino with raw kernel calls, after
+/// [`after_fork`]). `posix_spawn()`ed processes start fresh.
+///
+/// # Examples
+///
+/// ```no_run
+/// use qnx_fdpass::{BorrowedFd, Recipient, Sender};
+/// # fn send(_: &[u8]) {}
+/// # let fd = unsafe { BorrowedFd::borrow_raw(0) };
+/// let sender = Sender::new()?;
+/// for _ in 0..1000 {
+///     let ticket = sender.dup(fd, Recipient::Any)?;
+///     send(ticket.as_bytes()); // any channel
+/// }
+/// # Ok::<(), qnx_fdpass::Errno>(())
+/// ```
+#[derive(Debug)]
+pub struct Sender<K: Os = crate::sys::DefaultKernel> {
+    k: K,
+    id: active::Identity,
+}
+
+impl Sender {
+    /// A sender for this process, using the real kernel calls.
+    ///
+    /// # Errors
+    ///
+    /// When this process's identity cannot be read: on the Linux host the first call in a process
+    /// reads its start time from `/proc/self/stat` (`ENOENT` without `/proc`, `EMFILE`, ...); on
+    /// Neutrino with raw kernel calls the first pid lookup needs a channel and a connection.
+    pub fn new() -> Result<Self, Errno> {
+        Self::with_kernel(crate::sys::DefaultKernel::default())
+    }
+}
+
+impl<K: Os> Sender<K> {
+    /// A sender using the given kernel-call implementation (a test double or fault injector).
+    ///
+    /// # Errors
+    ///
+    /// As [`Sender::new`].
+    pub fn with_kernel(k: K) -> Result<Self, Errno> {
+        let id = active::identity(&k)?;
+        Ok(Self { k, id })
+    }
+
+    /// The kernel-call implementation.
+    pub const fn kernel(&self) -> &K {
+        &self.k
+    }
+
+    /// The pid the tickets name as their sender.
+    #[must_use]
+    pub const fn pid(&self) -> i32 {
+        self.id.pid
+    }
+
+    /// [`DupTicket::new`] naming this sender.
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::new`].
+    pub fn dup(&self, fd: BorrowedFd<'_>, to: Recipient) -> Result<DupTicket, Errno> {
+        active::issue_dup_as(&self.k, self.id, fd.as_raw_fd(), to).map(|msg| DupTicket { msg })
+    }
+
+    /// [`OpenfdTicket::new`] naming this sender.
+    ///
+    /// # Errors
+    ///
+    /// As [`OpenfdTicket::new`].
+    pub fn openfd(
+        &self,
+        fd: BorrowedFd<'_>,
+        access: Access,
+        to: Recipient,
+    ) -> Result<OpenfdTicket, Errno> {
+        active::issue_openfd_as(&self.k, self.id, fd.as_raw_fd(), access, to)
+            .map(|msg| OpenfdTicket { msg })
+    }
+}
+
 /// Up to `N` dup tickets in one packet, redeemed all-or-nothing by [`Receiver::redeem_batch`].
 ///
 /// The packet is the tickets back to back, so its bytes are borrowed, not built.
@@ -329,8 +424,9 @@ pub fn getpid() -> i32 {
 /// On Neutrino with raw kernel calls the sender's pid is computed once per process (five kernel calls,
 /// no TLS) and cached in a static; a forked child inherits that memory, so without this call its
 /// tickets would name the parent. With `libc-calls` (the C library's `getpid()`) and on the Linux host
-/// backend (which asks the kernel on every issue) there is nothing cached and this does nothing. A
-/// [`Receiver`] made before the fork belongs to the parent: make a new one in the child.
+/// backend (which asks the kernel on every [`DupTicket::new`]) there is nothing cached and this does
+/// nothing. A [`Sender`] or [`Receiver`] made before the fork belongs to the parent: make new ones in
+/// the child (after this call).
 ///
 /// `posix_spawn()`ed processes start fresh and need nothing.
 pub fn after_fork() {
@@ -338,13 +434,14 @@ pub fn after_fork() {
     crate::sys::after_fork();
 }
 
-// Tickets, batches and receivers move between threads (the README says so; this proves it).
+// Tickets, batches, senders and receivers move between threads (the README says so; this proves it).
 const _: () = {
     const fn send<T: Send>() {}
     send::<DupTicket>();
     send::<OpenfdTicket>();
     send::<Batch<8>>();
     send::<Receiver<8>>();
+    send::<Sender>();
 };
 
 #[cfg(all(test, target_os = "linux"))]

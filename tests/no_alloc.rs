@@ -1,5 +1,6 @@
-//! Zero heap allocations on every path, counted by a global allocator: issuing, redeeming (cached peer
-//! and stateless), batches, and parsing good and bad tickets. Linux host backend.
+//! Zero heap allocations on every path, counted by a global allocator: issuing (also through a
+//! `Sender`), redeeming (cached peer and stateless, general and dup-only), batches, and parsing good and
+//! bad tickets. Linux host backend.
 //!
 //! Only allocations made by the test's own thread while it is measuring are counted (the harness
 //! allocates on other threads meanwhile).
@@ -16,7 +17,7 @@ use qnx_fdpass::ticket::{parse_as, Message};
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr, TicketBuf};
 use qnx_fdpass::{
     parse, receive_fd, send_fd, Access, Batch, BorrowedFd, DupTicket, OpenfdTicket, Receiver,
-    Recipient,
+    Recipient, Sender,
 };
 
 struct Counting;
@@ -91,6 +92,12 @@ fn every_path_allocates_nothing() {
     assert_eq!(n, 0, "DupTicket::new (cached identity)");
     let (n, openfd) = allocations(|| OpenfdTicket::new(fd, Access::Read, Recipient::Any).unwrap());
     assert_eq!(n, 0, "OpenfdTicket::new");
+    let (n, sender) = allocations(|| Sender::new().unwrap());
+    assert_eq!(n, 0, "Sender::new");
+    let (n, _) = allocations(|| sender.dup(fd, Recipient::Any).unwrap());
+    assert_eq!(n, 0, "Sender::dup");
+    let (n, _) = allocations(|| sender.openfd(fd, Access::Read, Recipient::Any).unwrap());
+    assert_eq!(n, 0, "Sender::openfd");
     let (n, sent) = allocations(|| send_fd(fd, Recipient::Any, <[u8]>::len).unwrap());
     assert_eq!(n, 0, "send_fd");
     assert_eq!(sent, IoDup::SIZE);

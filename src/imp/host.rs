@@ -30,15 +30,25 @@ use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 static SELF_PID: AtomicI32 = AtomicI32::new(0);
 static SELF_START: AtomicU64 = AtomicU64::new(0);
 
-fn self_identity<K: Ops>(k: &K) -> Result<(i32, u64), Errno> {
+/// Who a ticket names as its sender: a process, by pid and start time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub(crate) pid: i32,
+    start: u64,
+}
+
+/// This process's identity: one `getpid`, and the start time read once per pid and cached (so a forked
+/// child reads its own).
+pub(crate) fn identity<K: Ops>(k: &K) -> Result<Identity, Errno> {
     let pid = k.getpid();
     if SELF_PID.load(Ordering::Acquire) == pid {
-        return Ok((pid, SELF_START.load(Ordering::Relaxed)));
+        let start = SELF_START.load(Ordering::Relaxed);
+        return Ok(Identity { pid, start });
     }
     let start = k.start_time(pid)?;
     SELF_START.store(start, Ordering::Relaxed);
     SELF_PID.store(pid, Ordering::Release);
-    Ok((pid, start))
+    Ok(Identity { pid, start })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -130,49 +140,69 @@ impl<const P: usize> Peers<P> {
     }
 }
 
-/// The ticket header naming this process and `fd`.
+/// The ticket header naming `id` and `fd`.
 ///
 /// No system call checks that `fd` is open: the API takes it as a `BorrowedFd`, whose contract is that it
 /// stays open, and a descriptor closed anyway fails the redeem with `EBADF` (tested). That keeps issuing a
-/// dup ticket at one `getpid` (which a forked child needs, to name itself rather than its parent).
-fn host_info<K: Ops>(k: &K, fd: RawFd) -> Result<(MsgInfoHdr, u64), Errno> {
+/// dup ticket at one `getpid` (which a forked child needs, to name itself rather than its parent), and at
+/// none through a `Sender`, which looked its identity up once.
+fn host_info(id: Identity, fd: RawFd) -> Result<MsgInfoHdr, Errno> {
     if fd < 0 {
         return Err(Errno::BADF);
     }
-    let (pid, start) = self_identity(k)?;
     let info = MsgInfoHdr {
         nd: 0,
         srcnd: 0,
         pid: 0,
-        tid: pid,
+        tid: id.pid,
         chid: 0,
         scoid: 0,
         coid: fd,
     };
     crate::fmt::debug!(
         "SFD: client pid: {=i32} coid {=i32} start {=u64}",
-        pid,
+        id.pid,
         fd,
-        start
+        id.start
     );
-    Ok((info, start))
+    Ok(info)
 }
 
-pub(crate) fn issue_dup<K: Ops>(k: &K, fd: RawFd, _to: Recipient) -> Result<IoDup, Errno> {
-    let (info, start) = host_info(k, fd)?;
-    Ok(IoDup::with_info(info, start))
+pub(crate) fn issue_dup<K: Ops>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
+    issue_dup_as(k, identity(k)?, fd, to)
+}
+
+/// [`issue_dup`] naming `id`, already looked up: no system call.
+pub(crate) fn issue_dup_as<K: Ops>(
+    _k: &K,
+    id: Identity,
+    fd: RawFd,
+    _to: Recipient,
+) -> Result<IoDup, Errno> {
+    Ok(IoDup::with_info(host_info(id, fd)?, id.start))
 }
 
 pub(crate) fn issue_openfd<K: Ops>(
     k: &K,
     fd: RawFd,
     access: Access,
+    to: Recipient,
+) -> Result<IoOpenfd, Errno> {
+    issue_openfd_as(k, identity(k)?, fd, access, to)
+}
+
+/// [`issue_openfd`] naming `id`, already looked up.
+pub(crate) fn issue_openfd_as<K: Ops>(
+    k: &K,
+    id: Identity,
+    fd: RawFd,
+    access: Access,
     _to: Recipient,
 ) -> Result<IoOpenfd, Errno> {
-    let (info, start) = host_info(k, fd)?;
+    let info = host_info(id, fd)?;
     // An openfd ticket is refused from a path-only descriptor here already (`EACCES`).
     k.access_mode(fd)?;
-    let mut msg = IoOpenfd::with_info(info, start);
+    let mut msg = IoOpenfd::with_info(info, id.start);
     msg.set_access(access);
     Ok(msg)
 }

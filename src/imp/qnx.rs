@@ -32,12 +32,37 @@ impl<const P: usize> Peers<P> {
     pub(crate) fn clear<K: Kernel>(&mut self, _k: &K) {}
 }
 
+/// Who a ticket names as its sender: a process, by pid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    pub(crate) pid: i32,
+}
+
+/// This process's identity ([`Kernel::getpid`]).
+pub(crate) fn identity<K: Kernel>(k: &K) -> Result<Identity, Errno> {
+    k.getpid().map(|pid| Identity { pid })
+}
+
 /// Builds a ticket of layout `M` for `fd`.
 pub(crate) fn issue<M: Message, K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<M, Errno> {
+    issue_by(k, None, fd, to)
+}
+
+/// Builds a ticket of layout `M` for `fd` naming `id`, or (`None`) this process, asked after the
+/// descriptor was checked.
+pub(crate) fn issue_by<M: Message, K: Kernel>(
+    k: &K,
+    id: Option<Identity>,
+    fd: RawFd,
+    to: Recipient,
+) -> Result<M, Errno> {
     let server = k.connect_server_info(0, fd)?;
     let mut info = server.hdr();
     info.srcnd = 0;
-    info.tid = k.getpid()?;
+    info.tid = match id {
+        Some(id) => id.pid,
+        None => k.getpid()?,
+    };
     let proof = if M::HANDLE {
         match to {
             Recipient::Pid(pid) => k.dupfd_register_with(pid, fd, &server)?,
@@ -101,6 +126,16 @@ pub(crate) fn issue_dup<K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<Io
     issue::<IoDup, K>(k, fd, to)
 }
 
+/// [`issue_dup`] naming `id`, already looked up.
+pub(crate) fn issue_dup_as<K: Kernel>(
+    k: &K,
+    id: Identity,
+    fd: RawFd,
+    to: Recipient,
+) -> Result<IoDup, Errno> {
+    issue_by::<IoDup, K>(k, Some(id), fd, to)
+}
+
 pub(crate) fn issue_openfd<K: Kernel>(
     k: &K,
     fd: RawFd,
@@ -108,6 +143,19 @@ pub(crate) fn issue_openfd<K: Kernel>(
     to: Recipient,
 ) -> Result<IoOpenfd, Errno> {
     let mut msg = issue::<IoOpenfd, K>(k, fd, to)?;
+    msg.set_access(access);
+    Ok(msg)
+}
+
+/// [`issue_openfd`] naming `id`, already looked up.
+pub(crate) fn issue_openfd_as<K: Kernel>(
+    k: &K,
+    id: Identity,
+    fd: RawFd,
+    access: Access,
+    to: Recipient,
+) -> Result<IoOpenfd, Errno> {
+    let mut msg = issue_by::<IoOpenfd, K>(k, Some(id), fd, to)?;
     msg.set_access(access);
     Ok(msg)
 }
@@ -322,6 +370,74 @@ pub(crate) mod tests {
         fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
             self.0.dupfd_register(dstpid, fd)
         }
+    }
+
+    #[test]
+    fn issue_with_a_known_identity_skips_getpid() {
+        // A `Sender`'s path: the pid it holds goes into `info.tid`; the calls are the same but getpid.
+        let k = Fake::default();
+        let id = identity(&k).unwrap();
+        assert_eq!(id.pid, 4321);
+        k.calls.borrow_mut().clear();
+        let m: v8::IoDup = issue_by(&k, Some(Identity { pid: 99 }), 3, Recipient::Pid(77)).unwrap();
+        assert_eq!(m.info.tid, 99);
+        assert_eq!(
+            *k.calls.borrow(),
+            [Call::ServerInfo(3), Call::Register { dstpid: 77, fd: 3 }]
+        );
+        let m: v7::IoDup = issue_by(&k, Some(Identity { pid: 99 }), 3, Recipient::Any).unwrap();
+        assert_eq!(m.info.tid, 99);
+        let m = issue_openfd_as(
+            &k,
+            Identity { pid: 99 },
+            3,
+            Access::Write,
+            Recipient::Pid(5),
+        )
+        .unwrap();
+        assert_eq!((m.info.tid, m.ioflag), (99, crate::wire::IO_FLAG_WR));
+        let m = issue_dup_as(&k, Identity { pid: 99 }, 3, Recipient::Pid(5)).unwrap();
+        assert_eq!(m.info.tid, 99);
+        // Everything else is what `issue` builds.
+        let k2 = Fake::default();
+        let plain: v8::IoDup = issue(&k2, 3, Recipient::Pid(77)).unwrap();
+        let by: v8::IoDup =
+            issue_by(&k2, Some(Identity { pid: 4321 }), 3, Recipient::Pid(77)).unwrap();
+        assert_eq!(plain, by);
+        // A bad descriptor is refused at the first call, as before.
+        assert_eq!(
+            issue_by::<v8::IoDup, _>(&k2, Some(id), 12, Recipient::Pid(77)),
+            Err(Errno::BADF)
+        );
+    }
+
+    /// Fault injection over the issue path with a known identity: each call fails in turn, the error
+    /// comes back unchanged and nothing stays attached.
+    #[test]
+    fn fault_injection_issue_by() {
+        fn each<M: Message>() {
+            let probe = Fake::default();
+            let _: M = issue_by(&probe, Some(Identity { pid: 7 }), 3, Recipient::Pid(9)).unwrap();
+            let n = probe.calls.borrow().len();
+            assert_eq!(n, if M::HANDLE { 2 } else { 1 }, "{:?}", probe.calls);
+            for k in 1..=n {
+                let f = Fake {
+                    fail_at: Some((k, Errno::NOMEM)),
+                    ..Fake::default()
+                };
+                assert_eq!(
+                    issue_by::<M, _>(&f, Some(Identity { pid: 7 }), 3, Recipient::Pid(9))
+                        .map(|m| m.proof()),
+                    Err(Errno::NOMEM),
+                    "call {k}"
+                );
+                assert!(f.open.borrow().is_empty());
+            }
+        }
+        each::<v7::IoDup>();
+        each::<v7::IoOpenfd>();
+        each::<v8::IoDup>();
+        each::<v8::IoOpenfd>();
     }
 
     #[test]

@@ -1,0 +1,146 @@
+//! `Sender`: the identity is looked up once, so a dup ticket costs no system call; the tickets are the
+//! ones `DupTicket::new` / `OpenfdTicket::new` make, and they redeem to the right file. Linux host
+//! backend only.
+
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::cell::Cell;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+
+use qnx_fdpass::sys::host::{FailAt, Linux, Ops};
+use qnx_fdpass::{
+    Access, BorrowedFd, DupTicket, Errno, Error, OpenfdTicket, Receiver, Recipient, Sender,
+};
+
+/// Counts every call, `getpid` and `close` included, and forwards it to the real kernel.
+#[derive(Default)]
+struct Counting {
+    calls: Cell<usize>,
+}
+
+impl Counting {
+    fn note(&self) {
+        self.calls.set(self.calls.get() + 1);
+    }
+}
+
+impl Ops for Counting {
+    fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
+        self.note();
+        Linux.pidfd_open(pid)
+    }
+    fn pidfd_getfd(&self, pidfd: i32, fd: i32) -> Result<i32, Errno> {
+        self.note();
+        Linux.pidfd_getfd(pidfd, fd)
+    }
+    fn access_mode(&self, fd: i32) -> Result<Access, Errno> {
+        self.note();
+        Linux.access_mode(fd)
+    }
+    fn reopen(&self, fd: i32, access: Access) -> Result<i32, Errno> {
+        self.note();
+        Linux.reopen(fd, access)
+    }
+    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
+        self.note();
+        Linux.start_time(pid)
+    }
+    fn close(&self, fd: i32) {
+        self.note();
+        Linux.close(fd);
+    }
+    fn getpid(&self) -> i32 {
+        self.note();
+        Linux.getpid()
+    }
+}
+
+#[test]
+fn dup_tickets_cost_no_system_call_and_match_dup_ticket_new() {
+    let file = File::open("Cargo.toml").unwrap();
+    // SAFETY: `file` outlives every use of `fd` in this test.
+    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+
+    let sender = Sender::with_kernel(Counting::default()).unwrap();
+    let made = sender.kernel().calls.get();
+    assert!(
+        (1..=2).contains(&made),
+        "getpid, and the start time unless cached: {made}"
+    );
+    assert_eq!(sender.pid(), std::process::id() as i32);
+    let reference = DupTicket::new(fd, Recipient::Any).unwrap();
+    for _ in 0..100 {
+        let t = sender.dup(fd, Recipient::Any).unwrap();
+        assert_eq!(t.as_bytes(), reference.as_bytes());
+    }
+    assert_eq!(sender.kernel().calls.get(), made, "no call per dup ticket");
+
+    // Openfd tickets keep their access check, and only that.
+    let o = sender.openfd(fd, Access::Read, Recipient::Any).unwrap();
+    assert_eq!(sender.kernel().calls.get(), made + 1);
+    assert_eq!(
+        o.as_bytes(),
+        OpenfdTicket::new(fd, Access::Read, Recipient::Any)
+            .unwrap()
+            .as_bytes()
+    );
+}
+
+#[test]
+fn sender_tickets_redeem_to_the_same_file() {
+    let file = File::open("Cargo.toml").unwrap();
+    // SAFETY: `file` outlives every use of `fd` in this test.
+    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+    let sender = Sender::new().unwrap();
+    let mut receiver = Receiver::<1>::new();
+    let want = file.metadata().unwrap();
+    for bytes in [
+        sender.dup(fd, Recipient::Any).unwrap().as_bytes().to_vec(),
+        sender
+            .openfd(fd, Access::Read, Recipient::Any)
+            .unwrap()
+            .as_bytes()
+            .to_vec(),
+    ] {
+        let got = receiver.redeem(&bytes).unwrap();
+        // SAFETY: the descriptor was just redeemed and nothing else owns it.
+        let got = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(got.into_raw_fd()) };
+        let m = got.metadata().unwrap();
+        assert_eq!((m.dev(), m.ino()), (want.dev(), want.ino()));
+    }
+}
+
+#[test]
+fn failures_come_back_unchanged() {
+    let file = File::open("Cargo.toml").unwrap();
+    // SAFETY: `file` outlives every use of `fd` in this test.
+    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+    // Once this process's start time is cached (by the first sender), a sender is made without a
+    // fallible call, and the openfd access check is the first one.
+    Sender::new().unwrap();
+    let sender = Sender::with_kernel(FailAt::new(Linux, 1, Errno::NOMEM)).unwrap();
+    assert_eq!(sender.kernel().calls(), 0);
+    assert_eq!(
+        sender.openfd(fd, Access::Read, Recipient::Any).unwrap_err(),
+        Errno::NOMEM
+    );
+    sender.dup(fd, Recipient::Any).unwrap();
+    // A closed descriptor is refused at redeem time, as for DupTicket::new (a high number, which the
+    // other tests running meanwhile do not reuse).
+    let closed = rustix::io::fcntl_dupfd_cloexec(&file, 1000).unwrap();
+    // SAFETY: the borrow is used once, while `closed` is open.
+    let t = sender
+        .dup(
+            unsafe { BorrowedFd::borrow_raw(closed.as_raw_fd()) },
+            Recipient::Any,
+        )
+        .unwrap();
+    drop(closed);
+    assert!(matches!(
+        Receiver::<0>::new().redeem(t.as_bytes()),
+        Err(Error::Os(Errno::BADF))
+    ));
+}
