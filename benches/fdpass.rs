@@ -8,8 +8,10 @@
 //!
 //! Variants (ns per pass, one pass = one descriptor, or one packet of 8 in the `x8` rows):
 //!
-//! - `a`: this crate: `DupTicket::new` per pass on the sender, the bytes over the transport,
-//!   `Receiver::redeem` (or `redeem_batch::<8>`), drop (close) on the receiver;
+//! - `a`: this crate, as a program passing many descriptors uses it: a ticket per pass from a `Sender`
+//!   made once (`Sender::dup`), the bytes over the transport, `Receiver::redeem` (or
+//!   `redeem_batch::<8>`), drop (close) on the receiver;
+//! - `a-new`: the same with `DupTicket::new` per pass (one `getpid` per ticket on the host);
 //! - `a1`: the same, but the sender sends tickets built once (as `c` does): the receiving side alone;
 //! - `a0`: the same as `a` with the stateless `receive_fd` (a pidfd opened per pass), for reference;
 //! - `b`: `SCM_RIGHTS` over the Unix socketpair, `recvmsg` with `MSG_CMSG_CLOEXEC`, close;
@@ -37,7 +39,7 @@ use std::process::{Child, Command};
 use std::time::Instant;
 
 use qnx_fdpass::wire::{IoDup, TicketBuf};
-use qnx_fdpass::{Batch, DupTicket, Receiver, Recipient};
+use qnx_fdpass::{Batch, DupTicket, Receiver, Recipient, Sender};
 use rustix::io::{FdFlags, IoSliceMut};
 use rustix::net::{
     AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
@@ -51,6 +53,7 @@ const BATCH: usize = 8;
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     A,
+    ANew,
     A0,
     A1,
     B,
@@ -84,6 +87,7 @@ impl Variant {
     fn name(&self) -> String {
         let k = match self.kind {
             Kind::A => "a",
+            Kind::ANew => "a-new",
             Kind::A0 => "a0",
             Kind::A1 => "a1",
             Kind::B => "b",
@@ -117,6 +121,7 @@ impl Variant {
     fn decode(c: [u8; 8]) -> (Self, u32) {
         let kind = [
             Kind::A,
+            Kind::ANew,
             Kind::A0,
             Kind::A1,
             Kind::B,
@@ -148,20 +153,20 @@ fn variants() -> Vec<Variant> {
     };
     let mut out = Vec::new();
     for mode in [Stream, Ping] {
-        for kind in [A, A1, B, C, Floor] {
+        for kind in [A, ANew, A1, B, C, Floor] {
             out.push(v(kind, mode, Sock, 1));
         }
-        for kind in [A, A1, C, Floor] {
+        for kind in [A, ANew, A1, C, Floor] {
             out.push(v(kind, mode, Pipe, 1));
         }
     }
     out.push(v(A0, Stream, Sock, 1));
     out.push(v(GetFd, Stream, None, 1));
     for mode in [Stream, Ping] {
-        for kind in [A, A1, B, C] {
+        for kind in [A, ANew, A1, B, C] {
             out.push(v(kind, mode, Sock, BATCH));
         }
-        for kind in [A, A1, C] {
+        for kind in [A, ANew, A1, C] {
             out.push(v(kind, mode, Pipe, BATCH));
         }
     }
@@ -224,6 +229,8 @@ fn sender() {
     while fds.len() < BATCH {
         fds.push(rustix::io::fcntl_dupfd_cloexec(&fds[0], 0).unwrap());
     }
+    // `a` issues its tickets through one `Sender`, made once, as a program sending many would.
+    let qsender = Sender::new().unwrap();
     let qfds: Vec<qnx_fdpass::BorrowedFd<'_>> = fds
         .iter()
         // SAFETY: `fds` outlives `qfds` and keeps every descriptor open.
@@ -260,6 +267,18 @@ fn sender() {
         for _ in 0..n {
             match v.kind {
                 Kind::A | Kind::A0 => {
+                    if v.batch == 1 {
+                        let t = qsender.dup(qfds[0], Recipient::Any).unwrap();
+                        write_all(out, t.as_bytes());
+                    } else {
+                        let mut b = Batch::<BATCH>::new();
+                        for q in &qfds {
+                            b.push(qsender.dup(*q, Recipient::Any).unwrap()).unwrap();
+                        }
+                        write_all(out, b.as_bytes());
+                    }
+                }
+                Kind::ANew => {
                     if v.batch == 1 {
                         let t = DupTicket::new(qfds[0], Recipient::Any).unwrap();
                         write_all(out, t.as_bytes());
@@ -383,7 +402,7 @@ fn run(peer: &Peer, st: &mut State, v: Variant, n: u32) -> u128 {
     write_all(peer.ctl.as_fd(), b"g");
     for _ in 0..n {
         match v.kind {
-            Kind::A | Kind::A1 => {
+            Kind::A | Kind::ANew | Kind::A1 => {
                 read_exact(inp, &mut buf.bytes[..len]);
                 if v.batch == 1 {
                     drop(st.receiver.redeem(buf.filled(len)).unwrap());
@@ -527,7 +546,7 @@ fn receiver() {
     for batch in [1, BATCH] {
         for mode in [Mode::Stream, Mode::Ping] {
             for transport in [Transport::Sock, Transport::Pipe] {
-                for kind in [Kind::A, Kind::A1] {
+                for kind in [Kind::A, Kind::ANew, Kind::A1] {
                     let a = find(kind, mode, transport, batch);
                     let others = [
                         find(Kind::B, mode, Transport::Sock, batch),
