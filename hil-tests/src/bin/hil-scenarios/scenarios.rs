@@ -121,72 +121,70 @@ fn os_err(e: &Error) -> Option<Errno> {
 
 /// Harness check, independent of the crate: the peer opens a file and moves its offset; this process
 /// takes the peer's descriptor with `pidfd_open` + `pidfd_getfd` and must see and move the same offset.
+#[cfg(target_os = "linux")]
 fn pidfd_getfd_fork(ctx: &Ctx) -> Check {
-    #[cfg(not(target_os = "linux"))]
+    let (_f, path) = scratch("pidfd", b"0123456789")?;
+    let before = fd_count();
+    let mut peer = Peer::spawn("holder", &[&path, "rw"])?;
+    let hello = peer.expect("hello", "pid")?;
+    let peer_fd: i32 = hello
+        .rsplit(' ')
+        .next()
+        .unwrap_or("")
+        .parse()
+        .ctx("peer fd")?;
+    peer.expect("seek 2", "ok")?;
     {
-        let _ = ctx;
-        return Err(Outcome::Skip("pidfd_getfd is Linux only".into()));
-    }
-    #[cfg(target_os = "linux")]
-    {
-        let (_f, path) = scratch("pidfd", b"0123456789")?;
-        let before = fd_count();
-        let mut peer = Peer::spawn("holder", &[&path, "rw"])?;
-        let hello = peer.expect("hello", "pid")?;
-        let peer_fd: i32 = hello
-            .rsplit(' ')
-            .next()
-            .unwrap_or("")
-            .parse()
-            .ctx("peer fd")?;
-        peer.expect("seek 2", "ok")?;
-        {
-            // SAFETY: plain syscalls; results are checked before use.
-            let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, peer.pid(), 0) } as i32;
-            ensure!(
-                pidfd >= 0,
-                "pidfd_open: {}",
-                std::io::Error::last_os_error()
-            );
-            // SAFETY: pidfd is a fresh descriptor owned from here on.
-            let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(pidfd) };
-            // SAFETY: as above.
-            let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), peer_fd, 0) }
-                as i32;
-            ensure!(got >= 0, "pidfd_getfd: {}", std::io::Error::last_os_error());
-            // SAFETY: a fresh descriptor owned from here on.
-            let mut mine = unsafe { std::os::fd::OwnedFd::from_raw_fd(got) };
-            if ctx.broken {
-                // The wrong descriptor: the same file opened anew, with its own offset.
-                mine = std::fs::File::open(&path).ctx("reopen")?.into();
-            }
-            let o = offset(mine.as_raw_fd())?;
-            ensure!(
-                o == 2,
-                "offset seen through the taken descriptor is {o}, the peer set 2"
-            );
-            let bytes = read_n(mine.as_raw_fd(), 3)?;
-            ensure!(
-                bytes == b"234",
-                "read {:?} at offset 2",
-                String::from_utf8_lossy(&bytes)
-            );
-            let peer_off = peer.expect("offset", "offset")?;
-            ensure!(
-                peer_off == "5",
-                "peer's offset is {peer_off} after this process read 3 bytes, want 5"
-            );
-        }
-        let st = peer.quit()?;
-        ensure!(st == 0, "peer exited with {st}");
-        let after = fd_count();
+        // SAFETY: plain syscalls; results are checked before use.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, peer.pid(), 0) } as i32;
         ensure!(
-            after == before,
-            "descriptor count {before} before, {after} after"
+            pidfd >= 0,
+            "pidfd_open: {}",
+            std::io::Error::last_os_error()
         );
-        let _ = std::fs::remove_file(&path);
-        Ok(())
+        // SAFETY: pidfd is a fresh descriptor owned from here on.
+        let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(pidfd) };
+        // SAFETY: as above.
+        let got =
+            unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), peer_fd, 0) } as i32;
+        ensure!(got >= 0, "pidfd_getfd: {}", std::io::Error::last_os_error());
+        // SAFETY: a fresh descriptor owned from here on.
+        let mut mine = unsafe { std::os::fd::OwnedFd::from_raw_fd(got) };
+        if ctx.broken {
+            // The wrong descriptor: the same file opened anew, with its own offset.
+            mine = std::fs::File::open(&path).ctx("reopen")?.into();
+        }
+        let o = offset(mine.as_raw_fd())?;
+        ensure!(
+            o == 2,
+            "offset seen through the taken descriptor is {o}, the peer set 2"
+        );
+        let bytes = read_n(mine.as_raw_fd(), 3)?;
+        ensure!(
+            bytes == b"234",
+            "read {:?} at offset 2",
+            String::from_utf8_lossy(&bytes)
+        );
+        let peer_off = peer.expect("offset", "offset")?;
+        ensure!(
+            peer_off == "5",
+            "peer's offset is {peer_off} after this process read 3 bytes, want 5"
+        );
     }
+    let st = peer.quit()?;
+    ensure!(st == 0, "peer exited with {st}");
+    let after = fd_count();
+    ensure!(
+        after == before,
+        "descriptor count {before} before, {after} after"
+    );
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pidfd_getfd_fork(_ctx: &Ctx) -> Check {
+    Err(Outcome::Skip("pidfd_getfd is Linux only".into()))
 }
 
 /// A dup ticket redeemed here shares the sender's open file: a read here moves the sender's offset and a
@@ -554,54 +552,52 @@ fn soak(ctx: &Ctx, n: usize) -> Check {
 /// The article's demo over a POSIX message queue: a sender process opens a file, reads its first line
 /// and sends the re-positioned descriptor with `send_fd`; this process `receive_fd`s it from the queue
 /// and reads the next line. The guest's init mounts /dev/mqueue.
+#[cfg(target_os = "linux")]
 fn mqueue_demo(ctx: &Ctx) -> Check {
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = ctx;
-        return Err(Outcome::Skip(
-            "mqueue demo is wired for Linux's libc here; see hil-tests/README.md".into(),
-        ));
-    }
-    #[cfg(target_os = "linux")]
-    {
-        let (_f, path) = scratch("mq", b"alpha line\nbeta line\ngamma line\n")?;
-        let queue = format!("/hil-fdpass-{}", std::process::id());
-        let before = fd_count();
-        let q = crate::util::mq_open_rd(&queue)?;
-        let mut peer = Peer::spawn("mq-sender", &[&queue, &path])?;
-        let first = peer.expect("send", "SFD:")?;
-        println!("SFD: {first}");
-        let bytes = crate::util::mq_recv(q, 10)?;
-        let fd = std_fd(receive_fd(&bytes).ctx("RFD: receive_fd")?);
-        let mut line = Vec::new();
-        loop {
-            let b = read_n(fd.as_raw_fd(), 1)?;
-            if b.is_empty() || b[0] == b'\n' {
-                break;
-            }
-            line.extend_from_slice(&b);
+    let (_f, path) = scratch("mq", b"alpha line\nbeta line\ngamma line\n")?;
+    let queue = format!("/hil-fdpass-{}", std::process::id());
+    let before = fd_count();
+    let q = crate::util::mq_open_rd(&queue)?;
+    let mut peer = Peer::spawn("mq-sender", &[&queue, &path])?;
+    let first = peer.expect("send", "SFD:")?;
+    println!("SFD: {first}");
+    let bytes = crate::util::mq_recv(q, 10)?;
+    let fd = std_fd(receive_fd(&bytes).ctx("RFD: receive_fd")?);
+    let mut line = Vec::new();
+    loop {
+        let b = read_n(fd.as_raw_fd(), 1)?;
+        if b.is_empty() || b[0] == b'\n' {
+            break;
         }
-        let line = String::from_utf8_lossy(&line).to_string();
-        println!("RFD: other pid {}, next line [{line}]", peer.pid());
-        ensure!(
-            first.contains("[alpha line]"),
-            "sender's first line: {first}"
-        );
-        ensure!(
-            line == "beta line",
-            "receiver's next line is {line:?}, want \"beta line\""
-        );
-        drop(fd);
-        ensure!(peer.quit()? == 0, "sender exited non-zero");
-        crate::util::mq_close_unlink(q, &queue);
-        let after = fd_count();
-        ensure!(
-            after == before,
-            "descriptor count {before} before, {after} after"
-        );
-        let _ = std::fs::remove_file(&path);
-        no_fault(ctx)
+        line.extend_from_slice(&b);
     }
+    let line = String::from_utf8_lossy(&line).to_string();
+    println!("RFD: other pid {}, next line [{line}]", peer.pid());
+    ensure!(
+        first.contains("[alpha line]"),
+        "sender's first line: {first}"
+    );
+    ensure!(
+        line == "beta line",
+        "receiver's next line is {line:?}, want \"beta line\""
+    );
+    drop(fd);
+    ensure!(peer.quit()? == 0, "sender exited non-zero");
+    crate::util::mq_close_unlink(q, &queue);
+    let after = fd_count();
+    ensure!(
+        after == before,
+        "descriptor count {before} before, {after} after"
+    );
+    let _ = std::fs::remove_file(&path);
+    no_fault(ctx)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn mqueue_demo(_ctx: &Ctx) -> Check {
+    Err(Outcome::Skip(
+        "mqueue demo is wired for Linux's libc here; see hil-tests/README.md".into(),
+    ))
 }
 
 /// Scenarios without a deliberate fault of their own still honour HIL_BREAK: they fail, saying so.
