@@ -280,24 +280,41 @@ fn openfd_own_offset(ctx: &Ctx) -> Check {
 }
 
 /// Each kind of malformed ticket is refused with its own DecodeError, before any system call.
+///
+/// Fields are found with `offset_of!` on the crate's wire types, so the corruptions follow the layout of
+/// the QNX version being built for (`wire::IoDup` is the 7.x or the 8.0 `io_dup_t`), and each is written
+/// as a whole field in native byte order, as the tickets carry them.
 fn bad_packets(ctx: &Ctx) -> Check {
+    use qnx_fdpass::wire::{IoDup, IoOpenfd, IO_COMBINE_FLAG, IO_DUP, IO_OPENFD_ACCEPT};
+    use std::mem::{offset_of, size_of};
+
     let (_f, path) = scratch("bad", CONTENTS)?;
     let mut peer = Peer::spawn("holder", &[&path, "rw"])?;
-    let good = ticket(&mut peer, "dup", "any")?;
-    let openfd = ticket(&mut peer, "openfd-r", "any")?;
+    // Named recipient: QNX 8.0 refuses to issue for `Recipient::Any`.
+    let good = ticket(&mut peer, "dup", &me())?;
+    let openfd = ticket(&mut peer, "openfd-r", &me())?;
     let before = fd_count();
-    let size = std::mem::size_of::<qnx_fdpass::wire::IoDup>();
+    let size = size_of::<IoDup>();
     ensure!(
         good.len() == size,
         "dup ticket is {} bytes, IoDup is {size}",
         good.len()
     );
-    let with = |at: usize, bytes: &[u8], base: &[u8]| {
+    ensure!(
+        openfd.len() == size_of::<IoOpenfd>(),
+        "openfd ticket is {} bytes, IoOpenfd is {}",
+        openfd.len(),
+        size_of::<IoOpenfd>()
+    );
+    // `base` with the field at `at` overwritten by `bytes` (a whole field, native byte order).
+    let with = |base: &[u8], at: usize, bytes: &[u8]| {
         let mut b = base.to_vec();
         b[at..at + bytes.len()].copy_from_slice(bytes);
         b
     };
-    let cases: Vec<(&str, Vec<u8>, DecodeError)> = vec![
+    let combined = size as u16 | IO_COMBINE_FLAG;
+    #[allow(unused_mut)] // the 7.x-only cases below push more
+    let mut cases: Vec<(&str, Vec<u8>, DecodeError)> = vec![
         (
             "truncated",
             good[..size - 1].to_vec(),
@@ -316,45 +333,82 @@ fn bad_packets(ctx: &Ctx) -> Check {
         ),
         (
             "type _IO_DUP-1",
-            with(0, &[0x14], &good),
-            DecodeError::WrongType(0x114),
+            with(&good, offset_of!(IoDup, type_), &(IO_DUP - 1).to_ne_bytes()),
+            DecodeError::WrongType(IO_DUP - 1),
         ),
         (
-            "combine_len",
-            with(3, &[0x80], &good),
+            "combine_len with _IO_COMBINE_FLAG",
+            with(
+                &good,
+                offset_of!(IoDup, combine_len),
+                &combined.to_ne_bytes(),
+            ),
             DecodeError::WrongCombineLen {
                 expected: size as u16,
-                got: 0x8000 | size as u16,
+                got: combined,
             },
         ),
         (
             "info.srcnd",
-            with(8, &[1], &good),
+            with(&good, offset_of!(IoDup, info.srcnd), &1u32.to_ne_bytes()),
             DecodeError::ReservedNonZero {
                 field: "info.srcnd",
             },
         ),
         (
-            "sender pid 0",
-            with(16, &0i32.to_ne_bytes(), &good),
+            "sender pid (info.tid) 0",
+            with(&good, offset_of!(IoDup, info.tid), &0i32.to_ne_bytes()),
             DecodeError::BadSender(0),
         ),
         (
-            "coid -5",
-            with(28, &(-5i32).to_ne_bytes(), &good),
+            "info.coid -5",
+            with(&good, offset_of!(IoDup, info.coid), &(-5i32).to_ne_bytes()),
             DecodeError::BadCoid(-5),
         ),
         (
-            "openfd no access",
-            with(4, &[0], &openfd),
+            "openfd ioflag 0 (no access)",
+            with(&openfd, offset_of!(IoOpenfd, ioflag), &0u32.to_ne_bytes()),
             DecodeError::BadAccess(0),
         ),
         (
-            "openfd xtype 3",
-            with(10, &[3], &openfd),
-            DecodeError::BadXtype(3),
+            "openfd xtype _IO_OPENFD_ACCEPT",
+            with(
+                &openfd,
+                offset_of!(IoOpenfd, xtype),
+                &IO_OPENFD_ACCEPT.to_ne_bytes(),
+            ),
+            DecodeError::BadXtype(IO_OPENFD_ACCEPT),
         ),
     ];
+    // QNX 7.x tickets embed the 48-byte `_msg_info32` and a reserved word: those must be zero too.
+    #[cfg(any(
+        target_env = "nto70",
+        target_env = "nto71",
+        target_env = "nto71_iosock"
+    ))]
+    cases.extend([
+        (
+            "info.msglen",
+            with(&good, offset_of!(IoDup, info.msglen), &1i32.to_ne_bytes()),
+            DecodeError::ReservedNonZero {
+                field: "info.msglen",
+            },
+        ),
+        (
+            "reserved",
+            with(&good, offset_of!(IoDup, reserved), &1u32.to_ne_bytes()),
+            DecodeError::ReservedNonZero { field: "reserved" },
+        ),
+        (
+            "openfd reserved2",
+            with(
+                &openfd,
+                offset_of!(IoOpenfd, reserved2),
+                &1u32.to_ne_bytes(),
+            ),
+            DecodeError::ReservedNonZero { field: "reserved2" },
+        ),
+    ]);
     let mut wrong = Vec::new();
     for (what, bytes, want) in cases {
         match receive_fd(&bytes) {
@@ -364,6 +418,9 @@ fn bad_packets(ctx: &Ctx) -> Check {
     }
     ensure!(wrong.is_empty(), "{}", wrong.join("; "));
     ensure!(receive_fd(&[]).is_err(), "an empty packet was accepted");
+    // The good tickets the corruptions started from still redeem: each case broke one field only.
+    drop(receive_fd(&good).ctx("the uncorrupted dup ticket")?);
+    drop(receive_fd(&openfd).ctx("the uncorrupted openfd ticket")?);
     let after = fd_count();
     ensure!(
         after == before,
