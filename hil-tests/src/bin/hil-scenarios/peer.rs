@@ -3,8 +3,8 @@
 //! Role `holder <path> <ro|rw>`: opens `<path>` and answers one command per line:
 //! `hello` -> `pid <pid> fd <fd>`, `offset` -> `offset <n>`, `seek <n>` -> `ok`, `close` -> `ok`
 //! (closes the descriptor), `ticket <dup|openfd-r|openfd-w|openfd-rw> <any|pid>` -> `ticket <hex>` or
-//! `err <errno>`, `batch <good> <stale>` -> `ticket <hex>` (see `scenarios::make_batch`), `quit` -> exits 0.
-//! An unknown command answers `err unknown`.
+//! `err <errno>`, `batch <good> <stale> <any|pid>` -> `ticket <hex>` (see `scenarios::make_batch`),
+//! `quit` -> exits 0. An unknown command answers `err unknown`.
 //!
 //! Role `mq-sender <queue> <path>`: on `send`, opens `<path>`, reads its first line, sends the
 //! re-positioned descriptor over the POSIX queue `<queue>` with `send_fd` and answers
@@ -163,8 +163,8 @@ fn holder(path: &str, read_only: bool) -> i32 {
                 "ok".into()
             }
             ["ticket", kind, to] => crate::scenarios::make_ticket(raw, kind, to),
-            ["batch", good, stale] => match (good.parse(), stale.parse()) {
-                (Ok(g), Ok(s)) => crate::scenarios::make_batch(raw, g, s),
+            ["batch", good, stale, to] => match (good.parse(), stale.parse()) {
+                (Ok(g), Ok(s)) => crate::scenarios::make_batch(raw, g, s, to),
                 _ => "err batch counts".into(),
             },
             ["quit"] => break,

@@ -65,11 +65,13 @@ pub fn make_ticket(fd: i32, kind: &str, to: &str) -> String {
     }
 }
 
-/// What the `holder` peer answers to `batch <good> <stale>`: a batch of `good` tickets for fresh
-/// `dup()`s of its descriptor, then `stale` tickets for dups closed right after the ticket was made.
-pub fn make_batch(fd: i32, good: usize, stale: usize) -> String {
-    let me = std::process::id() as i32;
-    let _ = me;
+/// What the `holder` peer answers to `batch <good> <stale> <any|pid>`: a batch of `good` tickets for
+/// fresh `dup()`s of its descriptor, then `stale` tickets for dups closed right after the ticket was made.
+pub fn make_batch(fd: i32, good: usize, stale: usize, to: &str) -> String {
+    let to = match recipient(to) {
+        Ok(r) => r,
+        Err(e) => return format!("err {e}"),
+    };
     let mut batch = Batch::<8>::new();
     for i in 0..good + stale {
         // SAFETY: dup of a descriptor the holder keeps open; the result is owned below.
@@ -80,10 +82,7 @@ pub fn make_batch(fd: i32, good: usize, stale: usize) -> String {
         // SAFETY: `d` is a fresh descriptor nothing else owns.
         let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(d) };
         // SAFETY: `owned` is open for the borrow.
-        let t = match DupTicket::new(
-            unsafe { BorrowedFd::borrow_raw(owned.as_raw_fd()) },
-            Recipient::Any,
-        ) {
+        let t = match DupTicket::new(unsafe { BorrowedFd::borrow_raw(owned.as_raw_fd()) }, to) {
             Ok(t) => t,
             Err(e) => return format!("err {e}"),
         };
@@ -507,8 +506,8 @@ fn batch_all_or_nothing(ctx: &Ctx) -> Check {
     let (_f, path) = scratch("batch", CONTENTS)?;
     let before = fd_count();
     let mut peer = Peer::spawn("holder", &[&path, "rw"])?;
-    let good = unhex(&peer.expect("batch 3 0", "ticket")?)?;
-    let bad = unhex(&peer.expect("batch 3 1", "ticket")?)?;
+    let good = unhex(&peer.expect(&format!("batch 3 0 {}", me()), "ticket")?)?;
+    let bad = unhex(&peer.expect(&format!("batch 3 1 {}", me()), "ticket")?)?;
     let mut r = Receiver::<4>::new();
     {
         let fds = r
