@@ -78,7 +78,7 @@ pub const SCENARIOS: &[Scenario] = &[
     ),
     Scenario {
         name: "kernel_selftest",
-        about: "the Neutrino kernel-call self-test (ConnectServerInfo, ConnectAttach, MsgSend)",
+        about: "nto::self_test: ConnectDetach error path, ConnectAttach + ConnectServerInfo, getpid",
         qnx_only: true,
     },
 ];

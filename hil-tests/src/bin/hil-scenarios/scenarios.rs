@@ -27,9 +27,7 @@ pub fn run(name: &str, ctx: &Ctx) -> Check {
         "batch_all_or_nothing" => batch_all_or_nothing(ctx),
         "soak_10000" => soak(ctx, 10_000),
         "mqueue_demo" => mqueue_demo(ctx),
-        "kernel_selftest" => Err(Outcome::Skip(
-            "Neutrino only: the kernel-call self-test needs QNX".into(),
-        )),
+        "kernel_selftest" => kernel_selftest(ctx),
         _ => Err(Outcome::Fail(format!("no implementation for {name}"))),
     }
 }
@@ -603,6 +601,53 @@ fn soak(ctx: &Ctx, n: usize) -> Check {
     );
     let _ = (std::fs::remove_file(&path), leaked);
     Ok(())
+}
+
+/// The kernel-call self-test of the Neutrino backend (`qnx_fdpass::sys::nto::self_test`): the trap's
+/// error path, `ConnectAttach` + `ConnectServerInfo` to the process manager, and `getpid`, through the
+/// backend this build uses (raw traps, or the C library with `libc-calls`). Its pid is also compared
+/// with the C library's `getpid()`. Elsewhere there is no Neutrino kernel to probe: skipped.
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
+fn kernel_selftest(ctx: &Ctx) -> Check {
+    let backend = if cfg!(feature = "libc-calls") {
+        "libc-calls"
+    } else {
+        "raw"
+    };
+    // The reasons carry no backend name: the -libc row must give the raw row's answer word for word.
+    let r = qnx_fdpass::sys::nto::self_test()
+        .map_err(|e| Outcome::Fail(format!("self_test: {e} ({e:?})")))?;
+    println!(
+        "kernel_selftest ({backend}): ConnectDetach(-1) -> {:?}; sysmgr side channel coid {:#x} -> \
+         pid {} chid {}; getpid {}",
+        r.detach_errno, r.sysmgr_coid, r.sysmgr_pid, r.sysmgr_chid, r.pid
+    );
+    ensure!(
+        r.detach_errno == Errno::INVAL,
+        "ConnectDetach(-1) reported {:?}, want INVAL",
+        r.detach_errno
+    );
+    ensure!(
+        (r.sysmgr_pid, r.sysmgr_chid) == (1, 1),
+        "ConnectServerInfo named pid {} chid {}, the process manager is pid 1 chid 1",
+        r.sysmgr_pid,
+        r.sysmgr_chid
+    );
+    let libc_pid = std::process::id() as i32;
+    ensure!(
+        r.pid == libc_pid,
+        "the backend's getpid says {}, the C library's getpid() {libc_pid}",
+        r.pid
+    );
+    no_fault(ctx)
+}
+
+#[cfg(not(any(target_os = "nto", target_os = "qnx")))]
+fn kernel_selftest(_ctx: &Ctx) -> Check {
+    let why = "Neutrino only: qnx_fdpass::sys::nto::self_test probes QNX kernel calls, and this \
+               is not a Neutrino kernel";
+    println!("kernel_selftest: skipped: {why}");
+    Err(Outcome::Skip(why.into()))
 }
 
 /// The article's demo over a POSIX message queue: a sender process opens a file, reads its first line
