@@ -73,6 +73,10 @@ pub const SCENARIOS: &[Scenario] = &[
         "10 000 send/receive passes leave the descriptor count where it started",
     ),
     sc(
+        "soak_threads",
+        "4 threads, each its own Receiver, redeem 40 000 fresh tickets: right files, fds and RSS flat",
+    ),
+    sc(
         "mqueue_demo",
         "the article's demo: sender and receiver processes pass a descriptor over a POSIX mqueue",
     ),

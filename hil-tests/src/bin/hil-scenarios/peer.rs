@@ -9,6 +9,9 @@
 //! Role `mq-sender <queue> <path>`: on `send`, opens `<path>`, reads its first line, sends the
 //! re-positioned descriptor over the POSIX queue `<queue>` with `send_fd` and answers
 //! `SFD: client pid <pid>, first line [<line>]`; keeps the descriptor open until `quit`.
+//!
+//! Role `soak-sender <to> <path>...`: a stream of fresh dup tickets for several files (see
+//! [`soak_sender`]), for `scenarios::soak_threads`.
 
 use crate::util::{offset, seek};
 use crate::Outcome;
@@ -54,23 +57,37 @@ impl Peer {
         self.child.id() as i32
     }
 
-    /// Sends one command and returns the peer's one-line answer.
-    pub fn ask(&mut self, cmd: &str) -> Result<String, Outcome> {
-        writeln!(self.to, "{cmd}").map_err(|e| Outcome::Fail(format!("to peer ({cmd}): {e}")))?;
-        self.to
-            .flush()
-            .map_err(|e| Outcome::Fail(format!("to peer ({cmd}): {e}")))?;
-        let mut line = String::new();
+    /// Sends one command line without waiting for an answer.
+    pub fn send(&mut self, cmd: &str) -> Result<(), Outcome> {
+        writeln!(self.to, "{cmd}")
+            .and_then(|_| self.to.flush())
+            .map_err(|e| Outcome::Fail(format!("to peer ({cmd}): {e}")))
+    }
+
+    /// Reads the peer's next line into `line` (cleared first, its buffer reused), without the newline.
+    /// `what` names the command it answers, for the failure message.
+    pub fn read_line(&mut self, line: &mut String, what: &str) -> Result<(), Outcome> {
+        line.clear();
         let n = self
             .from
-            .read_line(&mut line)
-            .map_err(|e| Outcome::Fail(format!("from peer ({cmd}): {e}")))?;
+            .read_line(line)
+            .map_err(|e| Outcome::Fail(format!("from peer ({what}): {e}")))?;
         if n == 0 {
             return Err(Outcome::Fail(format!(
-                "peer ended before answering {cmd:?}"
+                "peer ended before answering {what:?}"
             )));
         }
-        Ok(line.trim_end().to_string())
+        let end = line.trim_end().len();
+        line.truncate(end);
+        Ok(())
+    }
+
+    /// Sends one command and returns the peer's one-line answer.
+    pub fn ask(&mut self, cmd: &str) -> Result<String, Outcome> {
+        self.send(cmd)?;
+        let mut line = String::new();
+        self.read_line(&mut line, cmd)?;
+        Ok(line)
     }
 
     /// Sends a command whose answer must start with `want `; returns the rest.
@@ -110,6 +127,10 @@ pub fn run_role(role: &str, args: &[String]) -> i32 {
         "holder" => holder(
             args.first().map(String::as_str).unwrap_or(""),
             args.get(1).map(String::as_str) == Some("ro"),
+        ),
+        "soak-sender" => soak_sender(
+            args.first().map(String::as_str).unwrap_or(""),
+            args.get(1..).unwrap_or(&[]),
         ),
         "mq-sender" => mq_sender(
             args.first().map(String::as_str).unwrap_or(""),
@@ -181,6 +202,62 @@ fn holder(path: &str, read_only: bool) -> i32 {
     0
 }
 
+/// Role `soak-sender <to> <path>...`: opens every path read-only, answers `hello` with `ready <pid>`,
+/// and `tickets <first> <n>` with `n` lines `ticket <hex>`, the `i`-th (counting from `first`) a fresh
+/// dup ticket for the file `i % <number of paths>`, made for recipient `<to>` (`any` or a pid).
+fn soak_sender(to: &str, paths: &[String]) -> i32 {
+    use qnx_fdpass::{BorrowedFd, DupTicket};
+    let to = match crate::scenarios::recipient(to) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let mut files = Vec::new();
+    for p in paths {
+        match std::fs::File::open(p) {
+            Ok(f) => files.push(f),
+            Err(e) => return fail(&format!("open {p}: {e}")),
+        }
+    }
+    if files.is_empty() {
+        return fail("soak-sender needs at least one path");
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let sent = match words.as_slice() {
+            ["hello"] => writeln!(out, "ready {}", std::process::id()),
+            ["tickets", first, n] => {
+                let (Ok(first), Ok(n)) = (first.parse::<usize>(), n.parse::<usize>()) else {
+                    return fail(&format!("bad counts in {line:?}"));
+                };
+                let mut r = Ok(());
+                for i in first..first + n {
+                    let f = &files[i % files.len()];
+                    // SAFETY: `files` stays open until this role exits, after the receiver is done.
+                    let fd = unsafe { BorrowedFd::borrow_raw(f.as_raw_fd()) };
+                    let t = match DupTicket::new(fd, to) {
+                        Ok(t) => t,
+                        Err(e) => return fail(&format!("ticket {i}: {e}")),
+                    };
+                    r = writeln!(out, "ticket {}", crate::util::hex(t.as_bytes()));
+                    if r.is_err() {
+                        break;
+                    }
+                }
+                r
+            }
+            ["quit"] => break,
+            _ => writeln!(out, "err unknown"),
+        };
+        if sent.and_then(|_| out.flush()).is_err() {
+            break;
+        }
+    }
+    drop(files);
+    0
+}
+
 #[cfg(not(target_os = "linux"))]
 fn mq_sender(_queue: &str, _path: &str) -> i32 {
     println!("err mq-sender is Linux only here");
@@ -240,7 +317,6 @@ fn mq_sender(queue: &str, path: &str) -> i32 {
     0
 }
 
-#[cfg(target_os = "linux")]
 fn fail(why: &str) -> i32 {
     println!("err {why}");
     1

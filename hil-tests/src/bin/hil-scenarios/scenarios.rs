@@ -26,13 +26,15 @@ pub fn run(name: &str, ctx: &Ctx) -> Check {
         "closed_fd" => closed_fd(ctx),
         "batch_all_or_nothing" => batch_all_or_nothing(ctx),
         "soak_10000" => soak(ctx, 10_000),
+        "soak_threads" => soak_threads(ctx),
         "mqueue_demo" => mqueue_demo(ctx),
         "kernel_selftest" => kernel_selftest(ctx),
         _ => Err(Outcome::Fail(format!("no implementation for {name}"))),
     }
 }
 
-fn recipient(to: &str) -> Result<Recipient, String> {
+/// `any` or a pid, as the peers' commands spell a recipient.
+pub fn recipient(to: &str) -> Result<Recipient, String> {
     match to {
         "any" => Ok(Recipient::Any),
         pid => pid
@@ -601,6 +603,234 @@ fn soak(ctx: &Ctx, n: usize) -> Check {
     );
     let _ = (std::fs::remove_file(&path), leaked);
     Ok(())
+}
+
+/// Tickets redeemed per thread by [`soak_threads`], after the warm-up.
+const SOAK_PER_THREAD: usize = 10_000;
+/// Receiving threads in [`soak_threads`], one sender file each.
+const SOAK_THREADS: usize = 4;
+/// Warm-up passes per thread before the first measurement (threads, receivers' caches and the
+/// allocator reach their steady state).
+const SOAK_WARMUP_PER_THREAD: usize = 100;
+/// Resident-set growth tolerated between the measurements, as in tests/soak.rs (allocator noise).
+const SOAK_RSS_TOLERANCE_KIB: u64 = 256;
+
+/// What a `soak_threads` worker is handed.
+enum Job {
+    /// A ticket's bytes, received in place.
+    Ticket(qnx_fdpass::wire::TicketBuf, usize),
+    /// Answer once every job before this one is done (a barrier for the measurements).
+    Sync(std::sync::mpsc::Sender<()>),
+}
+
+/// Soak and concurrency (issue 7), the guest-sized version of tests/soak.rs: a sender process issues
+/// fresh dup tickets for [`SOAK_THREADS`] files round robin; this process hands ticket `i` to thread
+/// `i % SOAK_THREADS`, which redeems it through its own `Receiver<4>` and checks that the descriptor is
+/// its file (same device and inode by `fstat`, same contents by `pread`). After a warm-up the descriptor
+/// table and `VmRSS` are taken, [`SOAK_THREADS`] x [`SOAK_PER_THREAD`] passes run, and both are taken
+/// again: the table must be identical and the resident set within [`SOAK_RSS_TOLERANCE_KIB`].
+fn soak_threads(ctx: &Ctx) -> Check {
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    let files = (0..SOAK_THREADS)
+        .map(|t| scratch(&format!("soakt{t}"), format!("soak file {t}\n").as_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut want = Vec::new();
+    for (t, (f, _)) in files.iter().enumerate() {
+        want.push((
+            crate::util::file_id(f.as_raw_fd())?,
+            format!("soak file {t}\n"),
+        ));
+    }
+    let paths: Vec<&str> = files.iter().map(|(_, p)| p.as_str()).collect();
+    let me = me();
+    let mut args = vec![me.as_str()];
+    args.extend(&paths);
+    let mut peer = Peer::spawn("soak-sender", &args)?;
+    peer.expect("hello", "ready")?;
+
+    let mut txs = Vec::new();
+    let mut workers = Vec::new();
+    for (t, (id, contents)) in want.into_iter().enumerate() {
+        let (tx, rx) = mpsc::sync_channel::<Job>(256);
+        txs.push(tx);
+        // Broken on purpose: thread 0 keeps one descriptor of the measured run open.
+        let leak_at =
+            (ctx.broken && t == 0).then_some(SOAK_WARMUP_PER_THREAD + SOAK_PER_THREAD / 2);
+        let worker = std::thread::Builder::new()
+            .name(format!("soak-{t}"))
+            .spawn(move || soak_worker(t, &rx, id, &contents, leak_at))
+            .ctx("spawn a soak thread")?;
+        workers.push(worker);
+    }
+
+    // Feeds tickets `first..first + n` to the threads, then waits until every thread has done them.
+    // On failure the threads are told to stop (their channels close) and the first thread error wins.
+    let mut line = String::new();
+    let mut pump = |first: usize, n: usize| -> Result<(), Outcome> {
+        let cmd = format!("tickets {first} {n}");
+        peer.send(&cmd)?;
+        for i in first..first + n {
+            peer.read_line(&mut line, &cmd)?;
+            let Some(hex) = line.strip_prefix("ticket ") else {
+                return Err(Outcome::Fail(format!(
+                    "ticket {i}: sender answered {line:?}"
+                )));
+            };
+            let mut buf = qnx_fdpass::wire::TicketBuf::new();
+            let len = crate::util::unhex_into(hex, &mut buf.bytes)?;
+            if txs[i % SOAK_THREADS].send(Job::Ticket(buf, len)).is_err() {
+                return Err(Outcome::Fail(format!(
+                    "ticket {i}: thread {} stopped",
+                    i % SOAK_THREADS
+                )));
+            }
+        }
+        let (done_tx, done_rx) = mpsc::channel();
+        for (t, tx) in txs.iter().enumerate() {
+            if tx.send(Job::Sync(done_tx.clone())).is_err() {
+                return Err(Outcome::Fail(format!("thread {t} stopped")));
+            }
+        }
+        drop(done_tx);
+        for _ in 0..SOAK_THREADS {
+            done_rx
+                .recv()
+                .map_err(|_| Outcome::Fail("a thread stopped before the barrier".into()))?;
+        }
+        Ok(())
+    };
+
+    let warmup = SOAK_THREADS * SOAK_WARMUP_PER_THREAD;
+    let passes = SOAK_THREADS * SOAK_PER_THREAD;
+    let measured = (|| {
+        pump(0, warmup)?;
+        let fds_before = crate::util::fd_table();
+        let rss_before = crate::util::vm_rss_kib();
+        let t0 = Instant::now();
+        pump(warmup, passes)?;
+        let secs = t0.elapsed().as_secs_f64();
+        let fds_after = crate::util::fd_table();
+        let rss_after = crate::util::vm_rss_kib();
+        Ok((fds_before, rss_before, secs, fds_after, rss_after))
+    })();
+    drop(txs);
+    let mut thread_errors = Vec::new();
+    let mut redeemed = 0;
+    for (t, w) in workers.into_iter().enumerate() {
+        match w.join() {
+            Ok(Ok(n)) => redeemed += n,
+            Ok(Err(e)) => thread_errors.push(e),
+            Err(_) => thread_errors.push(format!("thread {t} panicked")),
+        }
+    }
+    ensure!(thread_errors.is_empty(), "{}", thread_errors.join("; "));
+    let (fds_before, rss_before, secs, fds_after, rss_after) = measured?;
+    let sender = peer.pid();
+    ensure!(peer.quit()? == 0, "sender exited non-zero");
+
+    let kib = |r: Option<u64>| r.map_or("n/a".to_string(), |k| format!("{k} KiB"));
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "soak_threads: {passes} passes (+{warmup} warm-up) from sender pid {sender} by {SOAK_THREADS} \
+         threads on {cpus} CPU(s) in {secs:.2} s ({:.0}/s); fds {} -> {}; VmRSS {} -> {} \
+         (tolerance {SOAK_RSS_TOLERANCE_KIB} KiB)",
+        passes as f64 / secs,
+        fds_before.len(),
+        fds_after.len(),
+        kib(rss_before),
+        kib(rss_after),
+    );
+    ensure!(
+        redeemed == warmup + passes,
+        "the threads redeemed {redeemed} tickets, {} were sent",
+        warmup + passes
+    );
+    if fds_after != fds_before {
+        let gone: Vec<_> = fds_before
+            .iter()
+            .filter(|e| !fds_after.contains(e))
+            .collect();
+        let new: Vec<_> = fds_after
+            .iter()
+            .filter(|e| !fds_before.contains(e))
+            .collect();
+        return Err(Outcome::Fail(format!(
+            "descriptor table changed over {passes} passes: {} -> {} open; closed {gone:?}, opened {new:?}",
+            fds_before.len(),
+            fds_after.len()
+        )));
+    }
+    match (rss_before, rss_after) {
+        (Some(b), Some(a)) => ensure!(
+            a <= b + SOAK_RSS_TOLERANCE_KIB,
+            "VmRSS grew by {} KiB over {passes} passes (tolerance {SOAK_RSS_TOLERANCE_KIB} KiB)",
+            a - b
+        ),
+        // Neutrino has no /proc/self/status: the descriptor table is the whole check there.
+        _ => {
+            println!("soak_threads: no VmRSS here (no /proc/self/status): resident set not checked")
+        }
+    }
+    for (_, p) in &files {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
+}
+
+/// One `soak_threads` thread: redeems every ticket it is handed through its own `Receiver<4>` and checks
+/// the descriptor is file `t` (device and inode `id`, contents `contents`); answers barriers. Returns how
+/// many it redeemed, or the first thing that was wrong. With `leak_at`, the descriptor of that pass is
+/// left open on purpose (HIL_BREAK).
+fn soak_worker(
+    t: usize,
+    rx: &std::sync::mpsc::Receiver<Job>,
+    id: (u64, u64),
+    contents: &str,
+    leak_at: Option<usize>,
+) -> Result<usize, String> {
+    let mut r = Receiver::<4>::new();
+    let mut buf = [0u8; 32];
+    let mut redeemed = 0usize;
+    for job in rx {
+        let (ticket, len) = match job {
+            Job::Ticket(ticket, len) => (ticket, len),
+            Job::Sync(done) => {
+                let _ = done.send(());
+                continue;
+            }
+        };
+        let n = redeemed;
+        let at = || format!("thread {t}, pass {n}");
+        let fd = r
+            .redeem(ticket.filled(len))
+            .map_err(|e| format!("{}: redeem: {e:?}", at()))?;
+        let got_id =
+            crate::util::file_id(fd.as_raw_fd()).map_err(|e| format!("{}: {e:?}", at()))?;
+        if got_id != id {
+            return Err(format!(
+                "{}: descriptor is dev/ino {got_id:?}, its file is {id:?}",
+                at()
+            ));
+        }
+        // SAFETY: `buf` is valid for its length; pread leaves the shared file offset alone.
+        let got = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        let got = usize::try_from(got)
+            .map_err(|_| format!("{}: pread: {}", at(), std::io::Error::last_os_error()))?;
+        if &buf[..got] != contents.as_bytes() {
+            return Err(format!(
+                "{}: read {:?}, its file holds {contents:?}",
+                at(),
+                String::from_utf8_lossy(&buf[..got])
+            ));
+        }
+        if leak_at == Some(n) {
+            let _ = fd.into_raw_fd(); // the deliberate leak
+        }
+        redeemed += 1;
+    }
+    Ok(redeemed)
 }
 
 /// The kernel-call self-test of the Neutrino backend (`qnx_fdpass::sys::nto::self_test`): the trap's
