@@ -124,6 +124,7 @@ impl OpenfdTicket {
 /// ```no_run
 /// use qnx_fdpass::{BorrowedFd, Recipient, Sender};
 /// # fn send(_: &[u8]) {}
+/// # // SAFETY: descriptor 0 stays open for the whole example.
 /// # let fd = unsafe { BorrowedFd::borrow_raw(0) };
 /// let sender = Sender::new()?;
 /// for _ in 0..1000 {
@@ -389,6 +390,7 @@ impl<const PEERS: usize, K: Os> Drop for Receiver<PEERS, K> {
 ///
 /// ```no_run
 /// use qnx_fdpass::{send_fd, Recipient, BorrowedFd};
+/// # // SAFETY: descriptor 0 stays open for the whole example.
 /// # let fd = unsafe { BorrowedFd::borrow_raw(0) };
 /// # fn write_to_peer(_: &[u8]) -> usize { 0 }
 /// let sent = send_fd(fd, Recipient::Any, |ticket| write_to_peer(ticket))?;

@@ -10,6 +10,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::MetadataExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 
@@ -217,6 +218,15 @@ fn dup_shares_the_offset_both_ways() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut s = Sender::start("dup");
     let mut mine = file(receive_fd(s.ticket("dup")).unwrap());
+    // It is the sender's file, not another one; checked before any read, which could block on a wrong
+    // descriptor (a pipe) instead of failing.
+    let a = std::fs::metadata(&s.path).unwrap();
+    let b = mine.metadata().unwrap();
+    assert_eq!(
+        (a.dev(), a.ino()),
+        (b.dev(), b.ino()),
+        "not the sender's file"
+    );
     // The sender read the first line: the shared offset is past it.
     assert_eq!(read_n(&mut mine, 12), "second line\n");
     assert_eq!(s.ask("pos"), "23", "our read moved the sender's offset");
@@ -229,11 +239,6 @@ fn dup_shares_the_offset_both_ways() {
     // The descriptor is close-on-exec.
     let flags = rustix::io::fcntl_getfd(&mine).unwrap();
     assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
-    // It is the sender's file, not another one.
-    let a = std::fs::metadata(&s.path).unwrap();
-    let b = mine.metadata().unwrap();
-    use std::os::unix::fs::MetadataExt;
-    assert_eq!((a.dev(), a.ino()), (b.dev(), b.ino()));
     // The dup-only entry point gives the same: the sender's file, sharing its offset.
     let mut again = file(Receiver::<1>::new().redeem_dup(s.ticket("dup")).unwrap());
     let c = again.metadata().unwrap();
@@ -249,6 +254,13 @@ fn openfd_has_its_own_offset_and_refuses_wider_access() {
     let mut s = Sender::start("openfd");
     let before = open_fds();
     let mut mine = file(Receiver::<2>::new().redeem(s.ticket("openfd-r")).unwrap());
+    let a = std::fs::metadata(&s.path).unwrap();
+    let b = mine.metadata().unwrap();
+    assert_eq!(
+        (a.dev(), a.ino()),
+        (b.dev(), b.ino()),
+        "not the sender's file"
+    );
     assert_eq!(
         read_n(&mut mine, 11),
         "first line\n",
