@@ -9,7 +9,8 @@ step() {
   local name=$1; shift
   echo "=== step: $name"
   local t0=$SECONDS
-  if "$@"; then passed=$((passed + 1)); echo "=== ok: $name ($((SECONDS - t0)) s)"
+  # A hung step fails after STEP_TIMEOUT seconds instead of holding the whole run.
+  if timeout -k 30 "${STEP_TIMEOUT:-1800}" "$@"; then passed=$((passed + 1)); echo "=== ok: $name ($((SECONDS - t0)) s)"
   else failed=$((failed + 1)); failures+=("$name"); echo "=== FAILED: $name ($((SECONDS - t0)) s)"; fi
 }
 step fmt cargo fmt --all -- --check
