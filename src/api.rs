@@ -487,9 +487,9 @@ mod tests {
         }
     }
 
-    /// Every length from 0 to 80 of a valid dup and openfd ticket, and every single-byte change of one.
-    fn packets() -> Vec<Vec<u8>> {
-        let info = MsgInfoHdr {
+    /// A header naming sender pid 1234, descriptor 5.
+    fn hdr() -> MsgInfoHdr {
+        MsgInfoHdr {
             nd: 0,
             srcnd: 0,
             pid: 0,
@@ -497,7 +497,12 @@ mod tests {
             chid: 0,
             scoid: 0,
             coid: 5,
-        };
+        }
+    }
+
+    /// Every length from 0 to 80 of a valid dup and openfd ticket, and every single-byte change of one.
+    fn packets() -> Vec<Vec<u8>> {
+        let info = hdr();
         let mut out = Vec::new();
         for good in [
             IoDup::with_info(info, 7).as_bytes().to_vec(),
@@ -542,15 +547,7 @@ mod tests {
 
     #[test]
     fn redeem_dup_refuses_openfd_tickets() {
-        let info = MsgInfoHdr {
-            nd: 0,
-            srcnd: 0,
-            pid: 0,
-            tid: 1234,
-            chid: 0,
-            scoid: 0,
-            coid: 5,
-        };
+        let info = hdr();
         let o = IoOpenfd::with_info(info, 7);
         let mut r = Receiver::<2, _>::with_kernel(Unreachable);
         assert_eq!(

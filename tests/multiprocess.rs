@@ -207,6 +207,18 @@ fn file(fd: OwnedFd) -> File {
     unsafe { File::from_raw_fd(fd.into_raw_fd()) }
 }
 
+/// Fails unless `f` is the sender's file (same device and inode). Called before any read: a read from a
+/// wrong descriptor (a pipe) could block instead of failing.
+fn assert_senders_file(s: &Sender, f: &File) {
+    let a = std::fs::metadata(&s.path).unwrap();
+    let b = f.metadata().unwrap();
+    assert_eq!(
+        (a.dev(), a.ino()),
+        (b.dev(), b.ino()),
+        "not the sender's file"
+    );
+}
+
 fn read_n(f: &mut File, n: usize) -> String {
     let mut buf = vec![0; n];
     f.read_exact(&mut buf).unwrap();
@@ -218,15 +230,7 @@ fn dup_shares_the_offset_both_ways() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut s = Sender::start("dup");
     let mut mine = file(receive_fd(s.ticket("dup")).unwrap());
-    // It is the sender's file, not another one; checked before any read, which could block on a wrong
-    // descriptor (a pipe) instead of failing.
-    let a = std::fs::metadata(&s.path).unwrap();
-    let b = mine.metadata().unwrap();
-    assert_eq!(
-        (a.dev(), a.ino()),
-        (b.dev(), b.ino()),
-        "not the sender's file"
-    );
+    assert_senders_file(&s, &mine);
     // The sender read the first line: the shared offset is past it.
     assert_eq!(read_n(&mut mine, 12), "second line\n");
     assert_eq!(s.ask("pos"), "23", "our read moved the sender's offset");
@@ -241,8 +245,7 @@ fn dup_shares_the_offset_both_ways() {
     assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
     // The dup-only entry point gives the same: the sender's file, sharing its offset.
     let mut again = file(Receiver::<1>::new().redeem_dup(s.ticket("dup")).unwrap());
-    let c = again.metadata().unwrap();
-    assert_eq!((a.dev(), a.ino()), (c.dev(), c.ino()));
+    assert_senders_file(&s, &again);
     again.seek(SeekFrom::Start(11)).unwrap();
     assert_eq!(s.ask("pos"), "11", "the offset is shared");
     s.stop();
@@ -254,13 +257,7 @@ fn openfd_has_its_own_offset_and_refuses_wider_access() {
     let mut s = Sender::start("openfd");
     let before = open_fds();
     let mut mine = file(Receiver::<2>::new().redeem(s.ticket("openfd-r")).unwrap());
-    let a = std::fs::metadata(&s.path).unwrap();
-    let b = mine.metadata().unwrap();
-    assert_eq!(
-        (a.dev(), a.ino()),
-        (b.dev(), b.ino()),
-        "not the sender's file"
-    );
+    assert_senders_file(&s, &mine);
     assert_eq!(
         read_n(&mut mine, 11),
         "first line\n",

@@ -96,8 +96,9 @@ pub trait Kernel {
     /// [`Kernel::dupfd_register`] for a caller that already holds `fd`'s
     /// [`connect_server_info`](Kernel::connect_server_info) answer, `server` (ticket issue does), so an
     /// implementation that needs it does not ask the kernel a second time. `server` must be that
-    /// answer for this `fd`: the raw backend registers the connection it names. The default ignores
-    /// `server` and calls [`Kernel::dupfd_register`].
+    /// answer for this `fd`: the raw backend registers the connection it names, and refuses with
+    /// `EINVAL` one whose `coid` is not `fd`. The default ignores `server` and calls
+    /// [`Kernel::dupfd_register`].
     fn dupfd_register_with(&self, dstpid: i32, fd: i32, server: &MsgInfo64) -> Result<u64, Errno> {
         let _ = server;
         self.dupfd_register(dstpid, fd)

@@ -255,7 +255,11 @@ impl Kernel for Raw {
     fn dupfd_register_with(&self, dstpid: i32, fd: i32, server: &MsgInfo64) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
-            let _ = fd; // named by `server.coid`, which `connect_server_info` checked is `fd`
+            // The connection registered is the one `server` names: refuse an answer for another one
+            // (this is a public trait method; the crate's own caller always passes `fd`'s).
+            if server.coid != fd {
+                return Err(Errno::INVAL);
+            }
             let mut dst = i64::from(dstpid);
             let mut handle = 0u64;
             let mut srvpid = server.pid;
