@@ -19,13 +19,14 @@
 # A target that does not build yet is reported and skipped; the script fails only if none was measured.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. .ci/nightly.sh
 repo=$PWD
 : "${CARGO_TARGET_DIR:=$repo/target}"
 case $CARGO_TARGET_DIR in /*) ;; *) CARGO_TARGET_DIR=$repo/$CARGO_TARGET_DIR ;; esac
 export CARGO_TARGET_DIR CARGO_TERM_COLOR=never
-tools="$(rustc +nightly --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin"
+tools="$(rustc +"$NIGHTLY" --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin"
 for t in llvm-nm llvm-size rust-lld; do
-  [ -x "$tools/$t" ] || { echo "codesize: $tools/$t missing: rustup component add --toolchain nightly llvm-tools"; exit 1; }
+  [ -x "$tools/$t" ] || { echo "codesize: $tools/$t missing: rustup component add --toolchain $NIGHTLY llvm-tools"; exit 1; }
 done
 
 work=$CARGO_TARGET_DIR/codesize
@@ -130,7 +131,7 @@ rows=()
 for spec in "aarch64-unknown-qnx aarch64-unknown-nto-qnx800 aarch64linux aarch64-linux-gnu-gcc" \
             "x86_64-pc-qnx x86_64-pc-nto-qnx800 elf_x86_64 gcc"; do
   read -r target old emu cc <<<"$spec"
-  if ! rustc +nightly --print target-list | grep -qx "$target"; then
+  if ! rustc +"$NIGHTLY" --print target-list | grep -qx "$target"; then
     target=$old
   fi
   cobj=$work/fdpass_article.$target.o
@@ -153,7 +154,7 @@ for spec in "aarch64-unknown-qnx aarch64-unknown-nto-qnx800 aarch64linux aarch64
       [ "$what" = any ] && features+=(redeem-any)
       out=$elf
       [ "$what" = any ] && out=$any
-      if ! (cd "$work" && CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo +nightly build -q --release \
+      if ! (cd "$work" && CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo +"$NIGHTLY" build -q --release \
             -Zbuild-std=core --target "$target" --target-dir "$work/target" \
             --features "${features[*]}" 2>"$work/build.log"); then
         tail -20 "$work/build.log"

@@ -13,7 +13,7 @@
 qnx_target_args() {
   local t=$1 renamed spec
   QNX_ARGS=() QNX_HOW=""
-  if rustc +nightly --print target-list | grep -qx "$t"; then
+  if rustc +"$NIGHTLY" --print target-list | grep -qx "$t"; then
     if [ -f "targets/$t.toml" ]; then
       QNX_ARGS=(--config "targets/$t.toml")
       QNX_HOW="$t: built-in target, fragment targets/$t.toml"
@@ -28,13 +28,13 @@ qnx_target_args() {
     x86_64-pc-nto-qnx800) renamed=x86_64-pc-qnx ;;
     *) QNX_HOW="$t: not a target of this nightly"; return 1 ;;
   esac
-  if ! rustc +nightly --print target-list | grep -qx "$renamed"; then
+  if ! rustc +"$NIGHTLY" --print target-list | grep -qx "$renamed"; then
     QNX_HOW="$t: this nightly has neither $t nor $renamed"
     return 1
   fi
   spec="${CARGO_TARGET_DIR:-target}/qnx-specs/$t.json"
   mkdir -p "$(dirname "$spec")"
-  rustc +nightly --print target-spec-json -Z unstable-options --target "$renamed" | python3 -c '
+  rustc +"$NIGHTLY" --print target-spec-json -Z unstable-options --target "$renamed" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 d["os"], d["env"] = "nto", "nto80"

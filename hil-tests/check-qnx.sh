@@ -11,8 +11,9 @@
 # QNX_TARGETS (space-separated triples) picks a subset.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. ../.ci/nightly.sh
 export CARGO_TERM_COLOR=never
-known=$(rustc +nightly --print target-list) || { echo "hil-qnx-check: no nightly toolchain"; exit 1; }
+known=$(rustc +"$NIGHTLY" --print target-list) || { echo "hil-qnx-check: no nightly toolchain"; exit 1; }
 has() { grep -qx "$1" <<<"$known"; }
 targets=${QNX_TARGETS:-"aarch64-unknown-qnx x86_64-pc-qnx aarch64-unknown-nto-qnx710 x86_64-pc-nto-qnx710"}
 status=0
@@ -33,7 +34,7 @@ for t in $targets; do
   fi
   for features in "" libc-calls; do
     what="$t${features:+ --features $features}"
-    if cargo +nightly clippy -q -p hil-tests --bin hil-scenarios --target "$t" -Zbuild-std=core,std \
+    if cargo +"$NIGHTLY" clippy -q -p hil-tests --bin hil-scenarios --target "$t" -Zbuild-std=core,std \
       ${features:+--features "$features"} -- -D warnings; then
       echo "hil-qnx-check: ok: $what"
     else

@@ -4,14 +4,15 @@
 # of the host backend. Tests that make real system calls are not selected here (Miri cannot run them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. .ci/nightly.sh
 export CARGO_TARGET_DIR=${MIRI_TARGET_DIR:-$PWD/target/miri}
 export CARGO_TERM_COLOR=never
 filters=(ticket:: wire:: errno:: imp::qnx:: sys::encode:: sys::host::stat:: sys::host::tests::paths)
-echo "miri: cargo +nightly miri test -p qnx-fdpass --lib -- ${filters[*]}"
+echo "miri: cargo +$NIGHTLY miri test -p qnx-fdpass --lib -- ${filters[*]}"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 set +e
-cargo +nightly miri test -p qnx-fdpass --lib -- "${filters[@]}" 2>&1 | tee "$out"
+cargo +"$NIGHTLY" miri test -p qnx-fdpass --lib -- "${filters[@]}" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
 ran=$(grep -cE '^test .* \.\.\. ok$' "$out" || true)

@@ -12,14 +12,15 @@
 # Set QNX_TARGETS to a subset (space-separated triples) to run fewer targets.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. .ci/nightly.sh
 export CARGO_TERM_COLOR=never
 : "${CARGO_TARGET_DIR:=target}"
 export CARGO_TARGET_DIR
 targets=${QNX_TARGETS:-"aarch64-unknown-nto-qnx710 x86_64-pc-nto-qnx710 aarch64-unknown-qnx x86_64-pc-qnx aarch64-unknown-nto-qnx800 x86_64-pc-nto-qnx800"}
 . .ci/qnx-target.sh
-objdump="$(rustc +nightly --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-objdump"
+objdump="$(rustc +"$NIGHTLY" --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-objdump"
 if [ ! -x "$objdump" ]; then
-  echo "llvm-objdump not found at $objdump: run 'rustup component add --toolchain nightly llvm-tools'"
+  echo "llvm-objdump not found at $objdump: run 'rustup component add --toolchain $NIGHTLY llvm-tools'"
   exit 1
 fi
 status=0
@@ -31,15 +32,15 @@ for t in $targets; do
   fi
   echo "=== $QNX_HOW"
   echo "--- $t: clippy (raw, libc-calls)"
-  cargo +nightly clippy -q -p qnx-fdpass "${QNX_ARGS[@]}" -- -D warnings || fail "$t clippy"
-  cargo +nightly clippy -q -p qnx-fdpass "${QNX_ARGS[@]}" --features libc-calls -- -D warnings \
+  cargo +"$NIGHTLY" clippy -q -p qnx-fdpass "${QNX_ARGS[@]}" -- -D warnings || fail "$t clippy"
+  cargo +"$NIGHTLY" clippy -q -p qnx-fdpass "${QNX_ARGS[@]}" --features libc-calls -- -D warnings \
     || fail "$t clippy libc-calls"
   echo "--- $t: build with libc-calls (compile only)"
-  cargo +nightly build -q -p qnx-fdpass "${QNX_ARGS[@]}" --features libc-calls || fail "$t build libc-calls"
+  cargo +"$NIGHTLY" build -q -p qnx-fdpass "${QNX_ARGS[@]}" --features libc-calls || fail "$t build libc-calls"
   echo "--- $t: build with raw stubs, machine-code check"
   # The rlib's path comes from cargo's own report: newer cargo keeps libraries in its build directory
   # rather than beside final artifacts.
-  if rlib=$(cargo +nightly build -q -p qnx-fdpass "${QNX_ARGS[@]}" --message-format=json | python3 -c '
+  if rlib=$(cargo +"$NIGHTLY" build -q -p qnx-fdpass "${QNX_ARGS[@]}" --message-format=json | python3 -c '
 import json, sys
 for line in sys.stdin:
     m = json.loads(line)
