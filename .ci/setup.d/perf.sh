@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tools for the benchmarks and the code-size check : the aarch64 cross gcc for the C yardstick
+# Tools for the benchmarks and the code-size check: the aarch64 cross gcc for the C yardstick
 # in .ci/codesize.sh; strace, valgrind and perf for looking at where a pass spends its time. Idempotent.
 set -euo pipefail
 . "$(dirname "$0")/../nightly.sh"
