@@ -6,17 +6,18 @@
 #
 # usage: bash hil-tests/nto64/build.sh OUTDIR
 # The fixture (libc.so.3.symbols) is found at ../shared/neutrino-6.4-x86/ from the repository root, or
-# where HIL_NTO64_DIR points. Extra cargo arguments: HIL_NTO64_CARGO_ARGS (e.g. for clippy runs, see
-# below). `HIL_NTO64_CARGO=clippy` runs clippy -D warnings on both builds instead of building.
+# where HIL_NTO64_DIR points. Extra cargo arguments: HIL_NTO64_CARGO_ARGS. `HIL_NTO64_CARGO=clippy` runs
+# clippy -D warnings on both builds instead of building (no fixture needed then).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${1:?usage: build.sh OUTDIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+mode=${HIL_NTO64_CARGO:-build}
 fixture=${HIL_NTO64_DIR:-$root/../shared/neutrino-6.4-x86}
 symbols=$fixture/libc.so.3.symbols
-if [ ! -f "$symbols" ]; then
+if [ "$mode" != clippy ] && [ ! -f "$symbols" ]; then
     echo "build.sh: no $symbols (set HIL_NTO64_DIR to the neutrino-6.4-x86 fixture)" >&2
     exit 2
 fi
@@ -26,7 +27,8 @@ target=i686-pc-nto-qnx700
 sysroot=$(rustc "+$NIGHTLY" --print sysroot)
 lld=$(find "$sysroot/lib/rustlib" -name rust-lld -type f | head -n 1)
 [ -x "$lld" ] || { echo "build.sh: no rust-lld in $sysroot" >&2; exit 2; }
-RUST_LLD=$lld bash "$here/stub-libc.sh" "$symbols" "$out"
+# clippy does not link: it needs no stub (the flags stay the same, so both modes share one build).
+[ "$mode" = clippy ] || RUST_LLD=$lld bash "$here/stub-libc.sh" "$symbols" "$out"
 
 # The 6.4 dynamic linker (ldqnx.so.2) needs the classic executable layout: no PIE, one read-only-and-
 # text segment, no RELRO, lazy binding, SysV hash, the old base address. With lld's default layout the
@@ -41,7 +43,6 @@ link=(
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/hil-nto64}
 export RUSTFLAGS="${link[*]}"
 cd "$here"
-mode=${HIL_NTO64_CARGO:-build}
 for variant in raw libc; do
     features=()
     [ "$variant" = libc ] && features=(--features libc-calls)

@@ -23,6 +23,12 @@ pub const SEEK_SET: c_int = 0;
 pub const SEEK_CUR: c_int = 1;
 /// `WNOHANG` (0x40 on Neutrino, not 1 as on Linux).
 pub const WNOHANG: c_int = 0x40;
+/// `F_SETFL`.
+pub const F_SETFL: c_int = 4;
+/// `O_NONBLOCK` (0o200 on Neutrino).
+pub const O_NONBLOCK: c_int = 0o200;
+/// `EIO`: the errno this program reports for its own plumbing failures (a holder that vanished).
+pub const EIO_LOCAL: i32 = 5;
 /// `SIGKILL`.
 pub const SIGKILL: c_int = 9;
 
@@ -70,8 +76,8 @@ extern "C" {
     pub fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
     pub fn kill(pid: c_int, sig: c_int) -> c_int;
     pub fn getpid() -> c_int;
+    pub fn dup(fd: c_int) -> c_int;
     pub fn setuid(uid: c_uint) -> c_int;
-    pub fn geteuid() -> c_uint;
     pub fn usleep(usec: c_uint) -> c_int;
     pub fn uname(name: *mut Utsname) -> c_int;
     pub fn mq_open(name: *const c_char, oflag: c_int, ...) -> c_int;

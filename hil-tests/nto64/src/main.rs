@@ -21,10 +21,13 @@
 #![no_main]
 
 mod c;
+mod kern;
 mod out;
+mod peer;
 mod proc;
 mod rt;
 mod scenarios;
+mod util;
 
 use core::fmt::Write as _;
 
@@ -174,6 +177,10 @@ fn run_one(name: &str) {
         }
     };
     let exit = proc::wait_for(pid, DEADLINE_MS);
+    // The child is reaped, so its verdict byte (if any) is in the pipe; a holder it forked may still
+    // hold the write end, so do not wait for more.
+    // SAFETY: integers only.
+    unsafe { c::fcntl(told.r, c::F_SETFL, c::O_NONBLOCK) };
     let mut said = [0u8; 1];
     let reported = proc::read_exact(told.r, &mut said);
     proc::close(told.r);
