@@ -10,7 +10,8 @@
 //! - how a trap stub's result becomes `Result<_, Errno>` ([`int_result`], [`long_result`]), and how a libc
 //!   entry point's `-1` + `errno` does ([`libc_int`], [`libc_long`]);
 //! - the multi-call sequences whose cleanup order matters: [`self_pid`] (getpid without TLS, §5),
-//!   [`close_with`] (what libc's `close()` does), [`self_test_with`] (the error-path probe).
+//!   [`close_with`] and [`close_retrying`] (what libc's `close()` does, §9.5), [`self_test_with`] (the
+//!   error-path probe).
 //!
 //! Section numbers (§) refer to the project's ABI fact sheet, `qnx-abi.md`.
 
@@ -240,19 +241,55 @@ pub(crate) fn forget_pid(cache: &AtomicI32) {
     cache.store(0, Ordering::Relaxed);
 }
 
-/// What libc's `close()` does for a connection: an `_IO_CLOSE` message to the server, then
-/// `ConnectDetach`.
+/// What libc's `close()` does for a connection (qnx-abi.md §9.5): an `_IO_CLOSE` message to the server
+/// with `MsgSend`, then, **unless that send was interrupted** (`EINTR`), `ConnectDetach`; the result is the
+/// server's answer.
 ///
-/// Like libc, the message's outcome is ignored (a dead server or a side channel still has to be
-/// detached); only the detach decides the result.
+/// After `EINTR` the descriptor is still open and still bound in the server: detaching then would drop the
+/// connection link without the server hearing of it (every descriptor a process holds to one channel
+/// shares one kernel connection, and the server is told only when the last link goes), so the server
+/// would keep a binding for this descriptor number, and a later bind of the same number to that server
+/// would fail with `EBUSY`. The caller retries ([`close_retrying`]) or keeps the descriptor.
 ///
 /// # Errors
 ///
-/// The errno of `ConnectDetach`.
+/// `EINTR` (the descriptor is still open); otherwise the server's error for `_IO_CLOSE` (the descriptor is
+/// detached all the same, as libc does), or the errno of `ConnectDetach`.
 pub(crate) fn close_with<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
     let msg = IoClose::new();
-    let _ = k.msg_sendnc(coid, msg.as_bytes(), &mut []);
-    k.connect_detach(coid)
+    let sent = k.msg_send(coid, msg.as_bytes(), &mut []);
+    if sent == Err(Errno::INTR) {
+        return Err(Errno::INTR);
+    }
+    let detached = k.connect_detach(coid);
+    match sent {
+        Err(e) => Err(e),
+        Ok(_) => detached,
+    }
+}
+
+/// How many times [`close_retrying`] calls `close` while it answers `EINTR`.
+pub(crate) const CLOSE_ATTEMPTS: usize = 8;
+
+/// [`Kernel::close`], repeated while it is interrupted, at most [`CLOSE_ATTEMPTS`] times: how every
+/// descriptor the crate owns is closed (`OwnedFd`'s drop, `qnx_fdpass::close`, a failed redeem, a batch
+/// rolled back).
+///
+/// On Neutrino an interrupted `close()` leaves the descriptor open (libc does not detach after `EINTR`,
+/// §9.5), so trying again is correct and cannot close a descriptor another thread has opened since.
+///
+/// # Errors
+///
+/// The last answer of `close`: `EINTR` after [`CLOSE_ATTEMPTS`] interrupted attempts, in which case the
+/// descriptor stays open (leaked rather than detached behind the server's back).
+pub(crate) fn close_retrying<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
+    let mut result = k.close(coid);
+    let mut attempts = 1;
+    while result == Err(Errno::INTR) && attempts < CLOSE_ATTEMPTS {
+        result = k.close(coid);
+        attempts += 1;
+    }
+    result
 }
 
 /// What a successful `nto::self_test` observed.
@@ -561,6 +598,7 @@ mod tests {
         Detach(i32),
         ServerInfo(i32),
         SendncClose(i32),
+        SendClose(i32),
         Getpid,
     }
 
@@ -569,6 +607,8 @@ mod tests {
         log: RefCell<Vec<Call>>,
         fail: Option<(&'static str, Errno)>,
         server_pid: i32,
+        /// `MsgSend` answers `EINTR` this many more times.
+        intr: core::cell::Cell<usize>,
     }
 
     impl Double {
@@ -577,6 +617,7 @@ mod tests {
                 log: RefCell::new(Vec::new()),
                 fail,
                 server_pid: 77,
+                intr: core::cell::Cell::new(0),
             }
         }
         fn call(&self, name: &'static str, c: Call) -> Result<(), Errno> {
@@ -656,7 +697,14 @@ mod tests {
             assert!(rmsg.is_empty());
             self.call("MsgSendnc", Call::SendncClose(coid)).map(|()| 0)
         }
-        fn msg_send(&self, _coid: i32, _smsg: &[u8], _rmsg: &mut [u8]) -> Result<isize, Errno> {
+        fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+            assert_eq!(smsg, IoClose::new().as_bytes());
+            assert!(rmsg.is_empty());
+            self.call("MsgSend", Call::SendClose(coid))?;
+            if self.intr.get() > 0 {
+                self.intr.set(self.intr.get() - 1);
+                return Err(Errno::INTR);
+            }
             Ok(0)
         }
         fn close(&self, coid: i32) -> Result<(), Errno> {
@@ -730,17 +778,51 @@ mod tests {
 
     #[test]
     fn close_sends_io_close_then_detaches() {
+        // libc's close(): `_IO_CLOSE` with MsgSend (a cancellation point), not MsgSendnc.
         let k = Double::new(None);
         assert_eq!(close_with(&k, 5), Ok(()));
-        assert_eq!(k.log(), [Call::SendncClose(5), Call::Detach(5)]);
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
 
-        // The message's failure is ignored, like libc; the detach still happens and decides.
-        let k = Double::new(Some(("MsgSendnc", Errno::SRVRFAULT)));
-        assert_eq!(close_with(&k, 5), Ok(()));
-        assert_eq!(k.log(), [Call::SendncClose(5), Call::Detach(5)]);
+        // The server's answer is the result; the connection is detached all the same.
+        let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
+        assert_eq!(close_with(&k, 5), Err(Errno::SRVRFAULT));
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
 
         let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
         assert_eq!(close_with(&k, 5), Err(Errno::BADF));
+    }
+
+    #[test]
+    fn interrupted_close_does_not_detach() {
+        // EINTR: the server still holds the binding, so the descriptor must stay attached.
+        let k = Double::new(Some(("MsgSend", Errno::INTR)));
+        assert_eq!(close_with(&k, 5), Err(Errno::INTR));
+        assert_eq!(k.log(), [Call::SendClose(5)]);
+    }
+
+    #[test]
+    fn close_retries_while_interrupted_and_gives_up_attached() {
+        // Two interruptions, then the close goes through: three `_IO_CLOSE`s, one detach.
+        let k = Double::new(None);
+        k.intr.set(2);
+        assert_eq!(close_retrying(&k, 5), Ok(()));
+        assert_eq!(
+            k.log(),
+            [
+                Call::SendClose(5),
+                Call::SendClose(5),
+                Call::SendClose(5),
+                Call::Detach(5)
+            ]
+        );
+        // Interrupted every time: bounded, and never detached.
+        let k = Double::new(Some(("MsgSend", Errno::INTR)));
+        assert_eq!(close_retrying(&k, 5), Err(Errno::INTR));
+        assert_eq!(k.log(), [Call::SendClose(5); CLOSE_ATTEMPTS]);
+        // Another error is not retried.
+        let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
+        assert_eq!(close_retrying(&k, 5), Err(Errno::SRVRFAULT));
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
     }
 
     #[test]

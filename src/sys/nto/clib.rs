@@ -133,6 +133,8 @@ impl Kernel for Libc {
         libc_long(r as isize, errno)
     }
 
+    /// libc's own `close()`, which sends `_IO_CLOSE` and detaches only if that was not interrupted
+    /// (§9.5); `EINTR` leaves the descriptor open, and the crate's callers retry.
     fn close(&self, coid: i32) -> Result<(), Errno> {
         // SAFETY: integer only. The caller owns `coid` (the `Kernel::close` contract of closing what you
         // own is upheld by `OwnedFd`); the C library validates it.

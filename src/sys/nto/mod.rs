@@ -103,9 +103,10 @@ pub type DefaultKernel = Raw;
 #[cfg(feature = "libc-calls")]
 pub type DefaultKernel = Libc;
 
-/// What `close()` does for a descriptor, through [`DefaultKernel`].
+/// What `close()` does for a descriptor, through [`DefaultKernel`], retried while interrupted
+/// (`encode::close_retrying`, qnx-abi.md §9.5).
 pub(crate) fn close(fd: i32) -> Result<(), Errno> {
-    DefaultKernel::default().close(fd)
+    encode::close_retrying(&DefaultKernel::default(), fd)
 }
 
 /// The calling process's pid through [`DefaultKernel`], or `-1` if it cannot be computed (the raw path

@@ -164,8 +164,8 @@ pub(crate) fn connect_dupfd(
     int_result(r)
 }
 
-/// What libc's `close()` does for a connection: `_IO_CLOSE` to the server (outcome ignored), then
-/// `ConnectDetach`.
+/// What libc's `close()` does for a connection: `_IO_CLOSE` to the server with `MsgSend`, then
+/// `ConnectDetach` unless the send was interrupted; the server's answer (`encode::close_with`, §9.5).
 pub(crate) fn close(coid: i32) -> Result<(), Errno> {
     encode::close_with(&Raw, coid)
 }
