@@ -357,20 +357,10 @@ impl<const PEERS: usize, K: Os> Receiver<PEERS, K> {
         let raw = imp::redeem_batch::<wire::IoDup, N>(
             bytes,
             |m| active::redeem_dup(k, peers, m),
-            |fd| close_with(k, fd),
+            |fd| active::release(k, fd),
         )?;
         Ok(raw.into_iter().map(own).collect())
     }
-}
-
-#[cfg(target_os = "linux")]
-fn close_with<K: Os>(k: &K, fd: RawFd) {
-    k.close(fd);
-}
-
-#[cfg(not(target_os = "linux"))]
-fn close_with<K: Os>(k: &K, fd: RawFd) {
-    let _ = k.close(fd);
 }
 
 impl<const PEERS: usize, K: Os> Drop for Receiver<PEERS, K> {
@@ -413,6 +403,24 @@ pub fn send_fd<R>(
 /// As [`Receiver::redeem`].
 pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
     Receiver::<0>::new().redeem(bytes)
+}
+
+/// Closes `fd` and returns what the close answered, where dropping an [`OwnedFd`] ignores it (as std's
+/// does).
+///
+/// On Neutrino this is libc's `close()` (qnx-abi.md §9.5): an `_IO_CLOSE` message to the server with
+/// `MsgSend`, then `ConnectDetach` unless the message was interrupted, and the server's answer. An
+/// interrupted close leaves the descriptor open there, so it is tried again, a bounded number of times;
+/// if every attempt is interrupted the descriptor is **left open** (never detached behind the server's
+/// back, which would leave the server's binding for this descriptor number behind) and `EINTR` is
+/// returned. With `libc-calls` the C library's `close()` is called. On the Linux host: one `close(2)`,
+/// never retried (Linux releases the descriptor even when it reports `EINTR`).
+///
+/// # Errors
+///
+/// The server's (or the OS's) error for the close; `EINTR` as above.
+pub fn close(fd: OwnedFd) -> Result<(), Errno> {
+    crate::sys::close(crate::fd::release(fd))
 }
 
 /// The calling process's pid (on Neutrino obtained without TLS, from the kernel, and cached).

@@ -207,6 +207,11 @@ pub(crate) fn issue_openfd_as<K: Ops>(
     Ok(msg)
 }
 
+/// Closes a descriptor a redeem handed out, when a batch is rolled back.
+pub(crate) fn release<K: Ops>(k: &K, fd: RawFd) {
+    k.close(fd);
+}
+
 pub(crate) fn redeem_dup<K: Ops, const P: usize>(
     k: &K,
     peers: &mut Peers<P>,

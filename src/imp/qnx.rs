@@ -11,7 +11,8 @@
 //! 2. rewrite `info.pid` to the sender's pid (the owner of the original connection, which is what the
 //!    server looks up) and clear `info.tid`;
 //! 3. `MsgSendnc` for `_IO_DUP` (as libc's `fcntl(F_DUPFD)`), `MsgSend` for `_IO_OPENFD` (as libc's
-//!    `openfd()`); on failure `ConnectDetach` the unbound connection before returning the error.
+//!    `openfd()`); on failure close the new connection as libc's `close()` does (§9.5) before returning
+//!    the error.
 
 use crate::sys::Kernel;
 use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
@@ -115,11 +116,21 @@ fn attach_and_send<K: Kernel>(
     match sent {
         Ok(_) => Ok(coid),
         Err(e) => {
-            // Not bound to an open file yet: detach, as libc does after a failed _IO_DUP.
-            let _ = k.connect_detach(coid);
+            // Closed as libc's close() closes (§9.5), not merely detached: after an interrupted or
+            // failed send the receiver cannot tell whether the server bound the new connection, and a
+            // binding left behind makes a later bind of this descriptor number fail with EBUSY. An
+            // `_IO_CLOSE` for a connection the server never bound is only refused.
+            release(k, coid);
             Err(e)
         }
     }
+}
+
+/// Closes a descriptor the crate holds on a failing path (a failed redeem, a batch rolled back) the way
+/// every descriptor is closed: libc's `close()`, retried while interrupted (`encode::close_retrying`).
+/// The answer is not the caller's error, so it is dropped.
+pub(crate) fn release<K: Kernel>(k: &K, fd: RawFd) {
+    let _ = crate::sys::encode::close_retrying(k, fd);
 }
 
 pub(crate) fn issue_dup<K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
@@ -244,6 +255,8 @@ pub(crate) mod tests {
         pub refuse_send: Option<Errno>,
         /// The server info `dupfd_register_with` was handed.
         pub register_info: RefCell<Option<MsgInfo64>>,
+        /// `close` answers `EINTR` (and leaves the connection open) this many more times.
+        pub close_intr: core::cell::Cell<usize>,
     }
 
     impl Fake {
@@ -310,6 +323,11 @@ pub(crate) mod tests {
             self.refuse_send.map_or(Ok(0), Err)
         }
         fn close(&self, coid: i32) -> Result<(), Errno> {
+            if self.close_intr.get() > 0 {
+                self.close_intr.set(self.close_intr.get() - 1);
+                self.enter(Call::Close(coid))?;
+                return Err(Errno::INTR);
+            }
             self.open.borrow_mut().retain(|c| *c != coid);
             self.enter(Call::Close(coid))
         }
@@ -552,7 +570,9 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn failing_send_detaches_the_connection() {
+    fn failing_send_closes_the_connection() {
+        // Closed as libc's close() does (`_IO_CLOSE`, then detach), not merely detached: the server
+        // may hold a binding for it (an interrupted send), which a bare detach would leave behind.
         let msg: v7::IoDup = issue(&Fake::default(), 3, Recipient::Any).unwrap();
         let k = Fake {
             refuse_send: Some(Errno::ACCES),
@@ -560,7 +580,46 @@ pub(crate) mod tests {
         };
         assert_eq!(redeem(&k, &msg, false), Err(Errno::ACCES));
         assert!(k.open.borrow().is_empty());
-        assert_eq!(k.calls.borrow().last(), Some(&Call::Detach(101)));
+        assert_eq!(k.calls.borrow().last(), Some(&Call::Close(101)));
+        assert!(!k.calls.borrow().contains(&Call::Detach(101)));
+
+        // An interrupted close is tried again, so the connection does not stay open.
+        let k = Fake {
+            refuse_send: Some(Errno::INTR),
+            ..Fake::default()
+        };
+        k.close_intr.set(2);
+        assert_eq!(redeem(&k, &msg, true), Err(Errno::INTR));
+        assert!(k.open.borrow().is_empty(), "leaked {:?}", k.open.borrow());
+        assert_eq!(
+            k.calls.borrow()[2..],
+            [Call::Close(101), Call::Close(101), Call::Close(101)]
+        );
+    }
+
+    #[test]
+    fn batch_rollback_retries_an_interrupted_close() {
+        let msg: IoDup = issue(&Fake::default(), 3, Recipient::Pid(1)).unwrap();
+        let mut batch = [0u8; 2 * core::mem::size_of::<IoDup>()];
+        for c in batch.chunks_exact_mut(core::mem::size_of::<IoDup>()) {
+            c.copy_from_slice(msg.as_bytes());
+        }
+        // Ticket 1's send (call 4) fails; closing ticket 0's descriptor is interrupted once.
+        let f = Fake {
+            fail_at: Some((4, Errno::NOMEM)),
+            ..Fake::default()
+        };
+        let r = imp::redeem_batch::<IoDup, 2>(
+            &batch,
+            |m| {
+                let r = redeem(&f, m, false);
+                f.close_intr.set(1);
+                r
+            },
+            |fd| release(&f, fd),
+        );
+        assert_eq!(r.map(|v| v.len()).unwrap_err().index, 1);
+        assert!(f.open.borrow().is_empty(), "leaked {:?}", f.open.borrow());
     }
 
     #[test]
@@ -604,9 +663,7 @@ pub(crate) mod tests {
             let r = imp::redeem_batch::<IoDup, 4>(
                 &batch,
                 |m| redeem(&f, m, false),
-                |fd| {
-                    let _ = f.close(fd);
-                },
+                |fd| release(&f, fd),
             );
             assert_eq!(
                 r,

@@ -5,7 +5,9 @@
 //! Every backend module exposes the same items, mio style, so the layers above never name a platform:
 //!
 //! - `DefaultKernel`: a zero-sized type implementing the backend's kernel trait, used by the public API;
-//! - `close(fd)`: what `close()` does, used by [`OwnedFd`](crate::OwnedFd)'s `Drop`;
+//! - `close(fd)`: what `close()` does, used by [`OwnedFd`](crate::OwnedFd)'s `Drop` and by
+//!   [`qnx_fdpass::close`](crate::close): on Neutrino libc's sequence retried while interrupted, on Linux
+//!   one `close(2)` (never retried: Linux releases the descriptor even when it reports `EINTR`);
 //! - `getpid()`: the calling process's pid.
 //!
 //! The QNX kernel trait, [`Kernel`], is declared here for every target because the logic written on top
@@ -82,7 +84,10 @@ pub trait Kernel {
     #[doc(alias = "MsgSend")]
     fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno>;
 
-    /// What libc's `close()` does for a connection: `_IO_CLOSE` to the server, then `ConnectDetach`.
+    /// What libc's `close()` does for a connection (qnx-abi.md §9.5): `_IO_CLOSE` to the server with
+    /// `MsgSend`, then `ConnectDetach` **only if that send was not interrupted**; returns the server's
+    /// answer. After `EINTR` the descriptor is still open (and still bound in the server) and the caller
+    /// may call `close` again; the crate does, a bounded number of times.
     fn close(&self, coid: i32) -> Result<(), Errno>;
 
     /// The calling process's pid.

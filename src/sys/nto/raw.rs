@@ -7,7 +7,7 @@
 use core::ptr::addr_of_mut;
 use core::sync::atomic::AtomicI32;
 
-use super::{arch, Raw};
+use super::{arch, server_info64, Raw, ServerInfo};
 use crate::sys::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg, ChannelCalls};
 use crate::sys::Kernel;
 use crate::wire::MsgInfo64;
@@ -44,16 +44,18 @@ pub(crate) fn connect_detach(coid: i32) -> Result<(), Errno> {
     int_result(r).map(drop)
 }
 
-/// `ConnectServerInfo(pid, coid, &info)` into a zeroed [`MsgInfo64`].
+/// `ConnectServerInfo(pid, coid, &info)` into a zeroed `_server_info` of this process's width
+/// (`_msg_info64`, or `_msg_info32` in a 32-bit process), returned as a [`MsgInfo64`].
 ///
 /// # Errors
 ///
 /// The kernel's errno, or `EBADF` when the kernel answers with another coid (it returns the next higher
 /// existing one when `coid` is not open, §2.5).
 pub(crate) fn connect_server_info(pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-    let mut info = MsgInfo64::default();
-    // SAFETY: `info` is a live, exclusively borrowed, 8-aligned 64-byte `_msg_info64`, which is the
-    // `_server_info` of a 64-bit process (§1.2); the kernel writes only inside it, during the call.
+    let mut info = ServerInfo::default();
+    // SAFETY: `info` is a live, exclusively borrowed, zeroed `_server_info` of the layout the kernel
+    // writes for a process of this width (64-byte `_msg_info64` on 64-bit targets, 48-byte `_msg_info32`
+    // on 32-bit x86, §1.1, §1.2); the kernel writes only inside it, during the call.
     let r = unsafe {
         arch::__qnx_fdpass_ker_connect_server_info(
             int_arg(pid),
@@ -62,7 +64,7 @@ pub(crate) fn connect_server_info(pid: i32, coid: i32) -> Result<MsgInfo64, Errn
         )
     };
     encode::check_server_info(int_result(r)?, coid)?;
-    Ok(info)
+    Ok(server_info64(info))
 }
 
 /// `ConnectFlags(pid, coid, mask, bits)`: sets the `mask` bits of the connection's flags to `bits`;
@@ -162,8 +164,8 @@ pub(crate) fn connect_dupfd(
     int_result(r)
 }
 
-/// What libc's `close()` does for a connection: `_IO_CLOSE` to the server (outcome ignored), then
-/// `ConnectDetach`.
+/// What libc's `close()` does for a connection: `_IO_CLOSE` to the server with `MsgSend`, then
+/// `ConnectDetach` unless the send was interrupted; the server's answer (`encode::close_with`, §9.5).
 pub(crate) fn close(coid: i32) -> Result<(), Errno> {
     encode::close_with(&Raw, coid)
 }
