@@ -8,7 +8,7 @@
 use core::ffi::CStr;
 use core::mem::{offset_of, size_of};
 
-use qnx_fdpass::sys::nto::{self_test_with, DefaultKernel, Raw};
+use qnx_fdpass::sys::nto::{self_test_with, DefaultKernel};
 use qnx_fdpass::sys::Kernel;
 use qnx_fdpass::wire::{IoDup, IoOpenfd, IO_COMBINE_FLAG, IO_DUP, IO_OPENFD_ACCEPT};
 use qnx_fdpass::{
@@ -97,18 +97,15 @@ fn me() -> i32 {
     my_pid()
 }
 
-/// `nto::self_test` through raw traps, the C library (this program's own routing, in both binaries)
-/// and the build's backend; each report must be right and agree with the C library's `getpid()`.
+/// `nto::self_test` through the build's backend (raw traps in `hil-raw`, the crate's `Libc` in
+/// `hil-libc`) and through the C library (this program's own routing); both reports must be right and
+/// agree with the C library's `getpid()`. Raw traps are not probed in `hil-libc`, so a broken trap stub
+/// fails the raw rows only.
 fn kernel_selftest(t: &mut Text) -> Verdict {
     let libc_pid = my_pid();
-    let raw = self_test_with(&Raw);
-    let clib = self_test_with(&CLib);
     let build = self_test_with(&DefaultKernel::default());
-    for (who, r) in [
-        ("raw traps", &raw),
-        ("C library", &clib),
-        ("build's backend", &build),
-    ] {
+    let clib = self_test_with(&CLib);
+    for (who, r) in [("build's backend", &build), ("C library", &clib)] {
         let r = match r {
             Ok(r) => r,
             Err(e) => {
@@ -143,15 +140,16 @@ fn kernel_selftest(t: &mut Text) -> Verdict {
         );
     }
     crate::say!(
-        "kernel_selftest: raw {:?} / C library {:?}",
-        raw.as_ref().map(|r| r.sysmgr_coid),
-        clib.as_ref().map(|r| r.sysmgr_coid)
+        "kernel_selftest ({}): side-channel coid {:#x} (C library {:#x})",
+        crate::BACKEND,
+        build.map_or(-1, |r| r.sysmgr_coid),
+        clib.map_or(-1, |r| r.sysmgr_coid)
     );
     note!(
         t,
-        "raw traps, the C library and the build's backend agree: ConnectDetach(-1) EINVAL through the \
-         error path; side-channel ConnectAttach to the process manager, ConnectServerInfo pid 1 chid 1; \
-         getpid = the C library's"
+        "the build's backend and the C library agree: ConnectDetach(-1) EINVAL through the error path; \
+         side-channel ConnectAttach to the process manager, ConnectServerInfo pid 1 chid 1; getpid = \
+         the C library's"
     );
     Verdict::Pass
 }
@@ -1120,7 +1118,7 @@ fn close_rebind(t: &mut Text) -> Verdict {
             return Verdict::Fail;
         }
     };
-    let detached = Raw.connect_detach(stale);
+    let detached = DefaultKernel::default().connect_detach(stale);
     ensure!(t, detached.is_ok(), "ConnectDetach: {detached:?}");
     let rebound = receive_fd(tk.as_slice());
     match &rebound {
@@ -1228,8 +1226,10 @@ fn cycles() -> u64 {
     unsafe { core::arch::x86::_rdtsc() }
 }
 
-/// Issue + redeem + close through raw traps and through the C library, interleaved in blocks, in this
-/// process; the cycle ratio is printed on the console (not in the answer: times differ per run).
+/// Issue + redeem + close through the build's backend and through the C library (this program's own
+/// routing), interleaved in blocks, in this process; the cycle ratio is printed on the console (not in
+/// the answer: times differ per run). In `hil-raw` that is raw traps against the C library, the figure
+/// asked for; in `hil-libc` the crate's `Libc` against the same calls, a control near 1.
 fn bench_raw_libc(t: &mut Text) -> Verdict {
     const BLOCK: u32 = 250;
     const BLOCKS: u32 = 8;
@@ -1247,12 +1247,20 @@ fn bench_raw_libc(t: &mut Text) -> Verdict {
         }
         Ok(cycles() - t0)
     }
+    // Sums, and the fastest block of each: the host running the emulator is shared, and the fastest
+    // block is the one least disturbed by other load.
     let (mut raw, mut lib) = (0u64, 0u64);
+    let (mut raw_min, mut lib_min) = (u64::MAX, u64::MAX);
     for _ in 0..BLOCKS {
-        match (block(Raw, b, BLOCK), block(CLib, b, BLOCK)) {
+        match (
+            block(DefaultKernel::default(), b, BLOCK),
+            block(CLib, b, BLOCK),
+        ) {
             (Ok(r), Ok(l)) => {
                 raw += r;
                 lib += l;
+                raw_min = raw_min.min(r);
+                lib_min = lib_min.min(l);
             }
             (Err(e), _) | (_, Err(e)) => {
                 note!(t, "a pass failed: {}", Er(&e));
@@ -1262,11 +1270,15 @@ fn bench_raw_libc(t: &mut Text) -> Verdict {
     }
     let n = u64::from(BLOCK * BLOCKS);
     crate::say!(
-        "bench_raw_libc: {n} passes each (issue + redeem + close): raw {} cycles/pass, C library {} \
-         cycles/pass, raw/libc = {:.3}",
+        "bench_raw_libc ({}): {n} passes each (issue + redeem + close): build's backend {} cycles/pass, \
+         C library {} cycles/pass, ratio {:.3}; fastest block of {BLOCK}: {} vs {} cycles/pass, ratio {:.3}",
+        crate::BACKEND,
         raw / n,
         lib / n,
-        raw as f64 / lib as f64
+        raw as f64 / lib as f64,
+        raw_min / u64::from(BLOCK),
+        lib_min / u64::from(BLOCK),
+        raw_min as f64 / lib_min as f64
     );
     proc::close(fd);
     let after = held();
@@ -1275,6 +1287,6 @@ fn bench_raw_libc(t: &mut Text) -> Verdict {
         after.fds + 1 == before.fds,
         "held {before} before, {after} after (less the file)"
     );
-    note!(t, "{n} passes each through raw traps and the C library, interleaved; nothing leaked; cycle ratio on the console");
+    note!(t, "{n} passes each through the build's backend and the C library, interleaved; nothing leaked; cycle ratio on the console");
     Verdict::Pass
 }
