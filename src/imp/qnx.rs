@@ -14,7 +14,7 @@
 //!    `openfd()`); on failure close the new connection as libc's `close()` does (§9.5) before returning
 //!    the error.
 
-use crate::sys::Kernel;
+use crate::sys::{Kernel, DUPFD_NO_DISCARD};
 use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr, NTO_COF_CLOEXEC};
 use crate::{Errno, RawFd};
@@ -66,7 +66,9 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
     };
     let proof = if M::HANDLE {
         match to {
-            Recipient::Pid(pid) => k.dupfd_register_with(pid, fd, &server)?,
+            // DUPFD_NO_DISCARD: a full registration table fails this issue with EAGAIN instead of
+            // silently invalidating the oldest outstanding ticket (§9.4).
+            Recipient::Pid(pid) => k.dupfd_register_with(pid, fd, DUPFD_NO_DISCARD, &server)?,
             Recipient::Any => return Err(Errno::INVAL),
         }
     } else {
@@ -223,6 +225,7 @@ pub(crate) mod tests {
         Register {
             dstpid: i32,
             fd: i32,
+            flags: u32,
         },
     }
 
@@ -335,18 +338,19 @@ pub(crate) mod tests {
             self.enter(Call::Getpid)?;
             Ok(4321)
         }
-        fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
-            self.enter(Call::Register { dstpid, fd })?;
+        fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
+            self.enter(Call::Register { dstpid, fd, flags })?;
             Ok(0xABCD)
         }
         fn dupfd_register_with(
             &self,
             dstpid: i32,
             fd: i32,
+            flags: u32,
             server: &MsgInfo64,
         ) -> Result<u64, Errno> {
             *self.register_info.borrow_mut() = Some(*server);
-            self.dupfd_register(dstpid, fd)
+            self.dupfd_register(dstpid, fd, flags)
         }
     }
 
@@ -385,8 +389,8 @@ pub(crate) mod tests {
         fn getpid(&self) -> Result<i32, Errno> {
             self.0.getpid()
         }
-        fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
-            self.0.dupfd_register(dstpid, fd)
+        fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
+            self.0.dupfd_register(dstpid, fd, flags)
         }
     }
 
@@ -401,7 +405,14 @@ pub(crate) mod tests {
         assert_eq!(m.info.tid, 99);
         assert_eq!(
             *k.calls.borrow(),
-            [Call::ServerInfo(3), Call::Register { dstpid: 77, fd: 3 }]
+            [
+                Call::ServerInfo(3),
+                Call::Register {
+                    dstpid: 77,
+                    fd: 3,
+                    flags: DUPFD_NO_DISCARD
+                }
+            ]
         );
         let m: v7::IoDup = issue_by(&k, Some(Identity { pid: 99 }), 3, Recipient::Any).unwrap();
         assert_eq!(m.info.tid, 99);
@@ -469,7 +480,11 @@ pub(crate) mod tests {
             [
                 Call::ServerInfo(3),
                 Call::Getpid,
-                Call::Register { dstpid: 77, fd: 3 }
+                Call::Register {
+                    dstpid: 77,
+                    fd: 3,
+                    flags: DUPFD_NO_DISCARD
+                }
             ]
         );
         assert_eq!(
@@ -482,7 +497,11 @@ pub(crate) mod tests {
         assert_eq!(m.handle, 0xABCD);
         assert_eq!(
             p.0.calls.borrow().last(),
-            Some(&Call::Register { dstpid: 77, fd: 3 })
+            Some(&Call::Register {
+                dstpid: 77,
+                fd: 3,
+                flags: DUPFD_NO_DISCARD
+            })
         );
     }
 
@@ -519,11 +538,41 @@ pub(crate) mod tests {
         assert_eq!(m.info.tid, 4321);
         assert_eq!(
             k.calls.borrow().last(),
-            Some(&Call::Register { dstpid: 77, fd: 3 })
+            Some(&Call::Register {
+                dstpid: 77,
+                fd: 3,
+                flags: DUPFD_NO_DISCARD
+            })
         );
         assert_eq!(
             issue::<v8::IoDup, _>(&k, 3, Recipient::Any),
             Err(Errno::INVAL)
+        );
+    }
+
+    #[test]
+    fn v8_registration_never_discards_an_outstanding_ticket() {
+        // Every registration asks for DUPFD_NO_DISCARD: with the table full (200 unredeemed handles)
+        // the issue fails with EAGAIN, instead of the kernel silently voiding the oldest ticket.
+        for m in [
+            issue::<v8::IoDup, _>(&Fake::default(), 3, Recipient::Pid(77)).map(|m| m.proof()),
+            issue::<v8::IoOpenfd, _>(&Fake::default(), 3, Recipient::Pid(77)).map(|m| m.proof()),
+        ] {
+            assert_eq!(m, Ok(0xABCD));
+        }
+        let k = Fake::default();
+        let _: v8::IoOpenfd = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        assert!(matches!(
+            k.calls.borrow().last(),
+            Some(Call::Register { flags, .. }) if *flags & DUPFD_NO_DISCARD != 0
+        ));
+        let full = Fake {
+            fail_at: Some((3, Errno::AGAIN)),
+            ..Fake::default()
+        };
+        assert_eq!(
+            issue::<v8::IoDup, _>(&full, 3, Recipient::Pid(77)).map(|m| m.proof()),
+            Err(Errno::AGAIN)
         );
     }
 

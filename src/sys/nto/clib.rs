@@ -146,17 +146,17 @@ impl Kernel for Libc {
         Ok(unsafe { ffi::getpid() })
     }
 
-    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
             let mut handle = 0u64;
             // SAFETY: `handle` is a live, exclusively borrowed `dupfd_handle_t` (u64) the call writes.
-            let r = unsafe { ffi::dupfd_register(i64::from(dstpid), fd, 0, &mut handle) };
+            let r = unsafe { ffi::dupfd_register(i64::from(dstpid), fd, flags, &mut handle) };
             libc_int(r, errno).map(|_| handle)
         }
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
-            let _ = (dstpid, fd);
+            let _ = (dstpid, fd, flags);
             Err(Errno::NOSYS)
         }
     }
