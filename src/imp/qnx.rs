@@ -81,6 +81,17 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
     Ok(M::with_info(info, proof))
 }
 
+/// Withdraws a ticket that never reached its receiver: on QNX 8.0 unregisters its `dupfd` handle
+/// (`dupfd_unregister`), so it stops counting against the sender's 200 registrations and cannot be
+/// redeemed any more. A 7.x ticket registers nothing and cannot be withdrawn: `Ok(())`, nothing called.
+pub(crate) fn withdraw<M: Message, K: Kernel>(k: &K, msg: &M) -> Result<(), Errno> {
+    if M::HANDLE {
+        k.dupfd_unregister(msg.proof())
+    } else {
+        Ok(())
+    }
+}
+
 /// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`.
 pub(crate) fn redeem<M: Message, K: Kernel>(
     k: &K,
@@ -227,6 +238,7 @@ pub(crate) mod tests {
             fd: i32,
             flags: u32,
         },
+        Unregister(u64),
     }
 
     /// Server info the double reports for descriptor 3; descriptors >= 10 do not exist.
@@ -351,6 +363,9 @@ pub(crate) mod tests {
         ) -> Result<u64, Errno> {
             *self.register_info.borrow_mut() = Some(*server);
             self.dupfd_register(dstpid, fd, flags)
+        }
+        fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+            self.enter(Call::Unregister(handle))
         }
     }
 
@@ -574,6 +589,68 @@ pub(crate) mod tests {
             issue::<v8::IoDup, _>(&full, 3, Recipient::Pid(77)).map(|m| m.proof()),
             Err(Errno::AGAIN)
         );
+    }
+
+    #[test]
+    fn withdraw_unregisters_an_8_0_handle_only() {
+        let k = Fake::default();
+        let dup: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        let open: v8::IoOpenfd = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        k.calls.borrow_mut().clear();
+        assert_eq!(withdraw(&k, &dup), Ok(()));
+        assert_eq!(withdraw(&k, &open), Ok(()));
+        assert_eq!(
+            *k.calls.borrow(),
+            [Call::Unregister(0xABCD), Call::Unregister(0xABCD)]
+        );
+        // 7.x registers nothing: nothing to withdraw, no call.
+        let v7: v7::IoDup = issue(&k, 3, Recipient::Any).unwrap();
+        k.calls.borrow_mut().clear();
+        assert_eq!(withdraw(&k, &v7), Ok(()));
+        assert!(k.calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn send_withdraws_what_the_sink_did_not_deliver() {
+        let k = Fake::default();
+        let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        let sent = |r: Result<usize, Errno>| {
+            k.calls.borrow_mut().clear();
+            let out = imp::send(&msg, |b| r.map(|_| b.len()), |m| withdraw(&k, m));
+            (out, k.calls.borrow().clone())
+        };
+        // Delivered: the handle stays for the receiver.
+        assert_eq!(sent(Ok(0)), (Ok(40), std::vec![]));
+        // Not delivered: withdrawn, and the sink's own answer comes back.
+        assert_eq!(
+            sent(Err(Errno::PIPE)),
+            (Err(Errno::PIPE), std::vec![Call::Unregister(0xABCD)])
+        );
+        // A failing withdrawal does not hide the sink's answer.
+        let f = Fake {
+            fail_at: Some((1, Errno::NOENT)),
+            ..Fake::default()
+        };
+        let out = imp::send(&msg, |_| false, |m| withdraw(&f, m));
+        assert!(!out);
+        assert_eq!(*f.calls.borrow(), [Call::Unregister(0xABCD)]);
+    }
+
+    #[test]
+    fn withdrawing_a_batch_tries_every_ticket() {
+        let k = Fake::default();
+        let msgs: std::vec::Vec<v8::IoDup> = (0..3)
+            .map(|_| issue(&k, 3, Recipient::Pid(77)).unwrap())
+            .collect();
+        let f = Fake {
+            fail_at: Some((2, Errno::NOENT)),
+            ..Fake::default()
+        };
+        assert_eq!(
+            imp::withdraw_all(&msgs, |m| withdraw(&f, m)),
+            Err(Errno::NOENT)
+        );
+        assert_eq!(f.calls.borrow().len(), 3);
     }
 
     fn redeem_sequence<M: Message>() {

@@ -124,4 +124,14 @@ pub trait Kernel {
         let _ = server;
         self.dupfd_register(dstpid, fd, flags)
     }
+
+    /// QNX 8.0 `dupfd_unregister(handle)`: withdraws a handle [`Kernel::dupfd_register`] returned and
+    /// nobody redeemed, so the registration stops counting against the process's 200 and the ticket can
+    /// no longer be redeemed. `ENOENT` for a handle that is not (or no longer) registered.
+    ///
+    /// The default answers `ENOSYS` (QNX 7.x has no handles).
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        let _ = handle;
+        Err(Errno::NOSYS)
+    }
 }

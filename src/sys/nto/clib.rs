@@ -54,6 +54,9 @@ mod ffi {
             flags: c_uint,
             handlep: *mut u64,
         ) -> c_int;
+        /// QNX 8.0 `<sys/dupfd.h>`.
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        pub(super) fn dupfd_unregister(handle: u64) -> c_int;
     }
 }
 
@@ -157,6 +160,19 @@ impl Kernel for Libc {
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
             let _ = (dstpid, fd, flags);
+            Err(Errno::NOSYS)
+        }
+    }
+
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            // SAFETY: integer only; the C library and kernel validate the handle.
+            libc_int(unsafe { ffi::dupfd_unregister(handle) }, errno).map(drop)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = handle;
             Err(Errno::NOSYS)
         }
     }

@@ -288,4 +288,26 @@ impl Kernel for Raw {
             Err(Errno::NOSYS)
         }
     }
+
+    /// **ABI-UNVERIFIED** on 8.0, like the registration: `ConnectDupFd(_NTO_DUPFD_UNREGISTER, ..)` with
+    /// the handle as input and the other arguments zeroed (INFERRED, open question 6). On 7.x: `ENOSYS`.
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            let mut handle = handle;
+            connect_dupfd(
+                super::nr::NTO_DUPFD_UNREGISTER,
+                &mut 0,
+                &mut handle,
+                &mut 0,
+                &mut MsgInfoHdr::default(),
+            )
+            .map(drop)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = handle;
+            Err(Errno::NOSYS)
+        }
+    }
 }
