@@ -259,3 +259,30 @@ pub(crate) fn redeem_openfd<K: Ops, const P: usize>(
     k.close(dup);
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: Identity = Identity {
+        pid: 4321,
+        start: 0x1234_5678,
+    };
+
+    /// Descriptor 0 is a descriptor like any other; only negative numbers are refused, before any
+    /// system call.
+    #[test]
+    fn host_info_takes_every_descriptor_number_but_negative_ones() {
+        for fd in [0, 1, 2, 1000, i32::MAX] {
+            let info = host_info(ID, fd).unwrap();
+            assert_eq!((info.tid, info.coid), (4321, fd));
+            assert_eq!(
+                (info.nd, info.srcnd, info.pid, info.chid, info.scoid),
+                (0, 0, 0, 0, 0)
+            );
+        }
+        for fd in [-1, -2, i32::MIN] {
+            assert_eq!(host_info(ID, fd), Err(Errno::BADF), "{fd}");
+        }
+    }
+}

@@ -412,6 +412,42 @@ mod tests {
         assert_eq!(Linux.reopen(-1, Access::Read), Err(Errno::NOENT));
     }
 
+    /// How many `read` calls this thread has made (`syscr` in `/proc/thread-self/io`), itself read with
+    /// one `read` (which the next sample counts).
+    fn reads_so_far() -> u64 {
+        let f = rustix::fs::open(
+            "/proc/thread-self/io",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        let mut b = [0u8; 512];
+        let n = rustix::io::read(&f, &mut b).unwrap();
+        let text = core::str::from_utf8(&b[..n]).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("syscr:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// procfs hands out the whole stat line in one read: a start-time lookup (one per new peer) makes
+    /// one `read`, not a second one that would only return 0.
+    #[test]
+    fn start_time_reads_the_stat_line_with_one_read() {
+        let pid = Linux.getpid();
+        let a = reads_so_far();
+        let b = reads_so_far();
+        let idle = b - a;
+        for _ in 0..3 {
+            let before = reads_so_far();
+            Linux.start_time(pid).unwrap();
+            let after = reads_so_far();
+            assert_eq!(after - before, idle + 1, "reads for one start time");
+        }
+    }
+
     /// Renames this process (its main thread: what `/proc/self/stat` shows in parentheses); at most 15
     /// bytes are kept.
     fn set_own_name(name: &str) {
