@@ -5,8 +5,9 @@
 //! Every backend module exposes the same items, mio style, so the layers above never name a platform:
 //!
 //! - `DefaultKernel`: a zero-sized type implementing the backend's kernel trait, used by the public API;
-//! - `close(fd)`: what `close()` does, used by [`OwnedFd`](crate::OwnedFd)'s `Drop`;
-//! - `getpid()`: the calling process's pid.
+//! - `close(fd)`: what `close()` does, used by the core-only [`OwnedFd`](crate::OwnedFd)'s `Drop`;
+//! - `getpid()`: the calling process's pid, or the errno that kept it from being computed (no
+//!   sentinel value).
 //!
 //! The QNX kernel trait, [`Kernel`], is declared here for every target because the logic written on top
 //! of it (ticket issue and redeem, batches, cleanup order) is pure and is unit-tested on the host against a
@@ -27,19 +28,33 @@
 //!
 //! Each `unsafe` block in this module tree carries a `// SAFETY:` comment naming what makes it sound.
 
+use crate::fd::{FromRawFd, OwnedFd, RawFd};
 use crate::wire::MsgInfo64;
 use crate::Errno;
 
 pub(crate) mod encode;
+/// The core-only descriptor types (`crate::fd` re-exports std's instead with the `std` feature).
+#[cfg(not(feature = "std"))]
+pub(crate) mod fd;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub mod nto;
+// With `std`, descriptors are std's and close themselves: `close` may go unused then.
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
+#[cfg_attr(feature = "std", allow(unused_imports))]
 pub(crate) use nto::{after_fork, close, getpid, DefaultKernel};
 
 #[cfg(target_os = "linux")]
 pub mod host;
 #[cfg(target_os = "linux")]
+#[cfg_attr(feature = "std", allow(unused_imports))]
 pub(crate) use host::{close, getpid, DefaultKernel};
+
+/// Wraps a descriptor the crate just obtained (a redeem's result) and owns exclusively.
+pub(crate) fn own(fd: RawFd) -> OwnedFd {
+    // SAFETY: callers pass only a descriptor a kernel call has just returned to this process, that
+    // nothing else refers to, and that they never use again.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
 
 /// The Neutrino kernel calls the ticket logic needs, as typed wrappers.
 ///

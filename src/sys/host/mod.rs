@@ -195,14 +195,15 @@ fn close_raw(fd: RawFd) {
 }
 
 /// What `close()` does, for [`OwnedFd`](crate::OwnedFd).
+#[cfg_attr(feature = "std", allow(dead_code))] // std's OwnedFd closes itself
 pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
     close_raw(fd);
     Ok(())
 }
 
-/// The calling process's pid.
-pub(crate) fn getpid() -> i32 {
-    Linux.getpid()
+/// The calling process's pid (cannot fail on Linux).
+pub(crate) fn getpid() -> Result<i32, Errno> {
+    Ok(Linux.getpid())
 }
 
 /// Fault injection: wraps an [`Ops`] and fails its `k`-th fallible call (1-based) with `errno`.
