@@ -9,7 +9,8 @@ use core::ops::Deref;
 use heapless::Vec;
 use zerocopy::IntoBytes;
 
-use crate::fd::{AsFd, AsRawFd, OwnedFd};
+use crate::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
+use crate::imp::{self, active};
 use crate::sys::DefaultKernel;
 use crate::ticket::{Access, Recipient};
 use crate::{wire, BatchError, Errno, Error};
@@ -56,6 +57,37 @@ impl DupTicket {
     #[must_use]
     pub const fn message(&self) -> &wire::IoDup {
         &self.msg
+    }
+
+    /// Withdraws a ticket whose bytes never reached the receiver.
+    ///
+    /// On QNX 8.0 issuing registers a `dupfd` handle, which stays registered, and redeemable by the named
+    /// recipient, until it is redeemed or the sender closes the descriptor; a process may hold at most 200
+    /// (the next issue fails with `EAGAIN`). **The sender must withdraw a ticket it knows was not
+    /// delivered** (its transport failed, the receiver is gone): [`send_fd`] does it when its sink reports
+    /// failure. Never withdraw a ticket that may have been delivered: the receiver's redeem would fail.
+    /// Dropping a ticket does not withdraw it, because a ticket whose bytes were sent is usually dropped
+    /// before it is redeemed.
+    ///
+    /// On QNX 6.x/7.x and on the Linux host nothing is registered and this does nothing: there, a ticket
+    /// stays redeemable until the sender closes the descriptor.
+    ///
+    /// # Errors
+    ///
+    /// On QNX 8.0 the errors of `dupfd_unregister`: `ENOENT` if the handle was already redeemed or the
+    /// descriptor closed.
+    pub fn withdraw(self) -> Result<(), Errno> {
+        active::withdraw(&DefaultKernel::default(), &self.msg)
+    }
+
+    /// [`DupTicket::withdraw`] through the given kernel-call implementation (`kernel-seams` feature).
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::withdraw`].
+    #[cfg(feature = "kernel-seams")]
+    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
+        active::withdraw(k, &self.msg)
     }
 }
 
@@ -107,6 +139,26 @@ impl OpenfdTicket {
     #[must_use]
     pub const fn message(&self) -> &wire::IoOpenfd {
         &self.msg
+    }
+
+    /// Withdraws a ticket whose bytes never reached the receiver; see [`DupTicket::withdraw`].
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::withdraw`].
+    pub fn withdraw(self) -> Result<(), Errno> {
+        active::withdraw(&DefaultKernel::default(), &self.msg)
+    }
+
+    /// [`OpenfdTicket::withdraw`] through the given kernel-call implementation (`kernel-seams`
+    /// feature).
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::withdraw`].
+    #[cfg(feature = "kernel-seams")]
+    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
+        active::withdraw(k, &self.msg)
     }
 }
 
@@ -240,6 +292,27 @@ impl<const N: usize> DupBatch<N> {
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         self.tickets.as_slice().as_bytes()
+    }
+
+    /// Withdraws every ticket of a batch that was not sent; see [`DupTicket::withdraw`] (the sender's
+    /// job: dropping a batch withdraws nothing). All are tried, also after one fails.
+    ///
+    /// # Errors
+    ///
+    /// The first ticket's error, as [`DupTicket::withdraw`].
+    pub fn withdraw(self) -> Result<(), Errno> {
+        let k = DefaultKernel::default();
+        imp::withdraw_all(&self.tickets, |m| active::withdraw(&k, m))
+    }
+
+    /// [`DupBatch::withdraw`] through the given kernel-call implementation (`kernel-seams` feature).
+    ///
+    /// # Errors
+    ///
+    /// As [`DupBatch::withdraw`].
+    #[cfg(feature = "kernel-seams")]
+    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
+        imp::withdraw_all(&self.tickets, |m| active::withdraw(k, m))
     }
 }
 
@@ -390,8 +463,44 @@ impl<const PEERS: usize> Default for Receiver<PEERS> {
     }
 }
 
+/// What a [`send_fd`] sink returns: whether the ticket's bytes left, so that a ticket that did not is
+/// withdrawn ([`DupTicket::withdraw`]).
+///
+/// `()` always counts as delivered; `false`, `Err(_)` and `None` as not delivered.
+pub trait Delivery {
+    /// `true` if the bytes were handed to the transport.
+    fn delivered(&self) -> bool;
+}
+
+impl Delivery for () {
+    fn delivered(&self) -> bool {
+        true
+    }
+}
+
+impl Delivery for bool {
+    fn delivered(&self) -> bool {
+        *self
+    }
+}
+
+impl<T, E> Delivery for Result<T, E> {
+    fn delivered(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+impl<T> Delivery for Option<T> {
+    fn delivered(&self) -> bool {
+        self.is_some()
+    }
+}
+
 /// Builds a dup ticket for `fd` and hands its bytes to `sink`, returning what `sink` returns: the
 /// article's `send_fd`, with the transport a closure.
+///
+/// When the sink reports that the bytes did not leave (`Err`, `None` or `false`, see [`Delivery`]), the
+/// ticket is withdrawn before returning, so on QNX 8.0 its `dupfd` registration does not linger.
 ///
 /// # Errors
 ///
@@ -401,15 +510,20 @@ impl<const PEERS: usize> Default for Receiver<PEERS> {
 ///
 /// ```no_run
 /// use qnx_fdpass::{send_fd, Recipient};
-/// # fn write_to_peer(_: &[u8]) -> usize { 0 }
+/// # fn write_to_peer(_: &[u8]) -> Result<usize, qnx_fdpass::Errno> { Ok(0) }
 /// # fn example(file: qnx_fdpass::OwnedFd) -> Result<(), qnx_fdpass::Errno> {
 /// let sent = send_fd(&file, Recipient::Any, |ticket| write_to_peer(ticket))?;
 /// # Ok(())
 /// # }
 /// ```
-pub fn send_fd<R>(fd: impl AsFd, to: Recipient, sink: impl FnOnce(&[u8]) -> R) -> Result<R, Errno> {
-    let ticket = DupTicket::new(fd, to)?;
-    Ok(sink(ticket.as_bytes()))
+pub fn send_fd<R: Delivery>(
+    fd: impl AsFd,
+    to: Recipient,
+    sink: impl FnOnce(&[u8]) -> R,
+) -> Result<R, Errno> {
+    let k = DefaultKernel::default();
+    let ticket = seams::issue_dup(&k, fd.as_fd().as_raw_fd(), to)?;
+    Ok(imp::send(&ticket.msg, sink, |m| active::withdraw(&k, m)))
 }
 
 /// Checks `bytes` and redeems the ticket: the article's `receive_fd`. Keeps no state between calls; use
@@ -420,6 +534,27 @@ pub fn send_fd<R>(fd: impl AsFd, to: Recipient, sink: impl FnOnce(&[u8]) -> R) -
 /// As [`Receiver::redeem`].
 pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
     Receiver::<0>::new().redeem(bytes)
+}
+
+/// Closes `fd` and returns what the close answered, where dropping an [`OwnedFd`] ignores it (as std's
+/// does).
+///
+/// On Neutrino this is libc's `close()` (qnx-abi.md §9.5): an `_IO_CLOSE` message to the server with
+/// `MsgSend`, then `ConnectDetach` unless the message was interrupted, and the server's answer. An
+/// interrupted close leaves the descriptor open there, so it is tried again, a bounded number of times;
+/// if every attempt is interrupted the descriptor is **left open** (never detached behind the server's
+/// back, which would leave the server's binding for this descriptor number behind) and `EINTR` is
+/// returned. With `libc-calls` the C library's `close()` is called. On the Linux host: one `close(2)`,
+/// never retried (Linux releases the descriptor even when it reports `EINTR`).
+///
+/// With the `std` feature `fd` is std's `OwnedFd`; the close is still this crate's (on Neutrino without
+/// `libc-calls`, the raw sequence above), not the C library's.
+///
+/// # Errors
+///
+/// The server's (or the OS's) error for the close; `EINTR` as above.
+pub fn close(fd: OwnedFd) -> Result<(), Errno> {
+    crate::sys::close(fd.into_raw_fd())
 }
 
 /// The calling process's pid, as the tickets name it.
@@ -608,7 +743,7 @@ pub mod seams {
             let raw = imp::redeem_batch::<wire::IoDup, N>(
                 bytes,
                 |m| active::redeem_dup(k, peers, m),
-                |fd| close_with(k, fd),
+                |fd| active::release(k, fd),
             )?;
             let fds: Vec<OwnedFd, N> = raw.into_iter().map(own).collect();
             Ok(OwnedFds { fds })
@@ -619,16 +754,6 @@ pub mod seams {
         fn drop(&mut self) {
             self.peers.clear(&self.k);
         }
-    }
-
-    #[cfg(target_os = "linux")]
-    fn close_with<K: Os>(k: &K, fd: RawFd) {
-        k.close(fd);
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn close_with<K: Os>(k: &K, fd: RawFd) {
-        let _ = k.close(fd);
     }
 }
 
