@@ -8,11 +8,14 @@ of src/sys/nto/nr.rs from qnx-abi.md section 3, so a typo in either one fails):
 
   * every expected trap stub exists (connect_dupfd only on QNX 8.0, and it must be absent on 7.x);
   * each stub loads the right call number into the right register right before the trap
-    (aarch64: `mov w8, #N` then `svc #0x51`; x86_64: `mov %rcx, %r10`, `mov $N, %eax` then `syscall`);
-  * MsgSend / MsgSendnc negate both buffer lengths before the trap (aarch64 x2, x4; x86_64 rdx, r8);
+    (aarch64: `mov w8, #N` then `svc #0x51`; x86_64: `mov %rcx, %r10`, `mov $N, %eax` then `syscall`;
+    32-bit x86: `mov $N, %eax` then `int $0x28`, arguments left on the stack);
+  * MsgSend / MsgSendnc negate both buffer lengths before the trap (aarch64 x2, x4; x86_64 rdx, r8;
+    x86 the 3rd and 5th stack arguments, `negl 0xc(%esp)`, `negl 0x14(%esp)`);
   * the error path returns -errno: aarch64 `ret` right after the trap, then `neg x0, x0; ret`
     (the kernel resumes 4 bytes after the trap); x86_64 `ret` right after the trap, and for every
-    resume offset 1..4 bytes past the end of `syscall` only nops lead to `neg %rax; ret`;
+    resume offset 1..4 bytes past the end of `syscall` only nops lead to `neg %rax; ret`; x86 a 1-byte
+    `ret` after `int $0x28`, then `neg %eax; ret` (the kernel resumes 1 byte later);
   * each stub is exactly that sequence (nothing else touches the registers);
   * every trap instruction in the library is inside one of these stubs;
   * each typed wrapper in sys::nto::raw calls its own stub and no other.
@@ -68,7 +71,7 @@ def parse(text, arch):
         if m:
             # Drop the disassembler's comments (`// =39` on aarch64, `# 0x...` in AT&T) and branch targets.
             ops = m.group(3).split("//")[0].split("<")[0]
-            if arch == "x86_64":
+            if arch != "aarch64":
                 ops = ops.split("#")[0]
             cur["insns"].append((int(m.group(1), 16), m.group(2).strip().lower(), " ".join(ops.split()).lower()))
     return funcs
@@ -176,9 +179,62 @@ def check_x86_64(name, insns, nr, negates):
     return errs
 
 
+def check_x86(name, insns, nr, negates):
+    """32-bit x86 (i686-pc-nto-qnx700): QNX 6.4 libc.so.3's `_r` stubs (qnx-abi.md section 9.3), e.g.
+
+    MsgSendnc_r: negl 0xc(%esp); negl 0x14(%esp); mov $0xc,%eax; <syspage test>; int $0x28 (or sysenter);
+                 ret; neg %eax; ret
+    ConnectAttach_r: mov $0x27,%eax; <syspage test>; int $0x28 (or sysenter); ret; neg %eax; ret
+
+    The crate's stubs are the `int $0x28` branch alone (no syspage lookup, no sysenter): arguments stay on
+    the stack, the kernel resumes 1 byte after the trap on error with eax = errno.
+    """
+    errs = []
+    traps = [i for i, (_, m, _) in enumerate(insns) if m == "int"]
+    if len(traps) != 1 or any(m in ("syscall", "sysenter") for _, m, _ in insns):
+        return [f"expected exactly one `int $0x28` and no other trap: {fmt(insns)}"]
+    t = traps[0]
+    taddr, _, top = insns[t]
+    if imm(top) != 0x28:
+        errs.append(f"trap is `int {top}`, expected `int $0x28`")
+    writes_eax = [(m, o) for _, m, o in insns[:t] if re.search(r"%(e?ax|al|ah)$", o)]
+    if not writes_eax:
+        errs.append(f"no call number loaded into eax before the trap ({fmt(insns[:t])})")
+    else:
+        m, o = writes_eax[-1]
+        src = o.rsplit(",", 1)[0].strip()
+        if not m.startswith("mov") or not src.startswith("$"):
+            errs.append(f"call number: last write to eax before the trap is `{m} {o}`, expected `mov ${nr}, %eax`")
+        elif imm(src) != nr:
+            errs.append(f"call number: eax <- {imm(src)}, expected {nr}")
+    pre = [(m, o) for _, m, o in insns[:t] if m.startswith("neg")]
+    want_pre = [("negl", "0xc(%esp)"), ("negl", "0x14(%esp)")] if negates else []
+    if pre != want_pre:
+        errs.append(f"length negation before the trap: found {pre}, expected {want_pre}")
+    at = {a: (m, o) for a, m, o in insns}
+    end = taddr + 2  # int $0x28 is cd 28
+    if at.get(end) != ("retl", ""):
+        errs.append(f"no 1-byte `ret` right after the trap (success path): {at.get(end)}")
+    if at.get(end + 1) != ("negl", "%eax") or at.get(end + 3) != ("retl", ""):
+        errs.append(f"error path at trap+1 byte is not `neg %eax; ret`: {at.get(end + 1)}, {at.get(end + 3)}")
+    expected = want_pre + [("movl", f"${nr}, %eax"), ("int", "$40"), ("retl", ""), ("negl", "%eax"), ("retl", "")]
+    got = [(m, re.sub(r"\$0x[0-9a-f]+", lambda x: f"${int(x.group(0)[1:], 16)}", o)) for _, m, o in insns]
+    if not errs and got != expected:
+        errs.append(f"stub is not exactly the expected sequence: {fmt(insns)}")
+    return errs
+
+
+ARCHES = {
+    # target prefix: (arch, check, trap mnemonic)
+    "aarch64": ("aarch64", check_aarch64, "svc"),
+    "x86_64": ("x86_64", check_x86_64, "syscall"),
+    "i686": ("x86", check_x86, "int"),
+}
+
+
 def main():
     objdump, target, rlib = sys.argv[1:4]
-    arch = "aarch64" if target.startswith("aarch64") else "x86_64"
+    arch, check, trap = next(v for k, v in ARCHES.items() if target.startswith(k))
     is_v8 = "qnx800" in target or target.endswith("-qnx")
     out = subprocess.run([objdump, "-d", "-r", "--no-show-raw-insn", "--demangle", rlib],
                          capture_output=True, text=True)
@@ -186,8 +242,6 @@ def main():
         print(f"FAIL {target}: llvm-objdump produced no disassembly: {out.stderr.strip()}")
         return 1
     funcs = parse(out.stdout, arch)
-    check = check_aarch64 if arch == "aarch64" else check_x86_64
-    trap = "svc" if arch == "aarch64" else "syscall"
     failures = 0
 
     def report(what, errs):

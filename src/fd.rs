@@ -2,7 +2,9 @@
 //!
 //! Modelled on `std::os::fd`: an `OwnedFd` closes its descriptor when dropped; a `BorrowedFd<'a>` names a
 //! descriptor someone else keeps open for at least `'a`. On Neutrino a descriptor is a connection id, and
-//! closing it is what libc's `close()` does: an `_IO_CLOSE` message to the server, then `ConnectDetach`.
+//! closing it is what libc's `close()` does: an `_IO_CLOSE` message to the server, then `ConnectDetach`
+//! unless that message was interrupted (retried then). Dropping ignores the answer, as std's does;
+//! [`crate::close`] returns it.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -69,6 +71,11 @@ impl fmt::Debug for OwnedFd {
 /// Wraps a descriptor the crate just obtained and owns exclusively.
 pub(crate) const fn own(fd: RawFd) -> OwnedFd {
     OwnedFd { fd }
+}
+
+/// Takes the descriptor out of `fd` without closing it (for [`crate::close`], which closes it itself).
+pub(crate) fn release(fd: OwnedFd) -> RawFd {
+    fd.into_raw_fd()
 }
 
 /// A descriptor borrowed for `'a`: it stays open at least that long.

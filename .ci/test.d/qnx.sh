@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# QNX cross builds and the machine-code check of the raw kernel-call stubs (issue 3).
+# QNX cross builds and the machine-code check of the raw kernel-call stubs.
 #
-# For each QNX target (7.1 and 8.0, aarch64 and x86_64; 8.0 under both its names, see .ci/qnx-target.sh):
+# For each QNX target (7.1 and 8.0, aarch64 and x86_64; 8.0 under both its names, see .ci/qnx-target.sh;
+# and 7.0 on 32-bit x86, whose kernel-call ABI is 6.x's):
 #   1. build the library with the raw stubs, then with --features libc-calls (compile only: the QNX C
 #      library is not here to link against);
 #   2. clippy -D warnings for both;
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/../.."
 export CARGO_TERM_COLOR=never
 : "${CARGO_TARGET_DIR:=target}"
 export CARGO_TARGET_DIR
-targets=${QNX_TARGETS:-"aarch64-unknown-nto-qnx710 x86_64-pc-nto-qnx710 aarch64-unknown-qnx x86_64-pc-qnx aarch64-unknown-nto-qnx800 x86_64-pc-nto-qnx800"}
+targets=${QNX_TARGETS:-"aarch64-unknown-nto-qnx710 x86_64-pc-nto-qnx710 i686-pc-nto-qnx700 aarch64-unknown-qnx x86_64-pc-qnx aarch64-unknown-nto-qnx800 x86_64-pc-nto-qnx800"}
 . .ci/qnx-target.sh
 objdump="$(rustc +"$NIGHTLY" --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/llvm-objdump"
 if [ ! -x "$objdump" ]; then

@@ -10,7 +10,8 @@
 //! - how a trap stub's result becomes `Result<_, Errno>` ([`int_result`], [`long_result`]), and how a libc
 //!   entry point's `-1` + `errno` does ([`libc_int`], [`libc_long`]);
 //! - the multi-call sequences whose cleanup order matters: [`self_pid`] (getpid without TLS, §5),
-//!   [`close_with`] (what libc's `close()` does), [`self_test_with`] (the error-path probe).
+//!   [`close_with`] and [`close_retrying`] (what libc's `close()` does, §9.5), [`self_test_with`] (the
+//!   error-path probe).
 //!
 //! Section numbers (§) refer to the project's ABI fact sheet, `qnx-abi.md`.
 
@@ -23,6 +24,8 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use zerocopy::IntoBytes;
 
 use crate::sys::Kernel;
+#[cfg(any(test, target_pointer_width = "32"))]
+use crate::wire::MsgInfo32;
 use crate::wire::{IoClose, MsgInfo64, ND_LOCAL_NODE, NTO_SIDE_CHANNEL};
 use crate::Errno;
 
@@ -143,6 +146,36 @@ pub(crate) const fn check_server_info(ret: i32, coid: i32) -> Result<(), Errno> 
     }
 }
 
+/// A 32-bit process's `ConnectServerInfo` answer, the 48-byte `_msg_info32` (6.x `_msg_info`, §1.1,
+/// §1.2), as the [`MsgInfo64`] the rest of the crate reads: every field keeps its value (the lengths are
+/// sign-extended), only the layout changes.
+///
+/// Reading the 32-bit answer through the 64-bit layout instead would put `msglen` where `priority` and
+/// `flags` are and shift everything after the 28-byte header; tickets copy only that header, but the
+/// `_NTO_COF_DEAD` bit in `flags` would be read from the wrong bytes.
+///
+/// Only 32-bit Neutrino targets need it (and the host tests, which check it).
+#[cfg(any(test, target_pointer_width = "32"))]
+#[must_use]
+pub(crate) const fn widen_server_info(i: MsgInfo32) -> MsgInfo64 {
+    MsgInfo64 {
+        nd: i.nd,
+        srcnd: i.srcnd,
+        pid: i.pid,
+        tid: i.tid,
+        chid: i.chid,
+        scoid: i.scoid,
+        coid: i.coid,
+        priority: i.priority,
+        flags: i.flags,
+        msglen: i.msglen as i64,
+        srcmsglen: i.srcmsglen as i64,
+        dstmsglen: i.dstmsglen as i64,
+        type_id: i.type_id,
+        reserved: 0,
+    }
+}
+
 /// The channel calls [`self_pid`] needs beyond [`Kernel`].
 pub(crate) trait ChannelCalls {
     /// `ChannelCreate(flags)`: a new channel; returns its chid.
@@ -208,19 +241,75 @@ pub(crate) fn forget_pid(cache: &AtomicI32) {
     cache.store(0, Ordering::Relaxed);
 }
 
-/// What libc's `close()` does for a connection: an `_IO_CLOSE` message to the server, then
-/// `ConnectDetach`.
+/// What libc's `close()` does for a connection (qnx-abi.md §9.5): an `_IO_CLOSE` message to the server
+/// with `MsgSend`, then, **unless that send was interrupted** (`EINTR`), `ConnectDetach`; the result is the
+/// server's answer.
 ///
-/// Like libc, the message's outcome is ignored (a dead server or a side channel still has to be
-/// detached); only the detach decides the result.
+/// After `EINTR` the descriptor is still open and still bound in the server: detaching then would drop the
+/// connection link without the server hearing of it (every descriptor a process holds to one channel
+/// shares one kernel connection, and the server is told only when the last link goes), so the server
+/// would keep a binding for this descriptor number, and a later bind of the same number to that server
+/// would fail with `EBUSY`. The caller retries ([`close_retrying`]) or keeps the descriptor.
 ///
 /// # Errors
 ///
-/// The errno of `ConnectDetach`.
+/// `EINTR` (the descriptor is still open); otherwise the server's error for `_IO_CLOSE` (the descriptor is
+/// detached all the same, as libc does), or the errno of `ConnectDetach`.
 pub(crate) fn close_with<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
     let msg = IoClose::new();
-    let _ = k.msg_sendnc(coid, msg.as_bytes(), &mut []);
-    k.connect_detach(coid)
+    let sent = k.msg_send(coid, msg.as_bytes(), &mut []);
+    if sent == Err(Errno::INTR) {
+        return Err(Errno::INTR);
+    }
+    let detached = k.connect_detach(coid);
+    match sent {
+        Err(e) => Err(e),
+        Ok(_) => detached,
+    }
+}
+
+/// How many times [`close_retrying`] calls `close` while it answers `EINTR`.
+pub(crate) const CLOSE_ATTEMPTS: usize = 8;
+
+/// [`Kernel::close`], repeated while it is interrupted, at most [`CLOSE_ATTEMPTS`] times: how every
+/// descriptor the crate owns is closed (`OwnedFd`'s drop, `qnx_fdpass::close`, a failed redeem, a batch
+/// rolled back).
+///
+/// On Neutrino an interrupted `close()` leaves the descriptor open (libc does not detach after `EINTR`,
+/// §9.5), so trying again is correct and cannot close a descriptor another thread has opened since.
+///
+/// # Errors
+///
+/// The last answer of `close`: `EINTR` after [`CLOSE_ATTEMPTS`] interrupted attempts, in which case the
+/// descriptor stays open (leaked rather than detached behind the server's back).
+pub(crate) fn close_retrying<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
+    let mut result = k.close(coid);
+    let mut attempts = 1;
+    while result == Err(Errno::INTR) && attempts < CLOSE_ATTEMPTS {
+        result = k.close(coid);
+        attempts += 1;
+    }
+    result
+}
+
+/// The `ConnectDupFd` operation the raw backend registers with for `dupfd_register()` `flags`: the plain
+/// `_NTO_DUPFD_REGISTER` (1) with [`DUPFD_NO_DISCARD`](crate::sys::DUPFD_NO_DISCARD), else
+/// `_NTO_DUPFD_REGISTER_DISC` (2).
+///
+/// **INFERRED** (qnx-abi.md §9.4): both values are CONFIRMED (SDP 8.0 headers), but which one libc's
+/// `dupfd_register()` issues for which flag is not public; "DISC" is read as "discard the oldest when
+/// full", the behaviour the documentation gives for flags without `DUPFD_NO_DISCARD`.
+// Used by the raw 8.0 registration only.
+#[cfg_attr(
+    not(any(test, target_env = "nto80", target_os = "qnx")),
+    allow(dead_code)
+)]
+pub(crate) const fn dupfd_register_op(flags: u32) -> i32 {
+    if flags & crate::sys::DUPFD_NO_DISCARD != 0 {
+        1
+    } else {
+        2
+    }
 }
 
 /// What a successful `nto::self_test` observed.
@@ -456,6 +545,58 @@ mod tests {
     }
 
     #[test]
+    fn server_info_widens_field_by_field() {
+        use zerocopy::FromBytes;
+        // What a 32-bit kernel writes: the 6.x / `_msg_info32` layout, each field a distinct value.
+        let mut raw = [0u8; 48];
+        for (k, v) in [
+            (0, 1u32),
+            (4, 2),
+            (8, 77),
+            (12, 4),
+            (16, 5),
+            (20, 0x4000_0006),
+            (24, 7),
+        ] {
+            raw[k..k + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        raw[28..32].copy_from_slice(&(-8i32).to_le_bytes()); // msglen
+        raw[32..36].copy_from_slice(&9i32.to_le_bytes()); // srcmsglen
+        raw[36..40].copy_from_slice(&10i32.to_le_bytes()); // dstmsglen
+        raw[40..42].copy_from_slice(&11i16.to_le_bytes()); // priority
+        raw[42..44].copy_from_slice(&2i16.to_le_bytes()); // flags: _NTO_COF_DEAD
+        raw[44..48].copy_from_slice(&13u32.to_le_bytes()); // type_id
+        let narrow = MsgInfo32::read_from_bytes(&raw[..]).unwrap();
+        let wide = widen_server_info(narrow);
+        assert_eq!(
+            wide,
+            MsgInfo64 {
+                nd: 1,
+                srcnd: 2,
+                pid: 77,
+                tid: 4,
+                chid: 5,
+                scoid: 0x4000_0006,
+                coid: 7,
+                priority: 11,
+                flags: 2,
+                msglen: -8,
+                srcmsglen: 9,
+                dstmsglen: 10,
+                type_id: 13,
+                reserved: 0,
+            }
+        );
+        assert_eq!(wide.hdr(), narrow.hdr());
+        // The same bytes read as the 64-bit layout give a different, wrong answer: the trap this avoids.
+        let mut as64 = [0u8; 64];
+        as64[..48].copy_from_slice(&raw);
+        let wrong = MsgInfo64::read_from_bytes(&as64[..]).unwrap();
+        assert_ne!(wrong.flags, wide.flags);
+        assert_ne!(wrong.msglen, wide.msglen);
+    }
+
+    #[test]
     fn pid_cache() {
         let cache = AtomicI32::new(0);
         assert_eq!(cached_pid(&cache, || Err(Errno::MFILE)), Err(Errno::MFILE));
@@ -477,6 +618,7 @@ mod tests {
         Detach(i32),
         ServerInfo(i32),
         SendncClose(i32),
+        SendClose(i32),
         Getpid,
     }
 
@@ -485,6 +627,8 @@ mod tests {
         log: RefCell<Vec<Call>>,
         fail: Option<(&'static str, Errno)>,
         server_pid: i32,
+        /// `MsgSend` answers `EINTR` this many more times.
+        intr: core::cell::Cell<usize>,
     }
 
     impl Double {
@@ -493,6 +637,7 @@ mod tests {
                 log: RefCell::new(Vec::new()),
                 fail,
                 server_pid: 77,
+                intr: core::cell::Cell::new(0),
             }
         }
         fn call(&self, name: &'static str, c: Call) -> Result<(), Errno> {
@@ -572,7 +717,14 @@ mod tests {
             assert!(rmsg.is_empty());
             self.call("MsgSendnc", Call::SendncClose(coid)).map(|()| 0)
         }
-        fn msg_send(&self, _coid: i32, _smsg: &[u8], _rmsg: &mut [u8]) -> Result<isize, Errno> {
+        fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+            assert_eq!(smsg, IoClose::new().as_bytes());
+            assert!(rmsg.is_empty());
+            self.call("MsgSend", Call::SendClose(coid))?;
+            if self.intr.get() > 0 {
+                self.intr.set(self.intr.get() - 1);
+                return Err(Errno::INTR);
+            }
             Ok(0)
         }
         fn close(&self, coid: i32) -> Result<(), Errno> {
@@ -581,7 +733,7 @@ mod tests {
         fn getpid(&self) -> Result<i32, Errno> {
             self.call("getpid", Call::Getpid).map(|()| 4242)
         }
-        fn dupfd_register(&self, _dstpid: i32, _fd: i32) -> Result<u64, Errno> {
+        fn dupfd_register(&self, _dstpid: i32, _fd: i32, _flags: u32) -> Result<u64, Errno> {
             Err(Errno::NOSYS)
         }
     }
@@ -646,17 +798,57 @@ mod tests {
 
     #[test]
     fn close_sends_io_close_then_detaches() {
+        // libc's close(): `_IO_CLOSE` with MsgSend (a cancellation point), not MsgSendnc.
         let k = Double::new(None);
         assert_eq!(close_with(&k, 5), Ok(()));
-        assert_eq!(k.log(), [Call::SendncClose(5), Call::Detach(5)]);
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
 
-        // The message's failure is ignored, like libc; the detach still happens and decides.
-        let k = Double::new(Some(("MsgSendnc", Errno::SRVRFAULT)));
-        assert_eq!(close_with(&k, 5), Ok(()));
-        assert_eq!(k.log(), [Call::SendncClose(5), Call::Detach(5)]);
+        // The server's answer is the result; the connection is detached all the same.
+        let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
+        assert_eq!(close_with(&k, 5), Err(Errno::SRVRFAULT));
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
 
         let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
         assert_eq!(close_with(&k, 5), Err(Errno::BADF));
+    }
+
+    #[test]
+    fn interrupted_close_does_not_detach() {
+        // EINTR: the server still holds the binding, so the descriptor must stay attached.
+        let k = Double::new(Some(("MsgSend", Errno::INTR)));
+        assert_eq!(close_with(&k, 5), Err(Errno::INTR));
+        assert_eq!(k.log(), [Call::SendClose(5)]);
+    }
+
+    #[test]
+    fn close_retries_while_interrupted_and_gives_up_attached() {
+        // Two interruptions, then the close goes through: three `_IO_CLOSE`s, one detach.
+        let k = Double::new(None);
+        k.intr.set(2);
+        assert_eq!(close_retrying(&k, 5), Ok(()));
+        assert_eq!(
+            k.log(),
+            [
+                Call::SendClose(5),
+                Call::SendClose(5),
+                Call::SendClose(5),
+                Call::Detach(5)
+            ]
+        );
+        // Interrupted every time: bounded, and never detached.
+        let k = Double::new(Some(("MsgSend", Errno::INTR)));
+        assert_eq!(close_retrying(&k, 5), Err(Errno::INTR));
+        assert_eq!(k.log(), [Call::SendClose(5); CLOSE_ATTEMPTS]);
+        // Another error is not retried.
+        let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
+        assert_eq!(close_retrying(&k, 5), Err(Errno::SRVRFAULT));
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
+    }
+
+    #[test]
+    fn raw_registration_op_follows_the_flag() {
+        assert_eq!(dupfd_register_op(crate::sys::DUPFD_NO_DISCARD), 1);
+        assert_eq!(dupfd_register_op(0), 2);
     }
 
     #[test]

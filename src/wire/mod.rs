@@ -121,6 +121,12 @@ pub const IO_FLAG_WR: u32 = 2;
 /// `<share.h>` family QNX shares with Watcom; the fact sheet does not give the number.
 pub const SH_DENYNO: u16 = 0x40;
 
+/// The alignment of a 64-bit integer field (`_Uint64t`, `_Ssize64t`) in a C struct on the target: 8, except
+/// on 32-bit x86, where the System V i386 ABI (and so QNX's gcc) aligns it to 4, as Rust does. Only the
+/// types holding such a field ([`MsgInfo64`], the 8.0 layouts in [`v8`]) depend on it; their sizes and
+/// field offsets are the same either way.
+pub(crate) const ALIGN_64BIT_FIELD: usize = if cfg!(target_arch = "x86") { 4 } else { 8 };
+
 /// Checks at compile time that a wire type has the size, alignment and field offsets of its C twin.
 macro_rules! assert_layout {
     ($ty:ty, size = $size:expr, align = $align:expr, { $($field:ident = $off:expr),* $(,)? }) => {
@@ -276,7 +282,7 @@ pub struct MsgInfo64 {
     /// Reserved.
     pub reserved: u32,
 }
-assert_layout!(MsgInfo64, size = 64, align = 8, {
+assert_layout!(MsgInfo64, size = 64, align = ALIGN_64BIT_FIELD, {
     nd = 0, srcnd = 4, pid = 8, tid = 12, chid = 16, scoid = 20, coid = 24,
     priority = 28, flags = 30, msglen = 32, srcmsglen = 40, dstmsglen = 48, type_id = 56, reserved = 60,
 });

@@ -6,7 +6,7 @@
 use defmt::Format;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use super::{assert_layout, MsgInfoHdr};
+use super::{assert_layout, MsgInfoHdr, ALIGN_64BIT_FIELD};
 
 /// `io_dup_t` on QNX 8.0 (40 bytes, align 8).
 ///
@@ -33,7 +33,7 @@ pub struct IoDup {
     /// `dupfd_handle_t` from `dupfd_register()` (the host backend: the sender's identity token).
     pub handle: u64,
 }
-assert_layout!(IoDup, size = 40, align = 8, { type_ = 0, combine_len = 2, info = 4, handle = 32 });
+assert_layout!(IoDup, size = 40, align = ALIGN_64BIT_FIELD, { type_ = 0, combine_len = 2, info = 4, handle = 32 });
 
 /// `io_openfd_t` on QNX 8.0 (48 bytes, align 8).
 ///
@@ -69,7 +69,7 @@ pub struct IoOpenfd {
     /// `dupfd_handle_t` (the host backend: the sender's identity token).
     pub handle: u64,
 }
-assert_layout!(IoOpenfd, size = 48, align = 8, {
+assert_layout!(IoOpenfd, size = 48, align = ALIGN_64BIT_FIELD, {
     type_ = 0, combine_len = 2, ioflag = 4, sflag = 8, xtype = 10, info = 12, handle = 40,
 });
 

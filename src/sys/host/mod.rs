@@ -194,10 +194,16 @@ fn close_raw(fd: RawFd) {
     }
 }
 
-/// What `close()` does, for [`OwnedFd`](crate::OwnedFd).
+/// What `close()` does, for [`OwnedFd`](crate::OwnedFd) and [`qnx_fdpass::close`](crate::close): one
+/// `close(2)`, whose answer is returned. Never retried: Linux releases the descriptor even when it reports
+/// `EINTR`, so a second call could close a descriptor another thread has just been given.
 pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
-    close_raw(fd);
-    Ok(())
+    if fd < 0 {
+        return Err(Errno::BADF);
+    }
+    // SAFETY: `fd` is a descriptor the caller owns and never uses again (OwnedFd::drop or
+    // `qnx_fdpass::close`, which consume the `OwnedFd`).
+    unsafe { rustix::io::try_close(fd) }.map_err(errno)
 }
 
 /// The calling process's pid.
@@ -302,6 +308,17 @@ mod tests {
                 .to_bytes(),
             b"/proc/4294967295/stat"
         );
+    }
+
+    #[test]
+    fn close_reports_what_close_answered() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let (r, w) = (r.into_raw_fd(), w.into_raw_fd());
+        assert_eq!(close(r), Ok(()));
+        // The number is free now: closing it again is refused, and the refusal is reported.
+        assert_eq!(close(r), Err(Errno::BADF));
+        assert_eq!(close(-1), Err(Errno::BADF));
+        assert_eq!(close(w), Ok(()));
     }
 
     #[test]

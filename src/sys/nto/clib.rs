@@ -7,14 +7,14 @@
 
 use cty::{c_int, c_long, c_uint, c_void, size_t};
 
-use super::Libc;
+use super::{server_info64, Libc, ServerInfo};
 use crate::sys::encode::{self, libc_int, libc_long};
 use crate::sys::Kernel;
 use crate::wire::MsgInfo64;
 use crate::Errno;
 
 mod ffi {
-    use super::{c_int, c_long, c_uint, c_void, size_t, MsgInfo64};
+    use super::{c_int, c_long, c_uint, c_void, size_t, ServerInfo};
 
     extern "C" {
         pub(super) fn ConnectAttach(
@@ -25,7 +25,9 @@ mod ffi {
             flags: c_int,
         ) -> c_int;
         pub(super) fn ConnectDetach(coid: c_int) -> c_int;
-        pub(super) fn ConnectServerInfo(pid: c_int, coid: c_int, info: *mut MsgInfo64) -> c_int;
+        /// `info` is the `_server_info` of this process's width: `_msg_info64`, or `_msg_info32` in a
+        /// 32-bit process (§1.2).
+        pub(super) fn ConnectServerInfo(pid: c_int, coid: c_int, info: *mut ServerInfo) -> c_int;
         pub(super) fn ConnectFlags(pid: c_int, coid: c_int, mask: c_uint, bits: c_uint) -> c_int;
         pub(super) fn MsgSendnc(
             coid: c_int,
@@ -52,6 +54,9 @@ mod ffi {
             flags: c_uint,
             handlep: *mut u64,
         ) -> c_int;
+        /// QNX 8.0 `<sys/dupfd.h>`.
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        pub(super) fn dupfd_unregister(handle: u64) -> c_int;
     }
 }
 
@@ -88,12 +93,13 @@ impl Kernel for Libc {
     }
 
     fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-        let mut info = MsgInfo64::default();
-        // SAFETY: `info` is a live, exclusively borrowed 64-byte `_server_info` of a 64-bit process (§1.2);
-        // the call writes only inside it.
+        let mut info = ServerInfo::default();
+        // SAFETY: `info` is a live, exclusively borrowed, zeroed `_server_info` of this process's width
+        // (64-byte `_msg_info64`, or 48-byte `_msg_info32` on 32-bit x86, §1.2); the call writes only
+        // inside it.
         let r = unsafe { ffi::ConnectServerInfo(pid, coid, &mut info) };
         encode::check_server_info(libc_int(r, errno)?, coid)?;
-        Ok(info)
+        Ok(server_info64(info))
     }
 
     fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
@@ -130,6 +136,8 @@ impl Kernel for Libc {
         libc_long(r as isize, errno)
     }
 
+    /// libc's own `close()`, which sends `_IO_CLOSE` and detaches only if that was not interrupted
+    /// (§9.5); `EINTR` leaves the descriptor open, and the crate's callers retry.
     fn close(&self, coid: i32) -> Result<(), Errno> {
         // SAFETY: integer only. The caller owns `coid` (the `Kernel::close` contract of closing what you
         // own is upheld by `OwnedFd`); the C library validates it.
@@ -141,17 +149,30 @@ impl Kernel for Libc {
         Ok(unsafe { ffi::getpid() })
     }
 
-    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
             let mut handle = 0u64;
             // SAFETY: `handle` is a live, exclusively borrowed `dupfd_handle_t` (u64) the call writes.
-            let r = unsafe { ffi::dupfd_register(i64::from(dstpid), fd, 0, &mut handle) };
+            let r = unsafe { ffi::dupfd_register(i64::from(dstpid), fd, flags, &mut handle) };
             libc_int(r, errno).map(|_| handle)
         }
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
-            let _ = (dstpid, fd);
+            let _ = (dstpid, fd, flags);
+            Err(Errno::NOSYS)
+        }
+    }
+
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            // SAFETY: integer only; the C library and kernel validate the handle.
+            libc_int(unsafe { ffi::dupfd_unregister(handle) }, errno).map(drop)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = handle;
             Err(Errno::NOSYS)
         }
     }

@@ -19,17 +19,29 @@
 //! 8.0 (`target_env = "nto80"`, or `target_os = "qnx"` on newer toolchains); on 7.x
 //! [`Kernel::dupfd_register`] fails with `ENOSYS`.
 //!
+//! 32-bit x86 (`i686-pc-nto-qnx700`: QNX 7.0, whose binaries also run on 6.x kernels) differs in two
+//! places. Kernel-call arguments travel on the stack (`arch/x86.rs`). And `ConnectServerInfo` fills the
+//! 32-bit process's `_server_info`, the 48-byte `_msg_info32` (6.x `_msg_info`), not the 64-byte
+//! `_msg_info64` of a 64-bit process: both backends pass a zeroed [`MsgInfo32`](crate::wire::MsgInfo32)
+//! there and widen the answer (`encode::widen_server_info`), so the rest of the crate sees one type.
+//! Neither 6.x nor 7.0 has `dupfd`; 6.x has no abilities either (no `procmgr_ability()`): a 6.x server
+//! accepts a dup from the same process, from root or a process with the owner's effective uid, or with a
+//! `MsgKeyData` key.
+//!
 //! # Safety
 //!
 //! The `unsafe` blocks here call the trap stubs or C functions with arguments that satisfy the kernel
 //! call's contract: integers are always acceptable (the kernel validates them), and every pointer comes
 //! from a live Rust reference or slice of the size the call reads or writes. Each block says which.
 
-#[cfg(not(any(target_arch = "aarch64", target_arch = "x86_64")))]
-compile_error!("qnx-fdpass: the Neutrino kernel-call stubs exist for aarch64 and x86_64 only");
+#[cfg(not(any(target_arch = "aarch64", target_arch = "x86_64", target_arch = "x86")))]
+compile_error!(
+    "qnx-fdpass: the Neutrino kernel-call stubs exist for aarch64, x86_64 and 32-bit x86 only"
+);
 
 #[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
 #[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
+#[cfg_attr(target_arch = "x86", path = "arch/x86.rs")]
 mod arch;
 #[cfg(feature = "libc-calls")]
 mod clib;
@@ -37,11 +49,36 @@ pub mod nr;
 pub(crate) mod raw;
 
 use crate::sys::{encode, Kernel};
+#[cfg(target_pointer_width = "32")]
+use crate::wire::MsgInfo32;
+use crate::wire::MsgInfo64;
 use crate::Errno;
+
+/// The `_server_info` the kernel writes for this process (§1.2): `_msg_info64` (64 bytes) in a 64-bit
+/// process.
+#[cfg(target_pointer_width = "64")]
+type ServerInfo = MsgInfo64;
+/// The `_server_info` the kernel writes for this process (§1.1, §1.2): `_msg_info32` (48 bytes, the 6.x
+/// `_msg_info`) in a 32-bit process.
+#[cfg(target_pointer_width = "32")]
+type ServerInfo = MsgInfo32;
+
+/// A [`ServerInfo`] as the [`MsgInfo64`] the [`Kernel`] trait returns: itself in a 64-bit process.
+#[cfg(target_pointer_width = "64")]
+const fn server_info64(info: ServerInfo) -> MsgInfo64 {
+    info
+}
+/// A [`ServerInfo`] as the [`MsgInfo64`] the [`Kernel`] trait returns: widened field by field in a 32-bit
+/// process.
+#[cfg(target_pointer_width = "32")]
+const fn server_info64(info: ServerInfo) -> MsgInfo64 {
+    encode::widen_server_info(info)
+}
 
 pub use crate::sys::encode::{SelfTestError, SelfTestReport};
 
-/// Kernel calls by raw trap (`svc #0x51` on aarch64, `syscall` on x86_64), without the C library.
+/// Kernel calls by raw trap (`svc #0x51` on aarch64, `syscall` on x86_64, `int $0x28` on 32-bit x86),
+/// without the C library.
 ///
 /// See the arch files for the calling convention and which parts of it are ABI-UNVERIFIED.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -66,9 +103,10 @@ pub type DefaultKernel = Raw;
 #[cfg(feature = "libc-calls")]
 pub type DefaultKernel = Libc;
 
-/// What `close()` does for a descriptor, through [`DefaultKernel`].
+/// What `close()` does for a descriptor, through [`DefaultKernel`], retried while interrupted
+/// (`encode::close_retrying`, qnx-abi.md §9.5).
 pub(crate) fn close(fd: i32) -> Result<(), Errno> {
-    DefaultKernel::default().close(fd)
+    encode::close_retrying(&DefaultKernel::default(), fd)
 }
 
 /// The calling process's pid through [`DefaultKernel`], or `-1` if it cannot be computed (the raw path

@@ -7,7 +7,7 @@
 use core::ptr::addr_of_mut;
 use core::sync::atomic::AtomicI32;
 
-use super::{arch, Raw};
+use super::{arch, server_info64, Raw, ServerInfo};
 use crate::sys::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg, ChannelCalls};
 use crate::sys::Kernel;
 use crate::wire::MsgInfo64;
@@ -44,16 +44,18 @@ pub(crate) fn connect_detach(coid: i32) -> Result<(), Errno> {
     int_result(r).map(drop)
 }
 
-/// `ConnectServerInfo(pid, coid, &info)` into a zeroed [`MsgInfo64`].
+/// `ConnectServerInfo(pid, coid, &info)` into a zeroed `_server_info` of this process's width
+/// (`_msg_info64`, or `_msg_info32` in a 32-bit process), returned as a [`MsgInfo64`].
 ///
 /// # Errors
 ///
 /// The kernel's errno, or `EBADF` when the kernel answers with another coid (it returns the next higher
 /// existing one when `coid` is not open, §2.5).
 pub(crate) fn connect_server_info(pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-    let mut info = MsgInfo64::default();
-    // SAFETY: `info` is a live, exclusively borrowed, 8-aligned 64-byte `_msg_info64`, which is the
-    // `_server_info` of a 64-bit process (§1.2); the kernel writes only inside it, during the call.
+    let mut info = ServerInfo::default();
+    // SAFETY: `info` is a live, exclusively borrowed, zeroed `_server_info` of the layout the kernel
+    // writes for a process of this width (64-byte `_msg_info64` on 64-bit targets, 48-byte `_msg_info32`
+    // on 32-bit x86, §1.1, §1.2); the kernel writes only inside it, during the call.
     let r = unsafe {
         arch::__qnx_fdpass_ker_connect_server_info(
             int_arg(pid),
@@ -62,7 +64,7 @@ pub(crate) fn connect_server_info(pid: i32, coid: i32) -> Result<MsgInfo64, Errn
         )
     };
     encode::check_server_info(int_result(r)?, coid)?;
-    Ok(info)
+    Ok(server_info64(info))
 }
 
 /// `ConnectFlags(pid, coid, mask, bits)`: sets the `mask` bits of the connection's flags to `bits`;
@@ -162,8 +164,8 @@ pub(crate) fn connect_dupfd(
     int_result(r)
 }
 
-/// What libc's `close()` does for a connection: `_IO_CLOSE` to the server (outcome ignored), then
-/// `ConnectDetach`.
+/// What libc's `close()` does for a connection: `_IO_CLOSE` to the server with `MsgSend`, then
+/// `ConnectDetach` unless the send was interrupted; the server's answer (`encode::close_with`, §9.5).
 pub(crate) fn close(coid: i32) -> Result<(), Errno> {
     encode::close_with(&Raw, coid)
 }
@@ -234,25 +236,32 @@ impl Kernel for Raw {
     }
 
     /// **ABI-UNVERIFIED** on 8.0: the raw sequence is inferred (open question 6): `ConnectServerInfo` on
-    /// `fd`, then `ConnectDupFd(_NTO_DUPFD_REGISTER, &dstpid, &handle, &server_pid, &info_hdr)` with the
+    /// `fd`, then `ConnectDupFd(op, &dstpid, &handle, &server_pid, &info_hdr)` (`op` from the flags,
+    /// `encode::dupfd_register_op`, itself INFERRED) with the
     /// handle as output. Only the libc `dupfd_register()` (`Libc`, feature `libc-calls`) is the
     /// documented path. On 7.x: `ENOSYS`.
-    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
             let si = connect_server_info(0, fd)?;
-            self.dupfd_register_with(dstpid, fd, &si)
+            self.dupfd_register_with(dstpid, fd, flags, &si)
         }
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
-            let _ = (dstpid, fd);
+            let _ = (dstpid, fd, flags);
             Err(Errno::NOSYS)
         }
     }
 
     /// [`Kernel::dupfd_register`]'s `ConnectDupFd` with `fd`'s server info already in hand (the first
     /// step skipped). **ABI-UNVERIFIED** on 8.0, as there; on 7.x: `ENOSYS`.
-    fn dupfd_register_with(&self, dstpid: i32, fd: i32, server: &MsgInfo64) -> Result<u64, Errno> {
+    fn dupfd_register_with(
+        &self,
+        dstpid: i32,
+        fd: i32,
+        flags: u32,
+        server: &MsgInfo64,
+    ) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
             // The connection registered is the one `server` names: refuse an answer for another one
@@ -265,7 +274,7 @@ impl Kernel for Raw {
             let mut srvpid = server.pid;
             let mut hdr = server.hdr();
             connect_dupfd(
-                super::nr::NTO_DUPFD_REGISTER,
+                encode::dupfd_register_op(flags),
                 &mut dst,
                 &mut handle,
                 &mut srvpid,
@@ -275,7 +284,29 @@ impl Kernel for Raw {
         }
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
-            let _ = (dstpid, fd, server);
+            let _ = (dstpid, fd, flags, server);
+            Err(Errno::NOSYS)
+        }
+    }
+
+    /// **ABI-UNVERIFIED** on 8.0, like the registration: `ConnectDupFd(_NTO_DUPFD_UNREGISTER, ..)` with
+    /// the handle as input and the other arguments zeroed (INFERRED, open question 6). On 7.x: `ENOSYS`.
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            let mut handle = handle;
+            connect_dupfd(
+                super::nr::NTO_DUPFD_UNREGISTER,
+                &mut 0,
+                &mut handle,
+                &mut 0,
+                &mut MsgInfoHdr::default(),
+            )
+            .map(drop)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = handle;
             Err(Errno::NOSYS)
         }
     }

@@ -1,0 +1,94 @@
+//! Neutrino kernel-call trap stubs for 32-bit x86 (QNX 7.0 `i686-pc-nto-qnx700`; the same ABI as 6.x).
+//!
+//! # ABI
+//!
+//! Sources: L64 is the disassembly of QNX 6.4.0's own `libc.so.3` for x86 (`qnx-abi.md` §9.3), RUN64 a
+//! Rust program for this target run on a Neutrino 6.4 kernel (§9.3), OQ the 6.x kernel and libc source
+//! (§4.1, §4.2). No QNX 7.0 x86 binary has been seen: that 7.0 keeps the 6.x kernel-call ABI on x86 is
+//! INFERRED (7.0 still ships this target, with the 6.x `io_dup_t`), so every row is CONFIRMED for 6.4 and
+//! INFERRED-same for 7.0.
+//!
+//! | item | x86 Neutrino | source | status |
+//! |---|---|---|---|
+//! | trap | `int $0x28` (cd 28); libc also has a `sysenter` path, chosen at run time from a syspage CPU flag | L64 (`ConnectAttach_r`, `MsgSendnc_r`: both paths end `ret; neg %eax; ret`), OQ `lib/c/kercalls/x86/template` | CONFIRMED (6.4). The stubs use only `int $0x28`, which needs no syspage lookup and is complete on its own |
+//! | call-number register | `eax`, loaded with `mov $nr, %eax` | L64 | CONFIRMED (6.4) |
+//! | arguments | on the user stack, where the C call left them (cdecl); the kernel reads them above the return address | L64 (no argument is moved before the trap), OQ `ker/x86/kernel.S`, RUN64 | CONFIRMED (6.4) |
+//! | result | `eax` | L64, OQ | CONFIRMED (6.4) |
+//! | error signal | the kernel resumes 1 byte after the `int $0x28`, skipping the 1-byte `ret`, with the positive errno in `eax` | OQ (`KERERR_SKIPAHEAD` = 1 on x86), L64 (`int $0x28; ret; neg %eax; ret`) | CONFIRMED (6.4) |
+//! | plain-buffer lengths of `MsgSend[nc]` | negated in place on the stack: 3rd and 5th arguments (`negl 0xc(%esp)`, `negl 0x14(%esp)`) | L64 (`MsgSendnc_r`, `MsgSend_r`), OQ `mkkercalls` (`NEGATIVE 3 5`) | CONFIRMED (6.4) |
+//! | registers the kernel preserves | not documented | none | unknown; each stub is an ordinary out-of-line cdecl function, so `eax`, `ecx`, `edx`, the x87/SSE registers and the flags are clobbered in the caller's eyes, as for libc's own stubs |
+//!
+//! # Shape
+//!
+//! Each call is one out-of-line leaf function, libc's "NEGATIVE" `_r` stub without the `sysenter` branch:
+//!
+//! ```text
+//! [negl 0xc(%esp); negl 0x14(%esp)]   MsgSend / MsgSendnc only: plain buffers, not iov arrays
+//! mov  $nr, %eax
+//! int  $0x28
+//! ret                                 success: eax is the result
+//! neg  %eax                           error: the kernel resumed here with eax = errno
+//! ret                                 ... and the caller gets -errno
+//! ```
+//!
+//! The `MsgSend[nc]` stubs write their own argument slots on the stack (cdecl gives the callee those
+//! slots; libc's stubs do the same); no stub touches any other memory. What the *kernel* does with
+//! pointer arguments is the caller's contract (see `raw.rs`). Each stub sits in its own section, so the
+//! linker drops the ones a program does not use. `.ci/stubcheck.py` disassembles the built library and
+//! compares every stub with libc's instruction sequence for the same call.
+
+use crate::sys::nto::nr;
+
+/// Emits one trap stub per `name(args) = number` entry, plus its Rust declaration.
+///
+/// `pre` holds instructions placed before the call-number load (the length negation of `MsgSend[nc]`).
+/// Arguments are 32-bit stack slots (`usize` on this target), in C prototype order.
+macro_rules! stubs {
+    ($( $(#[$attr:meta])* fn $name:ident($($arg:ident),*) = $nr:path $(, pre = $pre:literal)?; )*) => {
+        $(
+            $(#[$attr])*
+            core::arch::global_asm!(
+                concat!(".pushsection .text.", stringify!($name), ",\"ax\",@progbits"),
+                concat!(".globl ", stringify!($name)),
+                concat!(".hidden ", stringify!($name)),
+                concat!(".type ", stringify!($name), ",@function"),
+                ".p2align 4",
+                concat!(stringify!($name), ":"),
+                $($pre,)?
+                "mov ${nr}, %eax",
+                "int $0x28",
+                "ret",
+                "neg %eax",
+                "ret",
+                concat!(".size ", stringify!($name), ", . - ", stringify!($name)),
+                ".popsection",
+                nr = const $nr,
+                options(att_syntax),
+            );
+        )*
+
+        extern "C" {
+            $(
+                $(#[$attr])*
+                #[doc = concat!("Trap stub for kernel call `", stringify!($nr), "`: the result, or `-errno`.")]
+                ///
+                /// # Safety
+                ///
+                /// The arguments must satisfy the kernel call's contract (pointers valid for what the
+                /// kernel reads or writes through them).
+                pub(in crate::sys::nto) fn $name($($arg: usize),*) -> isize;
+            )*
+        }
+    };
+}
+
+stubs! {
+    fn __qnx_fdpass_ker_msg_send(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDV, pre = "negl 0xc(%esp)\nnegl 0x14(%esp)";
+    fn __qnx_fdpass_ker_msg_sendnc(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDVNC, pre = "negl 0xc(%esp)\nnegl 0x14(%esp)";
+    fn __qnx_fdpass_ker_channel_create(flags) = nr::CHANNEL_CREATE;
+    fn __qnx_fdpass_ker_channel_destroy(chid) = nr::CHANNEL_DESTROY;
+    fn __qnx_fdpass_ker_connect_attach(nd, pid, chid, index, flags) = nr::CONNECT_ATTACH;
+    fn __qnx_fdpass_ker_connect_detach(coid) = nr::CONNECT_DETACH;
+    fn __qnx_fdpass_ker_connect_server_info(pid, coid, info) = nr::CONNECT_SERVER_INFO;
+    fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS;
+}
