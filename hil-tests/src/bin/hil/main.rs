@@ -225,9 +225,9 @@ enum Plan {
     Rows(Vec<(String, Row)>),
 }
 
-/// Builds a `cd-typed` guest's CD: runs `build` with an empty `cd` directory, checks it left each
-/// program, adds `nonce`, `scenarios` (and `hang`, `break` when asked for), and writes `iso` with
-/// genisoimage (Rock Ridge, so names and execute bits survive).
+/// Builds a `cd-typed` guest's CD: runs `build` with an empty `build` directory, copies the programs it
+/// must leave there into an empty `cd` directory, adds `nonce`, `scenarios` (and `hang`, `break` when
+/// asked for), and writes `payload.iso` with genisoimage (Rock Ridge: names and execute bits survive).
 fn typed_cd(
     root: &Path,
     build: &Path,
@@ -235,31 +235,36 @@ fn typed_cd(
     plan: &typed::Plan,
     params: &GuestParams,
 ) -> Result<PathBuf, String> {
-    let cd = dir.join("cd");
-    let _ = std::fs::remove_dir_all(&cd);
-    std::fs::create_dir_all(&cd).map_err(|e| format!("{}: {e}", cd.display()))?;
+    let (out, cd) = (dir.join("build"), dir.join("cd"));
+    for d in [&out, &cd] {
+        let _ = std::fs::remove_dir_all(d);
+        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
     let shown = build
         .strip_prefix(root)
         .unwrap_or(build)
         .display()
         .to_string();
-    eprintln!("hil: building the payload: bash {shown} {}", cd.display());
+    eprintln!("hil: building the payload: bash {shown} {}", out.display());
     let st = Command::new("bash")
         .arg(build)
-        .arg(&cd)
+        .arg(&out)
         .current_dir(root)
         .status()
         .map_err(|e| format!("bash {shown}: {e}"))?;
     if !st.success() {
         return Err(format!("payload build failed: bash {shown} ({st})"));
     }
+    // Only the programs go on the CD: the build may leave link-time stand-ins beside them.
     for p in &plan.typed.programs {
-        if !cd.join(&p.file).is_file() {
+        let (from, to) = (out.join(&p.file), cd.join(&p.file));
+        if !from.is_file() {
             return Err(format!(
                 "payload build left no `{}` in its output directory ({shown})",
                 p.file
             ));
         }
+        std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
     }
     let lines = |v: &[String]| v.iter().map(|s| format!("{s}\n")).collect::<String>();
     let mut files = vec![

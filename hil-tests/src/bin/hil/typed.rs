@@ -448,6 +448,13 @@ impl Driver<'_> {
 
     /// Verdict row for a scenario that printed EXIT.
     fn finish(&mut self, idx: usize, p: &Program, c: Current, status: i32) {
+        let verdict = c.result.as_ref().map_or("no verdict", |(v, _)| v.word());
+        self.note(format!(
+            "{}: {} {verdict}, status {status}, {:.1} s",
+            p.row,
+            c.name,
+            c.began.elapsed().as_secs_f64()
+        ));
         let mut row = match (&c.result, status) {
             (Some((Verdict::Pass, _)), EXIT_PASS) => Row::Pass,
             (Some((Verdict::Skip, why)), EXIT_SKIP) => Row::Skip(why.clone()),
