@@ -8,12 +8,14 @@
 use core::ffi::CStr;
 use core::mem::{offset_of, size_of};
 
+use qnx_fdpass::fd::{AsRawFd, IntoRawFd};
+use qnx_fdpass::seams;
 use qnx_fdpass::sys::nto::{self_test_with, DefaultKernel};
 use qnx_fdpass::sys::Kernel;
 use qnx_fdpass::wire::{IoDup, IoOpenfd, IO_COMBINE_FLAG, IO_DUP, IO_OPENFD_ACCEPT};
 use qnx_fdpass::{
     receive_fd, Access, BatchError, BorrowedFd, DecodeError, DupTicket, Error, OpenfdTicket,
-    Receiver, Recipient, Sender,
+    Receiver, Recipient,
 };
 
 use crate::kern::{self, CLib, Counting, CALL_NAMES};
@@ -1182,7 +1184,7 @@ fn kernel_calls(t: &mut Text) -> Verdict {
         }
     };
     step(t, "DupTicket::new", 2, &k);
-    let sender = match Sender::with_kernel(Counting::new(DefaultKernel::default())) {
+    let sender = match seams::Issuer::with_kernel(Counting::new(DefaultKernel::default())) {
         Ok(s) => s,
         Err(e) => {
             note!(t, "Sender: {}", En(e.raw()));
@@ -1196,7 +1198,7 @@ fn kernel_calls(t: &mut Text) -> Verdict {
     k.reset();
     let openfd = OpenfdTicket::with_kernel(&k, b, Access::Read, Recipient::Any);
     step(t, "OpenfdTicket::new", 2, &k);
-    let mut r = Receiver::<0, _>::with_kernel(Counting::new(DefaultKernel::default()));
+    let mut r = seams::Receiver::<0, _>::with_kernel(Counting::new(DefaultKernel::default()));
     let got = r.redeem(dup.as_bytes()).map(|fd| fd.into_raw_fd());
     step(t, "redeem dup", 2, r.kernel());
     if let Ok(nfd) = got {
@@ -1238,7 +1240,7 @@ fn bench_raw_libc(t: &mut Text) -> Verdict {
     // SAFETY: `fd` stays open until the end of this function.
     let b = unsafe { BorrowedFd::borrow_raw(fd) };
     fn block<K: Kernel + Copy>(k: K, b: BorrowedFd<'_>, n: u32) -> Result<u64, Error> {
-        let mut r = Receiver::<0, K>::with_kernel(k);
+        let mut r = seams::Receiver::<0, K>::with_kernel(k);
         let t0 = cycles();
         for _ in 0..n {
             let tk = DupTicket::with_kernel(&k, b, Recipient::Any)?;
