@@ -636,7 +636,8 @@ impl Driver<'_> {
                     } else {
                         format!("{} exited without its DONE marker", p.command)
                     };
-                    let why = match exit_line(&self.screen, &p.file) {
+                    let typed_line = format!("{}{}", self.plan.typed.prompt, p.command);
+                    let why = match exit_line(&self.screen, &p.file, &typed_line) {
                         Some(how) => format!("{why}; the shell says: {how}"),
                         None => why,
                     };
@@ -722,20 +723,33 @@ impl Driver<'_> {
     }
 }
 
-/// The shell's line about how `file` ended (`Process N (file) terminated SIGSEGV ...`), joined with its
-/// continuation when it wrapped at the screen's edge.
-fn exit_line(screen: &[String], file: &str) -> Option<String> {
+/// The shell's word on how the program ended: its `Process N (file) terminated SIGSEGV ...` line (joined
+/// with its continuation when it wrapped at the screen's edge), or else the last lines printed between
+/// the typed command line and the prompt (`No such file or directory` for a wrong path).
+fn exit_line(screen: &[String], file: &str, typed: &str) -> Option<String> {
     let tag = format!("({file})");
-    let at = screen
+    if let Some(at) = screen
         .iter()
-        .rposition(|l| l.starts_with("Process ") && l.contains(&tag))?;
-    let mut s = screen[at].clone();
-    if s.chars().count() >= COLS {
-        if let Some(next) = screen.get(at + 1) {
-            s.push_str(next);
+        .rposition(|l| l.starts_with("Process ") && l.contains(&tag))
+    {
+        let mut s = screen[at].clone();
+        if s.chars().count() >= COLS {
+            if let Some(next) = screen.get(at + 1) {
+                s.push_str(next);
+            }
         }
+        return Some(s);
     }
-    Some(s)
+    let from = screen.iter().rposition(|l| l == typed.trim_end())?;
+    let end = screen.iter().rposition(|l| !l.is_empty())?; // the prompt
+    let said: Vec<&str> = screen
+        .get(from + 1..end)?
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let tail = &said[said.len().saturating_sub(2)..];
+    (!tail.is_empty()).then(|| tail.join(" | "))
 }
 
 #[cfg(test)]
@@ -755,17 +769,26 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let l = exit_line(&screen, "hil-raw").unwrap();
+        let l = exit_line(&screen, "hil-raw", "# /fs/cd0/hil-raw").unwrap();
         assert!(l.contains("SIGSEGV") && l.ends_with("ref=00000000"), "{l}");
-        assert_eq!(exit_line(&screen, "hil-libc"), None);
         let short = [
             "Process 45066 (hil-libc) exited status=3.".to_string(),
             "#".into(),
         ];
         assert_eq!(
-            exit_line(&short, "hil-libc").as_deref(),
+            exit_line(&short, "hil-libc", "# /fs/cd0/hil-libc").as_deref(),
             Some("Process 45066 (hil-libc) exited status=3.")
         );
+        // A wrong path: no Process line, the shell's complaint instead.
+        let wrong: Vec<String> = ["# /fs/cd0/hil-rwa", "No such file or directory", "#"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            exit_line(&wrong, "hil-rwa", "# /fs/cd0/hil-rwa").as_deref(),
+            Some("No such file or directory")
+        );
+        assert_eq!(exit_line(&wrong, "hil-libc", "# /fs/cd0/hil-libc"), None);
     }
 
     #[test]
