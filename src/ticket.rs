@@ -472,7 +472,7 @@ pub fn check_for<M: Message>(msg: &M, backend: Backend) -> Result<(), DecodeErro
 
 /// The Neutrino server checks of [`check_for`]: a positive pid (0 would be the receiver itself) and a
 /// positive chid without the global-channel bit.
-const fn check_server(info: &MsgInfoHdr) -> Result<(), DecodeError> {
+pub(crate) const fn check_server(info: &MsgInfoHdr) -> Result<(), DecodeError> {
     if info.pid <= 0 {
         return Err(DecodeError::BadServerPid(info.pid));
     }

@@ -2,9 +2,12 @@
 //! ([`Message`]), so that the host runs it against a test double for both QNX versions.
 //!
 //! Issue (sender), as the article does it but without its 64-bit overrun:
-//! 1. `ConnectServerInfo(0, fd)` into a zeroed 64-byte `_msg_info64` (EBADF if `fd` is not a connection);
-//! 2. copy its 28-byte header into the message, the sender's pid into `info.tid`;
-//! 3. QNX 8.0 only: `dupfd_register(recipient, fd)`, the handle goes into the message.
+//! 1. refuse what libc's `fcntl(F_DUPFD)` refuses before asking the kernel (§2.7): a negative
+//!    descriptor or a side channel, `EBADF`;
+//! 2. `ConnectServerInfo(0, fd)` into a zeroed 64-byte `_msg_info64` (EBADF if `fd` is not a connection),
+//!    and refuse a connection no receiver could redeem ([`refuse_unpassable`]);
+//! 3. copy its 28-byte header into the message, the sender's pid into `info.tid`;
+//! 4. QNX 8.0 only: `dupfd_register(recipient, fd, DUPFD_NO_DISCARD)`, the handle goes into the message.
 //!
 //! Redeem (receiver):
 //! 1. `ConnectAttach(nd, server pid, chid, 0, _NTO_COF_CLOEXEC)`: the lowest free descriptor, close-on-exec;
@@ -15,8 +18,11 @@
 //!    the error.
 
 use crate::sys::{Kernel, DUPFD_NO_DISCARD};
-use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
-use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr, NTO_COF_CLOEXEC};
+use crate::ticket::{check_server, Access, Message, OpenfdAccess, Recipient};
+use crate::wire::{
+    IoDup, IoOpenfd, MsgInfo64, MsgInfoHdr, ND_LOCAL_NODE, NTO_COF_CLOEXEC, NTO_COF_DEAD,
+    NTO_COF_PIPE, NTO_SIDE_CHANNEL,
+};
 use crate::{Errno, RawFd};
 
 /// The kernel-call trait this backend is generic over.
@@ -57,7 +63,11 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
     fd: RawFd,
     to: Recipient,
 ) -> Result<M, Errno> {
+    if fd < 0 || fd as u32 & NTO_SIDE_CHANNEL != 0 {
+        return Err(Errno::BADF);
+    }
     let server = k.connect_server_info(0, fd)?;
+    refuse_unpassable::<M>(&server)?;
     let mut info = server.hdr();
     info.srcnd = 0;
     info.tid = match id {
@@ -89,6 +99,33 @@ pub(crate) fn withdraw<M: Message, K: Kernel>(k: &K, msg: &M) -> Result<(), Errn
         k.dupfd_unregister(msg.proof())
     } else {
         Ok(())
+    }
+}
+
+/// Refuses, at issue, a connection whose ticket could only fail later, in the receiver:
+///
+/// - a server on another node (`nd` not 0): `ENOREMOTE`. The node number is the sender's (libc
+///   translates it with `netmgr_remote_nd`, §2.7, §9.5) and Qnet is not supported;
+/// - a connection `ConnectServerInfo` reports dead (`_NTO_COF_DEAD`, §2.4, §2.5): `ESRCH`, what the
+///   receiver's `ConnectAttach` would answer;
+/// - QNX 8.0 only (the 8.0 layout): an in-kernel pipe (`_NTO_COF_PIPE`, 0x400; on 6.x/7.x that bit is
+///   `_NTO_COF_GLOBAL`): `ENOTSUP`. A pipe has no resource manager to answer `_IO_DUP`/`_IO_OPENFD`
+///   (INFERRED; whether 8.0's `dupfd()` can duplicate one is UNKNOWN);
+/// - a server the receiver's check refuses (pid or chid not positive, a global chid): `ENOTSUP`.
+fn refuse_unpassable<M: Message>(server: &MsgInfo64) -> Result<(), Errno> {
+    if server.nd != ND_LOCAL_NODE {
+        return Err(Errno::NOREMOTE);
+    }
+    let flags = i32::from(server.flags);
+    if flags & NTO_COF_DEAD != 0 {
+        return Err(Errno::SRCH);
+    }
+    if M::HANDLE && flags & NTO_COF_PIPE != 0 {
+        return Err(Errno::NOTSUP);
+    }
+    match check_server(&server.hdr()) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(Errno::NOTSUP),
     }
 }
 
@@ -272,6 +309,8 @@ pub(crate) mod tests {
         pub register_info: RefCell<Option<MsgInfo64>>,
         /// `close` answers `EINTR` (and leaves the connection open) this many more times.
         pub close_intr: core::cell::Cell<usize>,
+        /// What `connect_server_info` reports instead of [`SERVER`].
+        pub server: Option<MsgInfo64>,
     }
 
     impl Fake {
@@ -316,7 +355,10 @@ pub(crate) mod tests {
             if coid >= 10 {
                 return Err(Errno::BADF);
             }
-            Ok(MsgInfo64 { coid, ..SERVER })
+            Ok(MsgInfo64 {
+                coid,
+                ..self.server.unwrap_or(SERVER)
+            })
         }
         fn connect_flags(&self, _: i32, _: i32, _: u32, _: u32) -> Result<u32, Errno> {
             Ok(0)
@@ -651,6 +693,65 @@ pub(crate) mod tests {
             Err(Errno::NOENT)
         );
         assert_eq!(f.calls.borrow().len(), 3);
+    }
+
+    /// Issue refuses what libc refuses and what no receiver could redeem, and registers nothing then.
+    fn unpassable<M: Message>() {
+        let try_with = |server: MsgInfo64, fd: i32| {
+            let k = Fake {
+                server: Some(server),
+                ..Fake::default()
+            };
+            let r = issue::<M, _>(&k, fd, Recipient::Pid(9)).map(|m| m.proof());
+            assert!(
+                !k.calls
+                    .borrow()
+                    .iter()
+                    .any(|c| matches!(c, Call::Register { .. })),
+                "registered for a refused issue: {:?}",
+                k.calls
+            );
+            let n = k.calls.borrow().len();
+            (r, n)
+        };
+        // libc's F_DUPFD answers EBADF for a side channel or -1 without asking the kernel.
+        assert_eq!(try_with(SERVER, 0x4000_0003), (Err(Errno::BADF), 0));
+        assert_eq!(try_with(SERVER, -1), (Err(Errno::BADF), 0));
+        // A server on another node: the node number would be the sender's.
+        let remote = MsgInfo64 { nd: 5, ..SERVER };
+        assert_eq!(try_with(remote, 3).0, Err(Errno::NOREMOTE));
+        // A dead connection: the receiver's ConnectAttach would fail with ESRCH.
+        let dead = MsgInfo64 {
+            flags: (NTO_COF_DEAD | NTO_COF_CLOEXEC) as i16,
+            ..SERVER
+        };
+        assert_eq!(try_with(dead, 3).0, Err(Errno::SRCH));
+        // 0x400 is an in-kernel pipe on 8.0 (refused) but _NTO_COF_GLOBAL on 7.x.
+        let bit = MsgInfo64 {
+            flags: NTO_COF_PIPE as i16,
+            ..SERVER
+        };
+        let expect = if M::HANDLE { Err(Errno::NOTSUP) } else { Ok(0) };
+        assert_eq!(try_with(bit, 3).0, expect);
+        // What the receiver's check would refuse.
+        for server in [
+            MsgInfo64 { pid: 0, ..SERVER },
+            MsgInfo64 { chid: 0, ..SERVER },
+            MsgInfo64 {
+                chid: 0x4000_0002,
+                ..SERVER
+            },
+        ] {
+            assert_eq!(try_with(server, 3).0, Err(Errno::NOTSUP));
+        }
+    }
+
+    #[test]
+    fn issue_refuses_what_cannot_be_redeemed() {
+        unpassable::<v7::IoDup>();
+        unpassable::<v7::IoOpenfd>();
+        unpassable::<v8::IoDup>();
+        unpassable::<v8::IoOpenfd>();
     }
 
     fn redeem_sequence<M: Message>() {
