@@ -9,7 +9,8 @@
 //! 3. copy its 28-byte header into the message, the sender's pid into `info.tid`;
 //! 4. QNX 8.0 only: `dupfd_register(recipient, fd, DUPFD_NO_DISCARD)`, the handle goes into the message.
 //!
-//! Redeem (receiver):
+//! Redeem (receiver); on QNX 8.0 with `libc-calls`, a dup ticket is redeemed with libc's documented
+//! `dupfd(handle, _NTO_COF_CLOEXEC)` instead (§9.4), otherwise:
 //! 1. `ConnectAttach(nd, server pid, chid, 0, _NTO_COF_CLOEXEC)`: the lowest free descriptor, close-on-exec;
 //! 2. rewrite `info.pid` to the sender's pid (the owner of the original connection, which is what the
 //!    server looks up) and clear `info.tid`;
@@ -20,7 +21,7 @@
 use crate::sys::{Kernel, DUPFD_NO_DISCARD};
 use crate::ticket::{check_server, Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{
-    IoDup, IoOpenfd, MsgInfo64, MsgInfoHdr, ND_LOCAL_NODE, NTO_COF_CLOEXEC, NTO_COF_DEAD,
+    IoDup, IoOpenfd, MsgInfo64, MsgInfoHdr, IO_DUP, ND_LOCAL_NODE, NTO_COF_CLOEXEC, NTO_COF_DEAD,
     NTO_COF_PIPE, NTO_SIDE_CHANNEL,
 };
 use crate::{Errno, RawFd};
@@ -136,6 +137,11 @@ pub(crate) fn redeem<M: Message, K: Kernel>(
     cancel_point: bool,
 ) -> Result<RawFd, Errno> {
     let info = msg.info();
+    if M::HANDLE && M::TYPE == IO_DUP && k.has_dupfd() {
+        // QNX 8.0 with the C library: its documented dupfd() (§9.4) instead of a hand-built _IO_DUP;
+        // it attaches, sends and cleans up itself. The ticket's header was checked all the same.
+        return k.dupfd(msg.proof(), NTO_COF_CLOEXEC);
+    }
     let owner = info.tid;
     crate::fmt::debug!(
         "RFD: other pid: {=i32} server nd: {=u32:#x} pid {=i32:#x} chid {=i32:#x} scoid {=i32:#x} coid {=i32:#x}",
@@ -276,6 +282,10 @@ pub(crate) mod tests {
             flags: u32,
         },
         Unregister(u64),
+        Dupfd {
+            handle: u64,
+            flags: i32,
+        },
     }
 
     /// Server info the double reports for descriptor 3; descriptors >= 10 do not exist.
@@ -311,6 +321,8 @@ pub(crate) mod tests {
         pub close_intr: core::cell::Cell<usize>,
         /// What `connect_server_info` reports instead of [`SERVER`].
         pub server: Option<MsgInfo64>,
+        /// Answer `has_dupfd` with `true`, as the C library on 8.0 does.
+        pub libc_dupfd: bool,
     }
 
     impl Fake {
@@ -408,6 +420,17 @@ pub(crate) mod tests {
         }
         fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
             self.enter(Call::Unregister(handle))
+        }
+        fn has_dupfd(&self) -> bool {
+            self.libc_dupfd
+        }
+        fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
+            self.enter(Call::Dupfd { handle, flags })?;
+            let mut next = self.next.borrow_mut();
+            *next += 1;
+            let coid = 100 + *next;
+            self.open.borrow_mut().push(coid);
+            Ok(coid)
         }
     }
 
@@ -752,6 +775,54 @@ pub(crate) mod tests {
         unpassable::<v7::IoOpenfd>();
         unpassable::<v8::IoDup>();
         unpassable::<v8::IoOpenfd>();
+    }
+
+    #[test]
+    fn libc_on_8_0_redeems_dup_tickets_with_dupfd() {
+        let msg: v8::IoDup = issue(&Fake::default(), 3, Recipient::Pid(9)).unwrap();
+        let k = Fake {
+            libc_dupfd: true,
+            ..Fake::default()
+        };
+        let fd = redeem(&k, &msg, false).unwrap();
+        assert_eq!(
+            *k.calls.borrow(),
+            [Call::Dupfd {
+                handle: 0xABCD,
+                flags: NTO_COF_CLOEXEC
+            }]
+        );
+        assert_eq!(*k.open.borrow(), [fd]);
+        // Its failure is returned as is, and nothing is left open (libc cleans up after itself).
+        let k = Fake {
+            libc_dupfd: true,
+            fail_at: Some((1, Errno::NOENT)),
+            ..Fake::default()
+        };
+        assert_eq!(redeem(&k, &msg, false), Err(Errno::NOENT));
+        assert!(k.open.borrow().is_empty());
+        // openfd tickets have no libc counterpart: still a hand-built _IO_OPENFD with the handle.
+        let open: v8::IoOpenfd = issue(&Fake::default(), 3, Recipient::Pid(9)).unwrap();
+        let k = Fake {
+            libc_dupfd: true,
+            ..Fake::default()
+        };
+        redeem(&k, &open, true).unwrap();
+        assert!(matches!(
+            k.calls.borrow()[..],
+            [Call::Attach { .. }, Call::Send { .. }]
+        ));
+        // A 7.x ticket has no handle: the hand-built _IO_DUP.
+        let v7: v7::IoDup = issue(&Fake::default(), 3, Recipient::Any).unwrap();
+        let k = Fake {
+            libc_dupfd: true,
+            ..Fake::default()
+        };
+        redeem(&k, &v7, false).unwrap();
+        assert!(matches!(
+            k.calls.borrow()[..],
+            [Call::Attach { .. }, Call::Send { .. }]
+        ));
     }
 
     fn redeem_sequence<M: Message>() {
