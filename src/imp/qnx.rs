@@ -825,6 +825,24 @@ pub(crate) mod tests {
         ));
     }
 
+    /// The raw 8.0 registration (`raw-dupfd`) hands `ConnectDupFd` the header the redeem later sends in
+    /// the `_IO_DUP`, not the server-info form (`info.pid` = the server).
+    #[test]
+    fn raw_registration_header_is_the_redeemed_header() {
+        let k = Fake::default();
+        let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(9)).unwrap();
+        let r = Fake::default();
+        redeem(&r, &msg, false).unwrap();
+        let Call::Send { bytes, .. } = &r.calls.borrow()[1] else {
+            panic!("{:?}", r.calls)
+        };
+        let sent = <v8::IoDup as zerocopy::FromBytes>::read_from_bytes(bytes).unwrap();
+        let server = k.register_info.borrow().unwrap();
+        let registered = crate::sys::encode::dupfd_register_header(&server, msg.info.tid);
+        assert_eq!(registered, sent.info);
+        assert_ne!(registered.pid, server.pid, "not the server-info form");
+    }
+
     fn redeem_sequence<M: Message>() {
         let sender = Fake::default();
         let msg: M = issue(&sender, 3, Recipient::Pid(9)).unwrap();
