@@ -78,8 +78,9 @@ impl Access {
 
 /// Who may redeem a ticket.
 ///
-/// On QNX 8.0 the sender registers the descriptor for one receiving process (`dupfd_register`), so the
-/// receiver's pid is needed there: [`Recipient::Any`] fails with `EINVAL`. On QNX 7.x and on the host the
+/// On QNX 8.0 the sender registers the descriptor for one receiving process (`dupfd_register`, with
+/// `DUPFD_NO_DISCARD`), so the receiver's pid is needed there: [`Recipient::Any`] fails with `EINVAL`. A
+/// ticket that never reaches that process should be withdrawn (`DupTicket::withdraw`). On QNX 7.x and on the host the
 /// recipient is not recorded in the ticket (see the README's threat model for who can redeem).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -13,7 +13,7 @@
 //!   [`close_with`] and [`close_retrying`] (what libc's `close()` does, §9.5), [`self_test_with`] (the
 //!   error-path probe).
 //!
-//! Section numbers (§) refer to the project's ABI fact sheet, `qnx-abi.md`.
+//! Section numbers (§) refer to the project's ABI fact sheet, `docs/qnx-abi.md` in this repository.
 
 // On targets other than Neutrino only the tests use this module.
 #![cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]

@@ -1,6 +1,6 @@
 //! `#[repr(C)]` mirrors of the QNX Neutrino messages that carry a descriptor.
 //!
-//! Every layout here is transcribed from the project's ABI fact sheet (`qnx-abi.md`, sections 1, 2 and
+//! Every layout here is transcribed from the project's ABI fact sheet (`docs/qnx-abi.md`, sections 1, 2 and
 //! "Recommended Rust layouts"), which cites the QNX headers each number was read from. Nothing in this
 //! module is `unsafe`: layouts are proved by zerocopy's derives and by `const` assertions placed directly
 //! under each definition, so a wrong field type or order fails the build on every target.
