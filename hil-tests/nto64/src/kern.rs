@@ -40,7 +40,7 @@ pub const CALL_NAMES: [&str; 9] = [
     "MsgSend",
     "close",
     "getpid",
-    "dupfd_register",
+    "dupfd",
 ];
 
 /// Counts the calls made through it.
@@ -104,9 +104,13 @@ impl<K: Kernel> Kernel for Counting<K> {
         self.hit(Call::Getpid);
         self.inner.getpid()
     }
-    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         self.hit(Call::Dupfd);
-        self.inner.dupfd_register(dstpid, fd)
+        self.inner.dupfd_register(dstpid, fd, flags)
+    }
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        self.hit(Call::Dupfd);
+        self.inner.dupfd_unregister(handle)
     }
 }
 
@@ -230,7 +234,7 @@ impl Kernel for CLib {
         // SAFETY: no preconditions.
         Ok(unsafe { c::getpid() })
     }
-    fn dupfd_register(&self, _dstpid: i32, _fd: i32) -> Result<u64, Errno> {
+    fn dupfd_register(&self, _dstpid: i32, _fd: i32, _flags: u32) -> Result<u64, Errno> {
         Err(Errno::NOSYS)
     }
 }
