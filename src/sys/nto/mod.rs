@@ -112,10 +112,10 @@ pub(crate) fn close(fd: i32) -> Result<(), Errno> {
     encode::close_retrying(&DefaultKernel::default(), fd)
 }
 
-/// The calling process's pid through [`DefaultKernel`], or `-1` if it cannot be computed (the raw path
+/// The calling process's pid through [`DefaultKernel`], or why it could not be computed (the raw path
 /// needs a free channel and connection the first time; the answer is cached after that).
-pub(crate) fn getpid() -> i32 {
-    DefaultKernel::default().getpid().unwrap_or(-1)
+pub(crate) fn getpid() -> Result<i32, Errno> {
+    DefaultKernel::default().getpid()
 }
 
 /// Drops what the raw backend cached about this process (its pid). With `libc-calls` tickets take the
