@@ -23,6 +23,8 @@ For each architecture (aarch64; x86_64; 32-bit x86, targets i686-*) it checks th
     ConnectDetach and ChannelDestroy, whose libc `_r` variants return the positive errno (`ret; ret`),
     must have the vendor's negating tail instead (the crate's choice: see arch/*.rs), and the rest of
     their vendor sequence;
+  * the raw `getpid` reads the pid from the thread's TLS block with the vendor's two instructions and
+    makes no kernel call;
   * every trap instruction in the library is inside one of the stubs;
   * each typed wrapper in sys::nto::raw calls its own stub and no other.
 
@@ -97,6 +99,13 @@ def vendor_rule(arch, nr, nargs, negates, negative=True):
     return seq
 
 
+# The raw getpid: libc's getpid (section 9), a TLS read and no kernel call. Regexes over the wrapper's
+# instructions; the register the compiler picks is free, but must be the same in both instructions.
+TLS_PID = {
+    "aarch64": (r"mrs (x\d+), tpidrro_el0", r"ldr w\d+, \[{0}, #32\]"),  # section 9.1
+    "x86_64": (r"movq %fs:56, %(\w+)", r"movl 32\(%{0}\), %\w+"),  # section 9.2
+    "x86": (r"movl %fs:0, %(\w+)", r"movl 20\(%{0}\), %\w+"),  # section 9.3
+}
 TRAPS = {"aarch64": "svc", "x86_64": "syscall", "x86": "int"}
 ARCHES = {"aarch64": "aarch64", "x86_64": "x86_64", "i686": "x86", "i586": "x86"}
 
@@ -239,6 +248,22 @@ def main():
             continue
         called = {r for r in funcs[wrapper]["relocs"] if r.startswith(STUB_PREFIX)}
         report(f"{wrapper} -> {sym}", [] if called == {sym} else [f"calls stubs {sorted(called)}, expected [{sym}]"])
+
+    getpid = WRAPPER_PREFIX + "getpid"
+    if getpid not in funcs:
+        report(getpid, ["not found (built with inlining?)"])
+    else:
+        ins = [i for _, i in funcs[getpid]["insns"]]
+        first, second = TLS_PID[arch]
+        errs = ["no TLS read: " + "; ".join(ins)]
+        for k, i in enumerate(ins[:-1]):
+            m = re.fullmatch(first, i)
+            if m and re.fullmatch(second.format(re.escape(m.group(1))), ins[k + 1]):
+                errs = []
+        stubs = sorted(r for r in funcs[getpid]["relocs"] if r.startswith(STUB_PREFIX))
+        if stubs or any(i.split()[0] == TRAPS[arch] for i in ins):
+            errs.append(f"makes a kernel call: {stubs}")
+        report(f"{getpid} reads the pid from TLS as libc does, no kernel call", errs)
 
     trap = TRAPS[arch]
     stray = [f"{f}+{a:#x}" for f, d in funcs.items() if not f.startswith(STUB_PREFIX)

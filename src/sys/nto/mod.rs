@@ -109,18 +109,16 @@ pub(crate) fn close(fd: i32) -> Result<(), Errno> {
     encode::close_retrying(&DefaultKernel::default(), fd)
 }
 
-/// The calling process's pid through [`DefaultKernel`], or `-1` if it cannot be computed (the raw path
-/// needs a free channel and connection the first time; the answer is cached after that).
+/// The calling process's pid through [`DefaultKernel`]: read from the thread's TLS block, as the C
+/// library's `getpid()` does (both backends; neither can fail, the `-1` is never taken).
 pub(crate) fn getpid() -> i32 {
     DefaultKernel::default().getpid().unwrap_or(-1)
 }
 
-/// Drops what the raw backend cached about this process (its pid). With `libc-calls` tickets take the
-/// C library's `getpid()`, which caches nothing of ours; the raw cache is emptied anyway (raw calls
-/// stay reachable through [`Raw`]).
-pub(crate) fn after_fork() {
-    raw::forget_pid();
-}
+/// Nothing to do: the crate keeps no per-process state on Neutrino. The pid is read from the thread's
+/// TLS block on every call (as libc's `getpid()` does), so a `fork()`ed child names itself; the
+/// function stays so that callers written for the earlier raw pid cache keep working.
+pub(crate) fn after_fork() {}
 
 /// Checks, on a running Neutrino system, that kernel calls through [`DefaultKernel`] come back the way
 /// this crate assumes.
@@ -133,7 +131,9 @@ pub(crate) fn after_fork() {
 /// 2. `ConnectAttach(0, SYSMGR_PID, SYSMGR_CHID, _NTO_SIDE_CHANNEL, 0)` must return a side-channel coid,
 ///    `ConnectServerInfo` on it must name pid 1 and chid 1 (so the argument registers arrive in order and
 ///    the 64-byte info is written where expected), and `ConnectDetach` must release it;
-/// 3. `getpid` must return a plausible pid (above 1).
+/// 3. `getpid` (the TLS block) must return a plausible pid (above 1);
+/// 4. the kernel must name the same process: `ChannelCreate(_NTO_CHF_PRIVATE)`, `ConnectAttach` with pid
+///    0 (ourselves) and `ConnectServerInfo` on that connection, then both released.
 ///
 /// Test programs run it once with each backend ([`self_test_with`]) and compare the reports.
 ///
@@ -151,11 +151,14 @@ pub fn self_test() -> Result<SelfTestReport, SelfTestError> {
     self_test_with(&DefaultKernel::default())
 }
 
-/// [`self_test`] against a chosen backend, e.g. [`Raw`] and `Libc` in turn.
+/// [`self_test`] against a chosen backend, e.g. [`Raw`] and `Libc` in turn (the backends this crate
+/// provides; step 4 needs their channel calls).
 ///
 /// # Errors
 ///
 /// The first check that failed, saying what was seen.
-pub fn self_test_with<K: Kernel + ?Sized>(kernel: &K) -> Result<SelfTestReport, SelfTestError> {
+pub fn self_test_with<K: Kernel + encode::ChannelCalls + ?Sized>(
+    kernel: &K,
+) -> Result<SelfTestReport, SelfTestError> {
     encode::self_test_with(kernel)
 }

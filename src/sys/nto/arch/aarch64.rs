@@ -1,4 +1,4 @@
-//! Neutrino kernel-call trap stubs for aarch64 (QNX 7.0, 7.1, 8.0).
+//! Neutrino kernel-call trap stubs for aarch64 (QNX 7.0, 7.1, 8.0), and the TLS read behind `getpid`.
 //!
 //! # ABI
 //!
@@ -13,6 +13,7 @@
 //! | result | `x0` | §9.1 (L70A), §4.2 | CONFIRMED |
 //! | error signal | the kernel resumes 4 bytes after the `svc`, skipping the success `ret`, with the positive errno in `x0` | §9.1 (L70A: `ConnectAttach_r` is `svc #0x51; ret; neg x0, x0; ret`, `ConnectAttach` is `svc #0x51; ret; b __ker_err`), §4.1 (6.x ARM `KERERR_SKIPAHEAD` = 4) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
 //! | width of the result on error | errno written to all of `x0` or only `w0` | §9.1 (`__ker_err` stores `w0`) | libc reads only `w0`; `encode::int_result` reads the low 32 bits, correct either way |
+//! | `getpid` | no kernel call: the thread's TLS block is at `TPIDRRO_EL0` (writable only by the kernel), the pid at offset 0x20 | §9.1 (L70A `getpid`: `mrs x0, TPIDRRO_EL0; ldr w0, [x0, #0x20]`), §5 (7.1 and 8.0 `storage.h`: pid at 32) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
 //! | plain-buffer lengths of `MsgSend[nc]` | negated (negative part count = one buffer of that many bytes) | §9.1 (L70A `MsgSendnc_r`: `neg x2, x2; neg x4, x4`), §4.3 (6.x `mkkercalls` table and kernel) | CONFIRMED |
 //! | registers the kernel preserves | not documented | §4.2, §9.2 | unknown; each stub is an ordinary out-of-line C function, so every caller-saved register (`x0`..`x18`, `v0`..`v7`, `v16`..`v31`, flags) is clobbered in the caller's eyes, as for libc's own stubs |
 //!
@@ -97,4 +98,27 @@ stubs! {
     fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS;
     #[cfg(any(target_env = "nto80", target_os = "qnx"))]
     fn __qnx_fdpass_ker_connect_dupfd(op, dstpid, handle, srvpid, info) = nr::CONNECT_DUPFD;
+}
+
+/// The calling thread's process id, read from its TLS block as libc's `getpid()` does: no kernel call.
+///
+/// The thread's `_thread_local_storage` holds the process id: the 6.x kernel writes it into the block of
+/// every thread it starts (CONFIRMED in its source); that 7.x/8.0 do the same, and that a `fork()`ed
+/// child's block holds the child's pid, is INFERRED from libc's `getpid()` reading nothing else.
+#[inline(always)]
+pub(in crate::sys::nto) fn tls_pid() -> i32 {
+    let pid: u64;
+    // SAFETY: on Neutrino aarch64 `TPIDRRO_EL0`, which only the kernel can write, points to the calling
+    // thread's TLS block, alive as long as the thread; the pid is the aligned `int` at offset 0x20 in it
+    // (§9.1: libc's `getpid` is these two instructions). The load reads memory valid for the whole thread;
+    // no register but the output is touched, and nothing is written.
+    unsafe {
+        core::arch::asm!(
+            "mrs {p}, TPIDRRO_EL0",
+            "ldr {p:w}, [{p}, #0x20]",
+            p = out(reg) pid,
+            options(nostack, preserves_flags, readonly, pure),
+        );
+    }
+    pid as u32 as i32
 }

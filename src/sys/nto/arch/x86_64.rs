@@ -1,4 +1,4 @@
-//! Neutrino kernel-call trap stubs for x86_64 (QNX 7.0, 7.1, 8.0).
+//! Neutrino kernel-call trap stubs for x86_64 (QNX 7.0, 7.1, 8.0), and the TLS read behind `getpid`.
 //!
 //! # ABI
 //!
@@ -15,6 +15,7 @@
 //! | error signal | the kernel resumes 1 byte after the `syscall`, skipping the 1-byte `ret`, with the positive errno in `rax` | §9.2 (L70X: `syscall; ret; neg %rax; ret`), §4.1 (6.x x86 `KERERR_SKIPAHEAD` = 1) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
 //! | plain-buffer lengths of `MsgSend[nc]` | negated (`neg %rdx; neg %r8`: negative part count = one buffer of that many bytes) | §9.2 (L70X `MsgSendnc_r`), §4.3 | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
 //! | registers the kernel preserves | not documented; `syscall` itself destroys `rcx` and `r11` | §9.2 ("still not shown") | unknown; each stub is an ordinary out-of-line C function, so `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8`..`r11`, `xmm0`..`xmm15` and the flags are clobbered in the caller's eyes, as for libc's own stubs |
+//! | `getpid` | no kernel call: the thread's TLS block pointer is at `%fs:0x38`, the pid at offset 0x20 in it | §9.2 (L70X `getpid`: `mov %fs:0x38, %rax; mov 0x20(%rax), %eax`), §5 (7.1 and 8.0 `storage.h`: pid at 32) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same (their `storage.h` keeps the offset; the `%fs:0x38` slot is not seen) |
 //!
 //! # Shape
 //!
@@ -100,4 +101,29 @@ stubs! {
     fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS, pre = "mov %rcx, %r10";
     #[cfg(any(target_env = "nto80", target_os = "qnx"))]
     fn __qnx_fdpass_ker_connect_dupfd(op, dstpid, handle, srvpid, info) = nr::CONNECT_DUPFD, pre = "mov %rcx, %r10";
+}
+
+/// The calling thread's process id, read from its TLS block as libc's `getpid()` does: no kernel call.
+///
+/// The thread's `_thread_local_storage` holds the process id: the 6.x kernel writes it into the block of
+/// every thread it starts (CONFIRMED in its source); that 7.x/8.0 do the same, and that a `fork()`ed
+/// child's block holds the child's pid, is INFERRED from libc's `getpid()` reading nothing else. Who
+/// loads the `%fs` base on x86_64 (the kernel or the process start-up code) is not seen; every Neutrino
+/// program runs that start-up before `main`.
+#[inline(always)]
+pub(in crate::sys::nto) fn tls_pid() -> i32 {
+    let tls: u64;
+    // SAFETY: on Neutrino x86_64 `%fs:0x38` holds a pointer to the calling thread's TLS block, set up
+    // before `main` and alive as long as the thread; the pid is the aligned `int` at offset 0x20 in it
+    // (§9.2: libc's `getpid` is these two loads). Both loads read memory valid for the whole thread; no
+    // register but the output is touched, and nothing is written.
+    unsafe {
+        core::arch::asm!(
+            "mov %fs:0x38, {tls}",
+            "movl 0x20({tls}), {tls:e}",
+            tls = out(reg) tls,
+            options(att_syntax, nostack, preserves_flags, readonly, pure),
+        );
+    }
+    tls as u32 as i32
 }
