@@ -76,7 +76,7 @@ const fn kernel_parts(len: usize) -> isize {
 /// The stubs return the kernel's value on success and `-errno` on failure (the "NEGATIVE" `_r` shape,
 /// §4.1). Only the low 32 bits are read: the C function returns `int`, and both a 32-bit and a 64-bit
 /// negation of a small errno leave the same low 32 bits, so this is correct whichever width the kernel
-/// writes (ABI-UNVERIFIED detail, see the arch files).
+/// writes (libc's own error path reads only the low 32 bits too, `qnx-abi.md` §9.1).
 ///
 /// # Errors
 ///
