@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite (the README's second command runs it through .ci/run). Each step runs even if an
+# The whole test suite: the README's second command. It first makes sure the machine has what the suite
+# needs (.ci/setup.sh: the dated nightly and its components, QEMU, guest kernels, cross tools; idempotent,
+# so on a machine already set up this costs seconds), then runs every step. Each step runs even if an
 # earlier one failed; the last line counts them, and the exit status is non-zero if any failed.
+# QNX_FDPASS_NO_SETUP=1 skips the set-up (for a machine set up by `sudo bash .ci/setup.sh` whose user
+# cannot install packages).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+if [ "${QNX_FDPASS_NO_SETUP:-0}" != 1 ]; then
+  echo "=== setup: .ci/setup.sh"
+  t0=$SECONDS
+  if ! bash .ci/setup.sh; then
+    echo "=== FAILED: setup ($((SECONDS - t0)) s). It installs packages with apt-get and needs root; as another"
+    echo "    user run 'sudo bash .ci/setup.sh' once, then QNX_FDPASS_NO_SETUP=1 bash .ci/test.sh"
+    exit 1
+  fi
+  echo "=== ok: setup ($((SECONDS - t0)) s)"
+fi
 passed=0; failed=0; failures=()
 step() {
   local name=$1; shift

@@ -56,6 +56,36 @@ impl DupTicket {
     pub const fn message(&self) -> &wire::IoDup {
         &self.msg
     }
+
+    /// Withdraws a ticket whose bytes never reached the receiver.
+    ///
+    /// On QNX 8.0 issuing registers a `dupfd` handle, which stays registered, and redeemable by the named
+    /// recipient, until it is redeemed or the sender closes the descriptor; a process may hold at most 200
+    /// (the next issue fails with `EAGAIN`). **The sender must withdraw a ticket it knows was not
+    /// delivered** (its transport failed, the receiver is gone): [`send_fd`] does it when its sink reports
+    /// failure. Never withdraw a ticket that may have been delivered: the receiver's redeem would fail.
+    /// Dropping a ticket does not withdraw it, because a ticket whose bytes were sent is usually dropped
+    /// before it is redeemed.
+    ///
+    /// On QNX 6.x/7.x and on the Linux host nothing is registered and this does nothing: there, a ticket
+    /// stays redeemable until the sender closes the descriptor.
+    ///
+    /// # Errors
+    ///
+    /// On QNX 8.0 the errors of `dupfd_unregister`: `ENOENT` if the handle was already redeemed or the
+    /// descriptor closed.
+    pub fn withdraw(self) -> Result<(), Errno> {
+        self.withdraw_with(&crate::sys::DefaultKernel::default())
+    }
+
+    /// [`DupTicket::withdraw`] through the given kernel-call implementation.
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::withdraw`].
+    pub fn withdraw_with<K: Os>(self, k: &K) -> Result<(), Errno> {
+        active::withdraw(k, &self.msg)
+    }
 }
 
 /// An `_IO_OPENFD` ticket: whoever redeems it gets a new open of the same file, with its own position
@@ -100,6 +130,24 @@ impl OpenfdTicket {
     #[must_use]
     pub const fn message(&self) -> &wire::IoOpenfd {
         &self.msg
+    }
+
+    /// Withdraws a ticket whose bytes never reached the receiver; see [`DupTicket::withdraw`].
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::withdraw`].
+    pub fn withdraw(self) -> Result<(), Errno> {
+        self.withdraw_with(&crate::sys::DefaultKernel::default())
+    }
+
+    /// [`OpenfdTicket::withdraw`] through the given kernel-call implementation.
+    ///
+    /// # Errors
+    ///
+    /// As [`DupTicket::withdraw`].
+    pub fn withdraw_with<K: Os>(self, k: &K) -> Result<(), Errno> {
+        active::withdraw(k, &self.msg)
     }
 }
 
@@ -244,6 +292,25 @@ impl<const N: usize> Batch<N> {
     pub fn as_bytes(&self) -> &[u8] {
         self.tickets.as_slice().as_bytes()
     }
+
+    /// Withdraws every ticket of a batch that was not sent; see [`DupTicket::withdraw`] (the sender's
+    /// job: dropping a batch withdraws nothing). All are tried, also after one fails.
+    ///
+    /// # Errors
+    ///
+    /// The first ticket's error, as [`DupTicket::withdraw`].
+    pub fn withdraw(self) -> Result<(), Errno> {
+        self.withdraw_with(&crate::sys::DefaultKernel::default())
+    }
+
+    /// [`Batch::withdraw`] through the given kernel-call implementation.
+    ///
+    /// # Errors
+    ///
+    /// As [`Batch::withdraw`].
+    pub fn withdraw_with<K: Os>(self, k: &K) -> Result<(), Errno> {
+        imp::withdraw_all(&self.tickets, |m| active::withdraw(k, m))
+    }
 }
 
 /// The receiving side: redeems tickets, keeping per-sender state (on the Linux host, one pidfd per
@@ -369,8 +436,44 @@ impl<const PEERS: usize, K: Os> Drop for Receiver<PEERS, K> {
     }
 }
 
+/// What a [`send_fd`] sink returns: whether the ticket's bytes left, so that a ticket that did not is
+/// withdrawn ([`DupTicket::withdraw`]).
+///
+/// `()` always counts as delivered; `false`, `Err(_)` and `None` as not delivered.
+pub trait Delivery {
+    /// `true` if the bytes were handed to the transport.
+    fn delivered(&self) -> bool;
+}
+
+impl Delivery for () {
+    fn delivered(&self) -> bool {
+        true
+    }
+}
+
+impl Delivery for bool {
+    fn delivered(&self) -> bool {
+        *self
+    }
+}
+
+impl<T, E> Delivery for Result<T, E> {
+    fn delivered(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+impl<T> Delivery for Option<T> {
+    fn delivered(&self) -> bool {
+        self.is_some()
+    }
+}
+
 /// Builds a dup ticket for `fd` and hands its bytes to `sink`, returning what `sink` returns: the
 /// article's `send_fd`, with the transport a closure.
+///
+/// When the sink reports that the bytes did not leave (`Err`, `None` or `false`, see [`Delivery`]), the
+/// ticket is withdrawn before returning, so on QNX 8.0 its `dupfd` registration does not linger.
 ///
 /// # Errors
 ///
@@ -382,17 +485,18 @@ impl<const PEERS: usize, K: Os> Drop for Receiver<PEERS, K> {
 /// use qnx_fdpass::{send_fd, Recipient, BorrowedFd};
 /// # // SAFETY: descriptor 0 stays open for the whole example.
 /// # let fd = unsafe { BorrowedFd::borrow_raw(0) };
-/// # fn write_to_peer(_: &[u8]) -> usize { 0 }
+/// # fn write_to_peer(_: &[u8]) -> Result<usize, qnx_fdpass::Errno> { Ok(0) }
 /// let sent = send_fd(fd, Recipient::Any, |ticket| write_to_peer(ticket))?;
 /// # Ok::<(), qnx_fdpass::Errno>(())
 /// ```
-pub fn send_fd<R>(
+pub fn send_fd<R: Delivery>(
     fd: BorrowedFd<'_>,
     to: Recipient,
     sink: impl FnOnce(&[u8]) -> R,
 ) -> Result<R, Errno> {
-    let ticket = DupTicket::new(fd, to)?;
-    Ok(sink(ticket.as_bytes()))
+    let k = crate::sys::DefaultKernel::default();
+    let ticket = DupTicket::with_kernel(&k, fd, to)?;
+    Ok(imp::send(&ticket.msg, sink, |m| active::withdraw(&k, m)))
 }
 
 /// Checks `bytes` and redeems the ticket: the article's `receive_fd`. Keeps no state between calls; use

@@ -39,8 +39,8 @@ pub mod sys;
 pub mod wire;
 
 pub use api::{
-    after_fork, close, getpid, receive_fd, send_fd, Batch, DupTicket, OpenfdTicket, Os, Receiver,
-    Sender,
+    after_fork, close, getpid, receive_fd, send_fd, Batch, Delivery, DupTicket, OpenfdTicket, Os,
+    Receiver, Sender,
 };
 pub use errno::Errno;
 pub use error::{BatchError, DecodeError, Error};

@@ -207,6 +207,12 @@ pub(crate) fn issue_openfd_as<K: Ops>(
     Ok(msg)
 }
 
+/// Withdraws a ticket: nothing to do on the host, where issuing registers nothing (the ticket names the
+/// sender's pid, start time and descriptor; only closing the descriptor makes it fail).
+pub(crate) fn withdraw<M, K: Ops>(_k: &K, _msg: &M) -> Result<(), Errno> {
+    Ok(())
+}
+
 /// Closes a descriptor a redeem handed out, when a batch is rolled back.
 pub(crate) fn release<K: Ops>(k: &K, fd: RawFd) {
     k.close(fd);

@@ -28,6 +28,36 @@ pub(crate) use qnx as active;
 #[cfg(target_os = "linux")]
 pub(crate) use host as active;
 
+/// Hands a ticket's bytes to `sink` and, when the sink reports they did not leave, withdraws the ticket
+/// (`send_fd`): a ticket nobody received must not stay registered (QNX 8.0) until the sender closes the
+/// descriptor. The withdrawal's own error is not the caller's: the sink's answer is returned as is.
+pub(crate) fn send<M: Message, R: crate::Delivery>(
+    msg: &M,
+    sink: impl FnOnce(&[u8]) -> R,
+    withdraw: impl FnOnce(&M) -> Result<(), Errno>,
+) -> R {
+    let sent = sink(msg.as_bytes());
+    if !sent.delivered() {
+        let _ = withdraw(msg);
+    }
+    sent
+}
+
+/// Withdraws every ticket of `msgs`, also after one fails; returns the first failure.
+pub(crate) fn withdraw_all<M>(
+    msgs: &[M],
+    mut withdraw: impl FnMut(&M) -> Result<(), Errno>,
+) -> Result<(), Errno> {
+    let mut first = Ok(());
+    for m in msgs {
+        let r = withdraw(m);
+        if first.is_ok() {
+            first = r;
+        }
+    }
+    first
+}
+
 /// Redeems a batch packet all-or-nothing: every ticket is checked before the first is redeemed; if the
 /// k-th redeem fails, the k descriptors already obtained are closed with `close` and the error names k.
 pub(crate) fn redeem_batch<M: Message, const N: usize>(

@@ -14,7 +14,7 @@
 //!    `openfd()`); on failure close the new connection as libc's `close()` does (§9.5) before returning
 //!    the error.
 
-use crate::sys::Kernel;
+use crate::sys::{Kernel, DUPFD_NO_DISCARD};
 use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr, NTO_COF_CLOEXEC};
 use crate::{Errno, RawFd};
@@ -66,7 +66,9 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
     };
     let proof = if M::HANDLE {
         match to {
-            Recipient::Pid(pid) => k.dupfd_register_with(pid, fd, &server)?,
+            // DUPFD_NO_DISCARD: a full registration table fails this issue with EAGAIN instead of
+            // silently invalidating the oldest outstanding ticket (§9.4).
+            Recipient::Pid(pid) => k.dupfd_register_with(pid, fd, DUPFD_NO_DISCARD, &server)?,
             Recipient::Any => return Err(Errno::INVAL),
         }
     } else {
@@ -77,6 +79,17 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
         info.tid, info.nd, info.pid, info.chid, info.scoid, info.coid
     );
     Ok(M::with_info(info, proof))
+}
+
+/// Withdraws a ticket that never reached its receiver: on QNX 8.0 unregisters its `dupfd` handle
+/// (`dupfd_unregister`), so it stops counting against the sender's 200 registrations and cannot be
+/// redeemed any more. A 7.x ticket registers nothing and cannot be withdrawn: `Ok(())`, nothing called.
+pub(crate) fn withdraw<M: Message, K: Kernel>(k: &K, msg: &M) -> Result<(), Errno> {
+    if M::HANDLE {
+        k.dupfd_unregister(msg.proof())
+    } else {
+        Ok(())
+    }
 }
 
 /// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`.
@@ -223,7 +236,9 @@ pub(crate) mod tests {
         Register {
             dstpid: i32,
             fd: i32,
+            flags: u32,
         },
+        Unregister(u64),
     }
 
     /// Server info the double reports for descriptor 3; descriptors >= 10 do not exist.
@@ -335,18 +350,22 @@ pub(crate) mod tests {
             self.enter(Call::Getpid)?;
             Ok(4321)
         }
-        fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
-            self.enter(Call::Register { dstpid, fd })?;
+        fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
+            self.enter(Call::Register { dstpid, fd, flags })?;
             Ok(0xABCD)
         }
         fn dupfd_register_with(
             &self,
             dstpid: i32,
             fd: i32,
+            flags: u32,
             server: &MsgInfo64,
         ) -> Result<u64, Errno> {
             *self.register_info.borrow_mut() = Some(*server);
-            self.dupfd_register(dstpid, fd)
+            self.dupfd_register(dstpid, fd, flags)
+        }
+        fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+            self.enter(Call::Unregister(handle))
         }
     }
 
@@ -385,8 +404,8 @@ pub(crate) mod tests {
         fn getpid(&self) -> Result<i32, Errno> {
             self.0.getpid()
         }
-        fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
-            self.0.dupfd_register(dstpid, fd)
+        fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
+            self.0.dupfd_register(dstpid, fd, flags)
         }
     }
 
@@ -401,7 +420,14 @@ pub(crate) mod tests {
         assert_eq!(m.info.tid, 99);
         assert_eq!(
             *k.calls.borrow(),
-            [Call::ServerInfo(3), Call::Register { dstpid: 77, fd: 3 }]
+            [
+                Call::ServerInfo(3),
+                Call::Register {
+                    dstpid: 77,
+                    fd: 3,
+                    flags: DUPFD_NO_DISCARD
+                }
+            ]
         );
         let m: v7::IoDup = issue_by(&k, Some(Identity { pid: 99 }), 3, Recipient::Any).unwrap();
         assert_eq!(m.info.tid, 99);
@@ -469,7 +495,11 @@ pub(crate) mod tests {
             [
                 Call::ServerInfo(3),
                 Call::Getpid,
-                Call::Register { dstpid: 77, fd: 3 }
+                Call::Register {
+                    dstpid: 77,
+                    fd: 3,
+                    flags: DUPFD_NO_DISCARD
+                }
             ]
         );
         assert_eq!(
@@ -482,7 +512,11 @@ pub(crate) mod tests {
         assert_eq!(m.handle, 0xABCD);
         assert_eq!(
             p.0.calls.borrow().last(),
-            Some(&Call::Register { dstpid: 77, fd: 3 })
+            Some(&Call::Register {
+                dstpid: 77,
+                fd: 3,
+                flags: DUPFD_NO_DISCARD
+            })
         );
     }
 
@@ -519,12 +553,104 @@ pub(crate) mod tests {
         assert_eq!(m.info.tid, 4321);
         assert_eq!(
             k.calls.borrow().last(),
-            Some(&Call::Register { dstpid: 77, fd: 3 })
+            Some(&Call::Register {
+                dstpid: 77,
+                fd: 3,
+                flags: DUPFD_NO_DISCARD
+            })
         );
         assert_eq!(
             issue::<v8::IoDup, _>(&k, 3, Recipient::Any),
             Err(Errno::INVAL)
         );
+    }
+
+    #[test]
+    fn v8_registration_never_discards_an_outstanding_ticket() {
+        // Every registration asks for DUPFD_NO_DISCARD: with the table full (200 unredeemed handles)
+        // the issue fails with EAGAIN, instead of the kernel silently voiding the oldest ticket.
+        for m in [
+            issue::<v8::IoDup, _>(&Fake::default(), 3, Recipient::Pid(77)).map(|m| m.proof()),
+            issue::<v8::IoOpenfd, _>(&Fake::default(), 3, Recipient::Pid(77)).map(|m| m.proof()),
+        ] {
+            assert_eq!(m, Ok(0xABCD));
+        }
+        let k = Fake::default();
+        let _: v8::IoOpenfd = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        assert!(matches!(
+            k.calls.borrow().last(),
+            Some(Call::Register { flags, .. }) if *flags & DUPFD_NO_DISCARD != 0
+        ));
+        let full = Fake {
+            fail_at: Some((3, Errno::AGAIN)),
+            ..Fake::default()
+        };
+        assert_eq!(
+            issue::<v8::IoDup, _>(&full, 3, Recipient::Pid(77)).map(|m| m.proof()),
+            Err(Errno::AGAIN)
+        );
+    }
+
+    #[test]
+    fn withdraw_unregisters_an_8_0_handle_only() {
+        let k = Fake::default();
+        let dup: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        let open: v8::IoOpenfd = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        k.calls.borrow_mut().clear();
+        assert_eq!(withdraw(&k, &dup), Ok(()));
+        assert_eq!(withdraw(&k, &open), Ok(()));
+        assert_eq!(
+            *k.calls.borrow(),
+            [Call::Unregister(0xABCD), Call::Unregister(0xABCD)]
+        );
+        // 7.x registers nothing: nothing to withdraw, no call.
+        let v7: v7::IoDup = issue(&k, 3, Recipient::Any).unwrap();
+        k.calls.borrow_mut().clear();
+        assert_eq!(withdraw(&k, &v7), Ok(()));
+        assert!(k.calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn send_withdraws_what_the_sink_did_not_deliver() {
+        let k = Fake::default();
+        let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
+        let sent = |r: Result<usize, Errno>| {
+            k.calls.borrow_mut().clear();
+            let out = imp::send(&msg, |b| r.map(|_| b.len()), |m| withdraw(&k, m));
+            (out, k.calls.borrow().clone())
+        };
+        // Delivered: the handle stays for the receiver.
+        assert_eq!(sent(Ok(0)), (Ok(40), std::vec![]));
+        // Not delivered: withdrawn, and the sink's own answer comes back.
+        assert_eq!(
+            sent(Err(Errno::PIPE)),
+            (Err(Errno::PIPE), std::vec![Call::Unregister(0xABCD)])
+        );
+        // A failing withdrawal does not hide the sink's answer.
+        let f = Fake {
+            fail_at: Some((1, Errno::NOENT)),
+            ..Fake::default()
+        };
+        let out = imp::send(&msg, |_| false, |m| withdraw(&f, m));
+        assert!(!out);
+        assert_eq!(*f.calls.borrow(), [Call::Unregister(0xABCD)]);
+    }
+
+    #[test]
+    fn withdrawing_a_batch_tries_every_ticket() {
+        let k = Fake::default();
+        let msgs: std::vec::Vec<v8::IoDup> = (0..3)
+            .map(|_| issue(&k, 3, Recipient::Pid(77)).unwrap())
+            .collect();
+        let f = Fake {
+            fail_at: Some((2, Errno::NOENT)),
+            ..Fake::default()
+        };
+        assert_eq!(
+            imp::withdraw_all(&msgs, |m| withdraw(&f, m)),
+            Err(Errno::NOENT)
+        );
+        assert_eq!(f.calls.borrow().len(), 3);
     }
 
     fn redeem_sequence<M: Message>() {

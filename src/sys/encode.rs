@@ -276,6 +276,26 @@ pub(crate) fn close_retrying<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(),
     result
 }
 
+/// The `ConnectDupFd` operation the raw backend registers with for `dupfd_register()` `flags`: the plain
+/// `_NTO_DUPFD_REGISTER` (1) with [`DUPFD_NO_DISCARD`](crate::sys::DUPFD_NO_DISCARD), else
+/// `_NTO_DUPFD_REGISTER_DISC` (2).
+///
+/// **INFERRED** (qnx-abi.md §9.4): both values are CONFIRMED (SDP 8.0 headers), but which one libc's
+/// `dupfd_register()` issues for which flag is not public; "DISC" is read as "discard the oldest when
+/// full", the behaviour the documentation gives for flags without `DUPFD_NO_DISCARD`.
+// Used by the raw 8.0 registration only.
+#[cfg_attr(
+    not(any(test, target_env = "nto80", target_os = "qnx")),
+    allow(dead_code)
+)]
+pub(crate) const fn dupfd_register_op(flags: u32) -> i32 {
+    if flags & crate::sys::DUPFD_NO_DISCARD != 0 {
+        1
+    } else {
+        2
+    }
+}
+
 /// What a successful `nto::self_test` observed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -723,7 +743,7 @@ mod tests {
         fn getpid(&self) -> Result<i32, Errno> {
             self.call("getpid", Call::Getpid).map(|()| 4242)
         }
-        fn dupfd_register(&self, _dstpid: i32, _fd: i32) -> Result<u64, Errno> {
+        fn dupfd_register(&self, _dstpid: i32, _fd: i32, _flags: u32) -> Result<u64, Errno> {
             Err(Errno::NOSYS)
         }
     }
@@ -830,6 +850,12 @@ mod tests {
         let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
         assert_eq!(close_retrying(&k, 5), Err(Errno::SRVRFAULT));
         assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
+    }
+
+    #[test]
+    fn raw_registration_op_follows_the_flag() {
+        assert_eq!(dupfd_register_op(crate::sys::DUPFD_NO_DISCARD), 1);
+        assert_eq!(dupfd_register_op(0), 2);
     }
 
     #[test]

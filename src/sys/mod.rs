@@ -32,6 +32,12 @@
 use crate::wire::MsgInfo64;
 use crate::Errno;
 
+/// `DUPFD_NO_DISCARD`, the one `dupfd_register()` flag: when the process already has the maximum number
+/// of unredeemed registrations (200), fail with `EAGAIN` instead of silently replacing the oldest.
+/// CONFIRMED: value 0x1 in the SDP 8.0 `<sys/dupfd.h>`; the limit, the replacement and the `EAGAIN` in the
+/// 8.0 `dupfd_register()` documentation (qnx-abi.md §9.4).
+pub const DUPFD_NO_DISCARD: u32 = 0x1;
+
 pub(crate) mod encode;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub mod nto;
@@ -93,10 +99,14 @@ pub trait Kernel {
     /// The calling process's pid.
     fn getpid(&self) -> Result<i32, Errno>;
 
-    /// QNX 8.0 `dupfd_register(dstpid, fd, 0, &handle)`: a single-use handle that lets process `dstpid`
-    /// duplicate `fd`. Fails with `ENOSYS` on QNX 7.x, where no such call exists.
+    /// QNX 8.0 `dupfd_register(dstpid, fd, flags, &handle)`: a single-use handle that lets process
+    /// `dstpid` duplicate `fd`. Fails with `ENOSYS` on QNX 7.x, where no such call exists.
+    ///
+    /// `flags` is 0 or [`DUPFD_NO_DISCARD`]. Ticket issue always passes [`DUPFD_NO_DISCARD`]: without it,
+    /// once a process has 200 unredeemed registrations the kernel silently replaces the oldest, and that
+    /// ticket's receiver fails much later with an error that names nothing (qnx-abi.md §9.4).
     #[doc(alias = "ConnectDupFd")]
-    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno>;
+    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno>;
 
     /// [`Kernel::dupfd_register`] for a caller that already holds `fd`'s
     /// [`connect_server_info`](Kernel::connect_server_info) answer, `server` (ticket issue does), so an
@@ -104,8 +114,24 @@ pub trait Kernel {
     /// answer for this `fd`: the raw backend registers the connection it names, and refuses with
     /// `EINVAL` one whose `coid` is not `fd`. The default ignores `server` and calls
     /// [`Kernel::dupfd_register`].
-    fn dupfd_register_with(&self, dstpid: i32, fd: i32, server: &MsgInfo64) -> Result<u64, Errno> {
+    fn dupfd_register_with(
+        &self,
+        dstpid: i32,
+        fd: i32,
+        flags: u32,
+        server: &MsgInfo64,
+    ) -> Result<u64, Errno> {
         let _ = server;
-        self.dupfd_register(dstpid, fd)
+        self.dupfd_register(dstpid, fd, flags)
+    }
+
+    /// QNX 8.0 `dupfd_unregister(handle)`: withdraws a handle [`Kernel::dupfd_register`] returned and
+    /// nobody redeemed, so the registration stops counting against the process's 200 and the ticket can
+    /// no longer be redeemed. `ENOENT` for a handle that is not (or no longer) registered.
+    ///
+    /// The default answers `ENOSYS` (QNX 7.x has no handles).
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        let _ = handle;
+        Err(Errno::NOSYS)
     }
 }

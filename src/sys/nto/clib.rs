@@ -56,6 +56,9 @@ mod ffi {
             flags: c_uint,
             handlep: *mut u64,
         ) -> c_int;
+        /// QNX 8.0 `<sys/dupfd.h>`.
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        pub(super) fn dupfd_unregister(handle: u64) -> c_int;
     }
 }
 
@@ -160,17 +163,30 @@ impl Kernel for Libc {
         Ok(unsafe { ffi::getpid() })
     }
 
-    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
             let mut handle = 0u64;
             // SAFETY: `handle` is a live, exclusively borrowed `dupfd_handle_t` (u64) the call writes.
-            let r = unsafe { ffi::dupfd_register(i64::from(dstpid), fd, 0, &mut handle) };
+            let r = unsafe { ffi::dupfd_register(i64::from(dstpid), fd, flags, &mut handle) };
             libc_int(r, errno).map(|_| handle)
         }
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
-            let _ = (dstpid, fd);
+            let _ = (dstpid, fd, flags);
+            Err(Errno::NOSYS)
+        }
+    }
+
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            // SAFETY: integer only; the C library and kernel validate the handle.
+            libc_int(unsafe { ffi::dupfd_unregister(handle) }, errno).map(drop)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = handle;
             Err(Errno::NOSYS)
         }
     }

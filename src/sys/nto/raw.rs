@@ -227,25 +227,32 @@ impl Kernel for Raw {
     }
 
     /// **ABI-UNVERIFIED** on 8.0: the raw sequence is inferred (open question 6): `ConnectServerInfo` on
-    /// `fd`, then `ConnectDupFd(_NTO_DUPFD_REGISTER, &dstpid, &handle, &server_pid, &info_hdr)` with the
+    /// `fd`, then `ConnectDupFd(op, &dstpid, &handle, &server_pid, &info_hdr)` (`op` from the flags,
+    /// `encode::dupfd_register_op`, itself INFERRED) with the
     /// handle as output. Only the libc `dupfd_register()` (`Libc`, feature `libc-calls`) is the
     /// documented path. On 7.x: `ENOSYS`.
-    fn dupfd_register(&self, dstpid: i32, fd: i32) -> Result<u64, Errno> {
+    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
             let si = connect_server_info(0, fd)?;
-            self.dupfd_register_with(dstpid, fd, &si)
+            self.dupfd_register_with(dstpid, fd, flags, &si)
         }
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
-            let _ = (dstpid, fd);
+            let _ = (dstpid, fd, flags);
             Err(Errno::NOSYS)
         }
     }
 
     /// [`Kernel::dupfd_register`]'s `ConnectDupFd` with `fd`'s server info already in hand (the first
     /// step skipped). **ABI-UNVERIFIED** on 8.0, as there; on 7.x: `ENOSYS`.
-    fn dupfd_register_with(&self, dstpid: i32, fd: i32, server: &MsgInfo64) -> Result<u64, Errno> {
+    fn dupfd_register_with(
+        &self,
+        dstpid: i32,
+        fd: i32,
+        flags: u32,
+        server: &MsgInfo64,
+    ) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
             // The connection registered is the one `server` names: refuse an answer for another one
@@ -258,7 +265,7 @@ impl Kernel for Raw {
             let mut srvpid = server.pid;
             let mut hdr = server.hdr();
             connect_dupfd(
-                super::nr::NTO_DUPFD_REGISTER,
+                encode::dupfd_register_op(flags),
                 &mut dst,
                 &mut handle,
                 &mut srvpid,
@@ -268,7 +275,29 @@ impl Kernel for Raw {
         }
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
-            let _ = (dstpid, fd, server);
+            let _ = (dstpid, fd, flags, server);
+            Err(Errno::NOSYS)
+        }
+    }
+
+    /// **ABI-UNVERIFIED** on 8.0, like the registration: `ConnectDupFd(_NTO_DUPFD_UNREGISTER, ..)` with
+    /// the handle as input and the other arguments zeroed (INFERRED, open question 6). On 7.x: `ENOSYS`.
+    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            let mut handle = handle;
+            connect_dupfd(
+                super::nr::NTO_DUPFD_UNREGISTER,
+                &mut 0,
+                &mut handle,
+                &mut 0,
+                &mut MsgInfoHdr::default(),
+            )
+            .map(drop)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = handle;
             Err(Errno::NOSYS)
         }
     }

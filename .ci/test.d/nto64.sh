@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Neutrino 6.4 x86 payload (hil-tests/nto64): its own crate, outside the workspace, core only.
+#   1. cargo fmt --check on it;
+#   2. clippy -D warnings for i686-pc-nto-qnx700, raw and with libc-calls;
+#   3. both binaries built and linked (hil-raw, hil-libc), which needs the fixture's symbol list
+#      (../shared/neutrino-6.4-x86/ or HIL_NTO64_DIR); without the fixture the link is skipped, saying
+#      so (the QEMU run itself is the runner's, `cargo hil`).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. .ci/nightly.sh
+export CARGO_TERM_COLOR=never
+(cd hil-tests/nto64 && cargo "+$NIGHTLY" fmt -- --check)
+HIL_NTO64_CARGO=clippy bash hil-tests/nto64/build.sh target/hil-nto64/out
+fixture=${HIL_NTO64_DIR:-$PWD/../shared/neutrino-6.4-x86}
+if [ ! -f "$fixture/libc.so.3.symbols" ]; then
+    echo "nto64: SKIPPED the link: no Neutrino 6.4 fixture at $fixture (fmt and clippy ran)"
+    exit 0
+fi
+HIL_NTO64_DIR=$fixture bash hil-tests/nto64/build.sh target/hil-nto64/out
