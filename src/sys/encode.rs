@@ -183,11 +183,8 @@ pub(crate) const fn widen_server_info(i: MsgInfo32) -> MsgInfo64 {
 /// harmless there and one binary serves 6.x and 7.0.
 pub(crate) const NTO_CHF_PRIVATE: u32 = 0x1000;
 
-/// The channel calls [`self_pid`] needs beyond [`Kernel`].
-///
-/// Implemented by the Neutrino backends; `pub` only so that `nto::self_test_with` can name it in its
-/// bound: this module is private, so no one outside the crate can name or implement it.
-pub trait ChannelCalls {
+/// The channel calls [`self_pid`] needs beyond [`Kernel`] (implemented by the Neutrino backends).
+pub(crate) trait ChannelCalls {
     /// `ChannelCreate(flags)`: a new channel; returns its chid.
     fn channel_create(&self, flags: u32) -> Result<i32, Errno>;
     /// `ChannelDestroy(chid)`.
@@ -196,7 +193,8 @@ pub trait ChannelCalls {
 
 /// The calling process's pid by kernel calls alone, without reading TLS (§5): a private channel, a
 /// side-channel connection to it with pid 0 (= self), and `ConnectServerInfo` on that connection, whose
-/// `pid` is then our own.
+/// `pid` is then our own. The channel is made and destroyed through `ch`, the connection calls go
+/// through `k` (the same object, except when `nto::self_test_with` probes a kernel of the caller's).
 ///
 /// Five kernel calls. The backends' `getpid` reads the TLS block instead, as libc does; this sequence is
 /// `self_test`'s independent cross-check of that value. Whatever fails midway, the connection and the
@@ -205,19 +203,22 @@ pub trait ChannelCalls {
 /// # Errors
 ///
 /// The first failing call's errno; [`Errno::SRCH`] if the kernel reports a pid that is not positive.
-pub(crate) fn self_pid<K: Kernel + ChannelCalls + ?Sized>(k: &K) -> Result<i32, Errno> {
-    let chid = k.channel_create(NTO_CHF_PRIVATE)?;
+pub(crate) fn self_pid<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
+    k: &K,
+    ch: &C,
+) -> Result<i32, Errno> {
+    let chid = ch.channel_create(NTO_CHF_PRIVATE)?;
     let coid = match k.connect_attach(ND_LOCAL_NODE, 0, chid, NTO_SIDE_CHANNEL, 0) {
         Ok(coid) => coid,
         Err(e) => {
-            let _ = k.channel_destroy(chid);
+            let _ = ch.channel_destroy(chid);
             return Err(e);
         }
     };
     let info = k.connect_server_info(0, coid);
     // Cleanup errors cannot change the answer, and there is nothing more to release.
     let _ = k.connect_detach(coid);
-    let _ = k.channel_destroy(chid);
+    let _ = ch.channel_destroy(chid);
     match info {
         Ok(si) if si.pid > 0 => Ok(si.pid),
         Ok(_) => Err(Errno::SRCH),
@@ -394,14 +395,15 @@ impl core::error::Error for SelfTestError {}
 ///    above `_NTO_SIDE_CHANNEL`; `ConnectServerInfo` on it must name pid 1, chid 1 and that coid; then it
 ///    is detached (also when a check fails).
 /// 3. `getpid` must return a pid above 1;
-/// 4. [`self_pid`] (`ConnectServerInfo` on a connection to a private channel of our own) must name the
-///    same process.
+/// 4. [`self_pid`] (`ConnectServerInfo` on a connection to a private channel of our own, the channel
+///    made through `ch`) must name the same process.
 ///
 /// # Errors
 ///
 /// The first check that failed.
-pub(crate) fn self_test_with<K: Kernel + ChannelCalls + ?Sized>(
+pub(crate) fn self_test_with<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
     k: &K,
+    ch: &C,
 ) -> Result<SelfTestReport, SelfTestError> {
     let detach_errno = match k.connect_detach(-1) {
         Ok(()) => {
@@ -443,7 +445,7 @@ pub(crate) fn self_test_with<K: Kernel + ChannelCalls + ?Sized>(
             got: i64::from(pid),
         });
     }
-    let kernel_pid = self_pid(k).map_err(|errno| SelfTestError::CallFailed {
+    let kernel_pid = self_pid(k, ch).map_err(|errno| SelfTestError::CallFailed {
         call: "ChannelCreate/ConnectAttach/ConnectServerInfo on our own channel",
         errno,
     })?;
@@ -766,40 +768,40 @@ mod tests {
     #[test]
     fn self_pid_sequence() {
         let k = Double::new(None);
-        assert_eq!(self_pid(&k), Ok(4242));
+        assert_eq!(self_pid(&k, &k), Ok(4242));
         assert_eq!(k.log(), SELF_PID);
         // The channel is private (no `public_channel` ability needed), and the pid is the one the kernel
         // names for a connection to ourselves, not some server's.
         assert_eq!(NTO_CHF_PRIVATE, 0x1000);
         let mut k = Double::new(None);
         k.own_pid = 5151;
-        assert_eq!(self_pid(&k), Ok(5151));
+        assert_eq!(self_pid(&k, &k), Ok(5151));
     }
 
     #[test]
     fn self_pid_releases_on_every_failure() {
         let k = Double::new(Some(("ChannelCreate", Errno::MFILE)));
-        assert_eq!(self_pid(&k), Err(Errno::MFILE));
+        assert_eq!(self_pid(&k, &k), Err(Errno::MFILE));
         assert_eq!(k.log(), [PRIVATE_CHANNEL]);
 
         let k = Double::new(Some(("ConnectAttach", Errno::AGAIN)));
-        assert_eq!(self_pid(&k), Err(Errno::AGAIN));
+        assert_eq!(self_pid(&k, &k), Err(Errno::AGAIN));
         assert_eq!(
             k.log(),
             [PRIVATE_CHANNEL, SELF_ATTACH, Call::ChannelDestroy(CHID)]
         );
 
         let k = Double::new(Some(("ConnectServerInfo", Errno::BADF)));
-        assert_eq!(self_pid(&k), Err(Errno::BADF));
+        assert_eq!(self_pid(&k, &k), Err(Errno::BADF));
         assert_eq!(k.log(), SELF_PID);
 
         let k = Double::new(Some(("bad pid", Errno::IO)));
-        assert_eq!(self_pid(&k), Err(Errno::SRCH));
+        assert_eq!(self_pid(&k, &k), Err(Errno::SRCH));
         assert_eq!(k.log().len(), 5);
 
         // A failing cleanup does not change a good answer, and the channel is still destroyed.
         let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
-        assert_eq!(self_pid(&k), Ok(4242));
+        assert_eq!(self_pid(&k, &k), Ok(4242));
         assert_eq!(k.log().last(), Some(&Call::ChannelDestroy(CHID)));
     }
 
@@ -862,7 +864,7 @@ mod tests {
     fn self_test_passes_on_a_sane_kernel() {
         let mut k = Double::new(None);
         k.server_pid = SYSMGR_PID;
-        let r = self_test_with(&k).unwrap();
+        let r = self_test_with(&k, &k).unwrap();
         assert_eq!(
             r,
             SelfTestReport {
@@ -897,7 +899,7 @@ mod tests {
         k.server_pid = SYSMGR_PID;
         k.own_pid = 4343;
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::PidMismatch {
                 getpid: 4242,
                 kernel: 4343
@@ -907,7 +909,7 @@ mod tests {
         let mut k = Double::new(Some(("ChannelCreate", Errno::AGAIN)));
         k.server_pid = SYSMGR_PID;
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::CallFailed {
                 call: "ChannelCreate/ConnectAttach/ConnectServerInfo on our own channel",
                 errno: Errno::AGAIN
@@ -921,7 +923,7 @@ mod tests {
         let mut k = Double::new(Some(("ConnectDetach(-1) ok", Errno::IO)));
         k.server_pid = SYSMGR_PID;
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::ErrorPathNotTaken {
                 call: "ConnectDetach"
             })
@@ -930,7 +932,7 @@ mod tests {
         let mut k = Double::new(Some(("ConnectDetach(-1)", Errno::BADF)));
         k.server_pid = SYSMGR_PID;
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::WrongErrno {
                 call: "ConnectDetach",
                 expected: Errno::INVAL,
@@ -943,7 +945,7 @@ mod tests {
     fn self_test_detaches_when_a_check_fails() {
         let k = Double::new(None); // server pid 77, not the process manager
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::BadValue {
                 what: "ConnectServerInfo pid",
                 got: 77
@@ -954,7 +956,7 @@ mod tests {
         let mut k = Double::new(Some(("ConnectServerInfo", Errno::BADF)));
         k.server_pid = SYSMGR_PID;
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::CallFailed {
                 call: "ConnectServerInfo",
                 errno: Errno::BADF
