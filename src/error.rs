@@ -147,6 +147,28 @@ impl defmt::Format for Error {
     }
 }
 
+/// A malformed ticket as an `io::Error` of kind `InvalidData` carrying the [`DecodeError`] (there is no OS
+/// error: nothing was attempted).
+#[cfg(feature = "std")]
+impl From<DecodeError> for std::io::Error {
+    fn from(e: DecodeError) -> Self {
+        Self::new(std::io::ErrorKind::InvalidData, e)
+    }
+}
+
+/// [`Error::Os`] becomes the OS error (as `From<Errno>`: `raw_os_error()` in the running system's
+/// numbering), [`Error::Decode`] an `InvalidData` error carrying the [`DecodeError`]. So `?` works in a
+/// function returning `io::Result`.
+#[cfg(feature = "std")]
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Os(e) => e.into(),
+            Error::Decode(e) => e.into(),
+        }
+    }
+}
+
 /// A batch failed at the ticket with index `index` (0-based); every descriptor already obtained from the
 /// batch has been closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +188,16 @@ impl fmt::Display for BatchError {
 impl core::error::Error for BatchError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         Some(&self.error)
+    }
+}
+
+/// An `io::Error` of the kind the failing ticket's error has, carrying the whole [`BatchError`] (so the
+/// message names the ticket; `raw_os_error()` is `None`, use `get_ref()` to reach the index and errno).
+#[cfg(feature = "std")]
+impl From<BatchError> for std::io::Error {
+    fn from(e: BatchError) -> Self {
+        let kind = std::io::Error::from(e.error).kind();
+        Self::new(kind, e)
     }
 }
 

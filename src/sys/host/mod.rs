@@ -206,9 +206,9 @@ pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
     unsafe { rustix::io::try_close(fd) }.map_err(errno)
 }
 
-/// The calling process's pid.
-pub(crate) fn getpid() -> i32 {
-    Linux.getpid()
+/// The calling process's pid (cannot fail on Linux).
+pub(crate) fn getpid() -> Result<i32, Errno> {
+    Ok(Linux.getpid())
 }
 
 /// Fault injection: wraps an [`Ops`] and fails its `k`-th fallible call (1-based) with `errno`.

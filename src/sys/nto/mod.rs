@@ -113,9 +113,9 @@ pub(crate) fn close(fd: i32) -> Result<(), Errno> {
 }
 
 /// The calling process's pid through [`DefaultKernel`]: read from the thread's TLS block, as the C
-/// library's `getpid()` does (both backends; neither can fail, the `-1` is never taken).
-pub(crate) fn getpid() -> i32 {
-    DefaultKernel::default().getpid().unwrap_or(-1)
+/// library's `getpid()` does (neither backend fails; the `Result` is the `Kernel` trait's).
+pub(crate) fn getpid() -> Result<i32, Errno> {
+    DefaultKernel::default().getpid()
 }
 
 /// Nothing to do: the crate keeps no per-process state on Neutrino. The pid is read from the thread's
