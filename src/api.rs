@@ -29,8 +29,12 @@ impl DupTicket {
     ///
     /// # Errors
     ///
-    /// `EBADF` if `fd` is not an open descriptor; on QNX 8.0, `EINVAL` for [`Recipient::Any`] and the
-    /// errors of `dupfd_register`.
+    /// `EBADF` if `fd` is not an open descriptor (or, on Neutrino, is a side channel, as libc's
+    /// `F_DUPFD` answers); on Neutrino, `ENOREMOTE` for a server on another node (Qnet is not
+    /// supported), `ESRCH` for a connection whose server is dead, `ENOTSUP` for one no receiver could
+    /// redeem (an in-kernel pipe on 8.0); on QNX 8.0, `EINVAL` for [`Recipient::Any`], the errors of
+    /// `dupfd_register` (`EAGAIN`: 200 handles outstanding, see [`DupTicket::withdraw`]), and `ENOSYS`
+    /// with raw kernel calls unless the `raw-dupfd` feature opts in.
     #[doc(alias = "send_fd")]
     pub fn new(fd: impl AsFd, to: Recipient) -> Result<Self, Errno> {
         seams::issue_dup(&DefaultKernel::default(), fd.as_fd().as_raw_fd(), to)

@@ -44,6 +44,17 @@ pub enum DecodeError {
     BadAccess(u32),
     /// `xtype` of an `_IO_OPENFD` is not `_IO_OPENFD_NONE`.
     BadXtype(u16),
+    /// `info.nd` is not 0: the ticket names a server on another Qnet node, in the sender's node numbering,
+    /// which means nothing to this receiver. Qnet is not supported.
+    RemoteNode(u32),
+    /// The server pid (`info.pid`) is 0 or negative. `ConnectAttach` takes pid 0 as the caller itself, so
+    /// such a ticket would make the receiver attach to its own channel (Neutrino only).
+    BadServerPid(i32),
+    /// The server channel id (`info.chid`) is 0 or negative: no channel (Neutrino only).
+    BadChid(i32),
+    /// The server channel id (`info.chid`) carries `_NTO_GLOBAL_CHANNEL`, which the kernel resolves among
+    /// the system's global channels whatever the pid (Neutrino only).
+    GlobalChannel(i32),
 }
 
 impl fmt::Display for DecodeError {
@@ -64,6 +75,12 @@ impl fmt::Display for DecodeError {
             Self::BadCoid(coid) => write!(f, "bad descriptor number {coid:#x}"),
             Self::BadAccess(ioflag) => write!(f, "bad requested access {ioflag:#x}"),
             Self::BadXtype(x) => write!(f, "unsupported openfd xtype {x}"),
+            Self::RemoteNode(nd) => {
+                write!(f, "server on remote node {nd:#x} (Qnet is not supported)")
+            }
+            Self::BadServerPid(pid) => write!(f, "bad server pid {pid}"),
+            Self::BadChid(chid) => write!(f, "bad server channel id {chid}"),
+            Self::GlobalChannel(chid) => write!(f, "global channel id {chid:#x} refused"),
         }
     }
 }
@@ -94,6 +111,10 @@ impl defmt::Format for DecodeError {
             Self::BadCoid(c) => defmt::write!(f, "BadCoid({=i32})", c),
             Self::BadAccess(a) => defmt::write!(f, "BadAccess({=u32:#x})", a),
             Self::BadXtype(x) => defmt::write!(f, "BadXtype({=u16})", x),
+            Self::RemoteNode(nd) => defmt::write!(f, "RemoteNode({=u32:#x})", nd),
+            Self::BadServerPid(p) => defmt::write!(f, "BadServerPid({=i32})", p),
+            Self::BadChid(c) => defmt::write!(f, "BadChid({=i32})", c),
+            Self::GlobalChannel(c) => defmt::write!(f, "GlobalChannel({=i32:#x})", c),
         }
     }
 }

@@ -14,7 +14,7 @@
 //!   [`close_with`] and [`close_retrying`] (what libc's `close()` does, §9.5), [`self_test_with`] (the
 //!   error-path probe).
 //!
-//! Section numbers (§) refer to the project's ABI fact sheet, `qnx-abi.md`.
+//! Section numbers (§) refer to the project's ABI fact sheet, `docs/qnx-abi.md` in this repository.
 
 // On targets other than Neutrino only the tests use this module.
 #![cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
@@ -295,6 +295,23 @@ pub(crate) const fn dupfd_register_op(flags: u32) -> i32 {
     } else {
         2
     }
+}
+
+/// The `info` header the raw 8.0 registration passes to `ConnectDupFd`: the one the receiver's `_IO_DUP`
+/// will carry for this ticket (server `nd`, `chid`, `scoid`, the sender's descriptor in `coid`, the
+/// **owner's pid** in `pid`, `srcnd` and `tid` 0), so that whatever the kernel compares at redeem time, it
+/// was given the same header at registration (qnx-abi.md §9.4; which form the kernel expects is UNKNOWN).
+// Used by the raw 8.0 registration only.
+#[cfg_attr(
+    not(any(test, target_env = "nto80", target_os = "qnx")),
+    allow(dead_code)
+)]
+pub(crate) fn dupfd_register_header(server: &MsgInfo64, owner: i32) -> crate::wire::MsgInfoHdr {
+    let mut hdr = server.hdr();
+    hdr.srcnd = 0;
+    hdr.pid = owner;
+    hdr.tid = 0;
+    hdr
 }
 
 /// What a successful `nto::self_test` observed.

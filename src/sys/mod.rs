@@ -146,4 +146,20 @@ pub trait Kernel {
         let _ = handle;
         Err(Errno::NOSYS)
     }
+
+    /// `true` when this implementation redeems QNX 8.0 dup tickets with the documented
+    /// [`Kernel::dupfd`] instead of a hand-built `_IO_DUP` (the QNX C library on 8.0). The default is
+    /// `false`.
+    fn has_dupfd(&self) -> bool {
+        false
+    }
+
+    /// QNX 8.0 `dupfd(handle, flags)`: the receiver's documented half of `dupfd_register`: a new
+    /// descriptor for the one registered under `handle` for this process; `flags` are `ConnectAttach`
+    /// flags. Errors: `ENOENT`/`EBADF` (handle invalid, the descriptor was closed), `EMFILE`, `ENOSYS`
+    /// (the server does not support dup) (qnx-abi.md §9.4). The default answers `ENOSYS`.
+    fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
+        let _ = (handle, flags);
+        Err(Errno::NOSYS)
+    }
 }

@@ -59,6 +59,9 @@ mod ffi {
         /// QNX 8.0 `<sys/dupfd.h>`.
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         pub(super) fn dupfd_unregister(handle: u64) -> c_int;
+        /// QNX 8.0 `<sys/dupfd.h>`.
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        pub(super) fn dupfd(handle: u64, flags: c_int) -> c_int;
     }
 }
 
@@ -187,6 +190,25 @@ impl Kernel for Libc {
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
             let _ = handle;
+            Err(Errno::NOSYS)
+        }
+    }
+
+    /// On 8.0 dup tickets are redeemed with libc's documented `dupfd()`, which does the attach, the
+    /// `_IO_DUP` and the cleanup itself.
+    fn has_dupfd(&self) -> bool {
+        cfg!(any(target_env = "nto80", target_os = "qnx"))
+    }
+
+    fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            // SAFETY: integers only; the C library and kernel validate them.
+            libc_int(unsafe { ffi::dupfd(handle, flags) }, errno)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = (handle, flags);
             Err(Errno::NOSYS)
         }
     }

@@ -20,7 +20,10 @@
 //!
 //! QNX version differences handled here: `ConnectDupFd` (kernel call 44, `dupfd_register`) exists only on
 //! 8.0 (`target_env = "nto80"`, or `target_os = "qnx"` on newer toolchains); on 7.x
-//! [`Kernel::dupfd_register`] fails with `ENOSYS`.
+//! [`Kernel::dupfd_register`] fails with `ENOSYS`. On 8.0 `Libc` registers and redeems through the
+//! documented `dupfd_register()`/`dupfd()`; [`Raw`] registers with the raw call only when the
+//! `raw-dupfd` feature opts in (its argument directions are not public, `docs/qnx-abi.md` §9.4), and
+//! answers `ENOSYS` otherwise.
 //!
 //! 32-bit x86 (`i686-pc-nto-qnx700`: QNX 7.0, whose binaries also run on 6.x kernels) differs in two
 //! places. Kernel-call arguments travel on the stack (`arch/x86.rs`). And `ConnectServerInfo` fills the

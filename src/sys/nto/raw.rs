@@ -226,11 +226,9 @@ impl Kernel for Raw {
         Ok(getpid())
     }
 
-    /// **ABI-UNVERIFIED** on 8.0: the raw sequence is inferred (open question 6): `ConnectServerInfo` on
-    /// `fd`, then `ConnectDupFd(op, &dstpid, &handle, &server_pid, &info_hdr)` (`op` from the flags,
-    /// `encode::dupfd_register_op`, itself INFERRED) with the
-    /// handle as output. Only the libc `dupfd_register()` (`Libc`, feature `libc-calls`) is the
-    /// documented path. On 7.x: `ENOSYS`.
+    /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`): `ConnectServerInfo` on `fd`,
+    /// then [`Kernel::dupfd_register_with`]. Without the feature, 8.0 programs register through the C
+    /// library's documented `dupfd_register()` (feature `libc-calls`). On 7.x: `ENOSYS`.
     fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
@@ -244,8 +242,17 @@ impl Kernel for Raw {
         }
     }
 
-    /// [`Kernel::dupfd_register`]'s `ConnectDupFd` with `fd`'s server info already in hand (the first
-    /// step skipped). **ABI-UNVERIFIED** on 8.0, as there; on 7.x: `ENOSYS`.
+    /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`):
+    /// `ConnectDupFd(op, &dstpid, &handle, &srvpid, &info)` with `fd`'s server info already in hand.
+    ///
+    /// **ABI-UNVERIFIED** (qnx-abi.md §9.4, open question 6): the call takes no descriptor, so the kernel
+    /// must find the connection through `srvpid` and `info`, and which of the four arguments it reads or
+    /// writes is not public. This registers the **same header form the redeem later sends**
+    /// (`encode::dupfd_register_header`: the owner's pid in `info.pid`, `tid` 0, as in the `_IO_DUP`),
+    /// the server's pid in `srvpid`, the receiver's in `dstpid`, and takes the handle as output; `op`
+    /// comes from the flags (`encode::dupfd_register_op`, itself INFERRED). Whether the kernel expects
+    /// this form, or the server-info form, or fills `info` itself is exactly what a run on 8.0 must
+    /// settle. On 7.x: `ENOSYS`.
     fn dupfd_register_with(
         &self,
         dstpid: i32,
@@ -255,6 +262,12 @@ impl Kernel for Raw {
     ) -> Result<u64, Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
+            // Opt-in until a run on 8.0 settles the argument directions. The constant goes through
+            // black_box so the call below stays in every build (the machine-code check in CI verifies
+            // the wrapper and its stub whether or not the feature is on).
+            if !core::hint::black_box(cfg!(feature = "raw-dupfd")) {
+                return Err(Errno::NOSYS);
+            }
             // The connection registered is the one `server` names: refuse an answer for another one
             // (this is a public trait method; the crate's own caller always passes `fd`'s).
             if server.coid != fd {
@@ -263,7 +276,7 @@ impl Kernel for Raw {
             let mut dst = i64::from(dstpid);
             let mut handle = 0u64;
             let mut srvpid = server.pid;
-            let mut hdr = server.hdr();
+            let mut hdr = encode::dupfd_register_header(server, getpid()?);
             connect_dupfd(
                 encode::dupfd_register_op(flags),
                 &mut dst,
@@ -280,11 +293,15 @@ impl Kernel for Raw {
         }
     }
 
-    /// **ABI-UNVERIFIED** on 8.0, like the registration: `ConnectDupFd(_NTO_DUPFD_UNREGISTER, ..)` with
-    /// the handle as input and the other arguments zeroed (INFERRED, open question 6). On 7.x: `ENOSYS`.
+    /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`), **ABI-UNVERIFIED** like the
+    /// registration: `ConnectDupFd(_NTO_DUPFD_UNREGISTER, ..)` with the handle as input and the other
+    /// arguments zeroed (INFERRED, open question 6). On 7.x: `ENOSYS`.
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         {
+            if !core::hint::black_box(cfg!(feature = "raw-dupfd")) {
+                return Err(Errno::NOSYS);
+            }
             let mut handle = handle;
             connect_dupfd(
                 super::nr::NTO_DUPFD_UNREGISTER,
