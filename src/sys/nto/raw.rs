@@ -276,7 +276,7 @@ impl Kernel for Raw {
             let mut dst = i64::from(dstpid);
             let mut handle = 0u64;
             let mut srvpid = server.pid;
-            let mut hdr = encode::dupfd_register_header(server, getpid()?);
+            let mut hdr = encode::dupfd_register_header(server, getpid());
             connect_dupfd(
                 encode::dupfd_register_op(flags),
                 &mut dst,
