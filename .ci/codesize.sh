@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Code size of issuing and redeeming one dup ticket (issue 6), beside the C yardstick.
+# Code size of issuing and redeeming one dup ticket, beside the C yardstick.
 #
 # For QNX 8.0 on aarch64 and x86_64 (aarch64-unknown-qnx / x86_64-pc-qnx, or their pre-2026 names
 # *-nto-qnx800 when the nightly has those; .ci/qnx-target.sh) at opt-level "s":

@@ -5,7 +5,6 @@
 //! numbers in [`nr`](super::nr).
 
 use core::ptr::addr_of_mut;
-use core::sync::atomic::AtomicI32;
 
 use super::{arch, server_info64, Raw, ServerInfo};
 use crate::sys::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg, ChannelCalls};
@@ -188,19 +187,11 @@ pub(crate) fn close(coid: i32) -> Result<(), Errno> {
     encode::close_with(&Raw, coid)
 }
 
-/// The pid computed by [`getpid`]; 0 until the first success, and again after [`forget_pid`].
-static PID: AtomicI32 = AtomicI32::new(0);
-
-/// Drops the cached pid, so that the next [`getpid`] asks the kernel again: for a child made by
-/// `fork()`, which inherits the parent's memory and so the parent's cached pid.
-pub(crate) fn forget_pid() {
-    encode::forget_pid(&PID);
-}
-
-/// The calling process's pid without TLS: `ChannelCreate` + self `ConnectAttach` + `ConnectServerInfo`
-/// (§5), computed once and cached.
-pub(crate) fn getpid() -> Result<i32, Errno> {
-    encode::cached_pid(&PID, || encode::self_pid(&Raw))
+/// The calling process's pid, read from the thread's TLS block as libc's `getpid()` does (§9): no kernel
+/// call, nothing cached, so a `fork()`ed child names itself. The kernel-call sequence of `encode::self_pid`
+/// is kept as `self_test`'s cross-check of this value.
+pub(crate) fn getpid() -> i32 {
+    arch::tls_pid()
 }
 
 impl ChannelCalls for Raw {
@@ -250,7 +241,7 @@ impl Kernel for Raw {
     }
 
     fn getpid(&self) -> Result<i32, Errno> {
-        getpid()
+        Ok(getpid())
     }
 
     /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`): `ConnectServerInfo` on `fd`,
@@ -303,7 +294,7 @@ impl Kernel for Raw {
             let mut dst = i64::from(dstpid);
             let mut handle = 0u64;
             let mut srvpid = server.pid;
-            let mut hdr = encode::dupfd_register_header(server, getpid()?);
+            let mut hdr = encode::dupfd_register_header(server, getpid());
             connect_dupfd(
                 encode::dupfd_register_op(flags),
                 &mut dst,
