@@ -62,6 +62,7 @@ cat >"$work/src/lib.rs" <<'RUST'
 //! Entry points, so the linker keeps exactly what issuing and redeeming one dup ticket needs.
 #![no_std]
 use qnx_fdpass::wire::IoDup;
+use qnx_fdpass::fd::IntoRawFd;
 use qnx_fdpass::{BorrowedFd, DupTicket, Receiver, Recipient};
 
 const TICKET: usize = core::mem::size_of::<IoDup>();
