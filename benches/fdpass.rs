@@ -8,8 +8,8 @@
 //!
 //! Variants (ns per pass, one pass = one descriptor, or one packet of 8 in the `x8` rows):
 //!
-//! - `a`: this crate, as a program passing many descriptors uses it: a ticket per pass from a `Sender`
-//!   made once (`Sender::dup`), the bytes over the transport, `Receiver::redeem` (or
+//! - `a`: this crate, as a program passing many descriptors uses it: a ticket per pass from an `Issuer`
+//!   made once (`Issuer::dup`), the bytes over the transport, `Receiver::redeem` (or
 //!   `redeem_batch::<8>`), drop (close) on the receiver;
 //! - `a-new`: the same with `DupTicket::new` per pass (one `getpid` per ticket on the host);
 //! - `a1`: the same, but the sender sends tickets built once (as `c` does): the receiving side alone;
@@ -39,7 +39,7 @@ use std::process::{Child, Command};
 use std::time::Instant;
 
 use qnx_fdpass::wire::{IoDup, TicketBuf};
-use qnx_fdpass::{Batch, DupTicket, Receiver, Recipient, Sender};
+use qnx_fdpass::{DupBatch, DupTicket, Issuer, Receiver, Recipient};
 use rustix::io::{FdFlags, IoSliceMut};
 use rustix::net::{
     AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
@@ -229,8 +229,8 @@ fn sender() {
     while fds.len() < BATCH {
         fds.push(rustix::io::fcntl_dupfd_cloexec(&fds[0], 0).unwrap());
     }
-    // `a` issues its tickets through one `Sender`, made once, as a program sending many would.
-    let qsender = Sender::new().unwrap();
+    // `a` issues its tickets through one `Issuer`, made once, as a program sending many would.
+    let qsender = Issuer::new().unwrap();
     let qfds: Vec<qnx_fdpass::BorrowedFd<'_>> = fds
         .iter()
         // SAFETY: `fds` outlives `qfds` and keeps every descriptor open.
@@ -238,7 +238,7 @@ fn sender() {
         .collect();
 
     // The hand-written variants send these bytes: the crate's tickets, built once.
-    let mut prebuilt = Batch::<BATCH>::new();
+    let mut prebuilt = DupBatch::<BATCH>::new();
     for q in &qfds {
         prebuilt
             .push(DupTicket::new(*q, Recipient::Any).unwrap())
@@ -271,7 +271,7 @@ fn sender() {
                         let t = qsender.dup(qfds[0], Recipient::Any).unwrap();
                         write_all(out, t.as_bytes());
                     } else {
-                        let mut b = Batch::<BATCH>::new();
+                        let mut b = DupBatch::<BATCH>::new();
                         for q in &qfds {
                             b.push(qsender.dup(*q, Recipient::Any).unwrap()).unwrap();
                         }
@@ -283,7 +283,7 @@ fn sender() {
                         let t = DupTicket::new(qfds[0], Recipient::Any).unwrap();
                         write_all(out, t.as_bytes());
                     } else {
-                        let mut b = Batch::<BATCH>::new();
+                        let mut b = DupBatch::<BATCH>::new();
                         for q in &qfds {
                             b.push(DupTicket::new(*q, Recipient::Any).unwrap()).unwrap();
                         }

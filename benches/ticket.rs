@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use qnx_fdpass::ticket::{parse_as, Message};
 use qnx_fdpass::wire::{self, IoDup, MsgInfoHdr, TicketBuf};
-use qnx_fdpass::{parse, BorrowedFd, DupTicket, Recipient, Sender, Ticket};
+use qnx_fdpass::{parse, BorrowedFd, DupTicket, Issuer, Recipient, Ticket};
 
 fn env_usize(name: &str) -> Option<usize> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
@@ -115,9 +115,9 @@ fn main() {
                 black_box(DupTicket::new(black_box(fd), Recipient::Any).is_ok());
             },
         );
-        let sender = Sender::new().unwrap();
+        let sender = Issuer::new().unwrap();
         bench(
-            "issue (`Sender::dup`, identity looked up once)",
+            "issue (`Issuer::dup`, identity looked up once)",
             rounds,
             iters,
             || {

@@ -9,11 +9,13 @@
 //! ```
 //!
 //! On Linux the descriptor travels through the host backend (`pidfd_getfd`); on QNX through `_IO_DUP`.
+//! Works with and without the crate's `std` feature (`--features std`), which only changes how a `File`
+//! meets the crate's descriptor types (see `borrowed` and `into_file`).
 
 use std::ffi::CString;
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::AsRawFd;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
@@ -21,7 +23,7 @@ use nix::mqueue::{mq_open, mq_send, mq_timedreceive, mq_unlink, MQ_OFlag, MqAttr
 use nix::sys::stat::Mode;
 use nix::sys::time::TimeSpec;
 use nix::time::{clock_gettime, ClockId};
-use qnx_fdpass::{getpid, receive_fd, send_fd, BorrowedFd, Recipient};
+use qnx_fdpass::{getpid, receive_fd, send_fd, BorrowedFd, OwnedFd, Recipient};
 
 const DEFAULT_QUEUE: &str = "/fdpass";
 const DEFAULT_FILE: &str = "/etc/passwd";
@@ -78,6 +80,37 @@ fn deadline(after: Duration) -> TimeSpec {
     now + TimeSpec::from_duration(after)
 }
 
+/// `file`'s descriptor as the crate's `BorrowedFd`. With the `std` feature that *is* std's type: this is
+/// `file.as_fd()`, and `send_fd(&file, ..)` would do as well.
+#[cfg(feature = "std")]
+fn borrowed(file: &File) -> BorrowedFd<'_> {
+    std::os::fd::AsFd::as_fd(file)
+}
+
+/// `file`'s descriptor as the crate's `BorrowedFd`. The default build of the crate is `no_std`, with
+/// descriptor types of its own that std's `File` does not know: a `no_std` program has no `File`, but
+/// this demo does, so it crosses over here.
+#[cfg(not(feature = "std"))]
+fn borrowed(file: &File) -> BorrowedFd<'_> {
+    // SAFETY: `file` stays borrowed, so open, for the lifetime of the result.
+    unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) }
+}
+
+/// A redeemed descriptor as a `File`: `File::from` with the `std` feature.
+#[cfg(feature = "std")]
+fn into_file(fd: OwnedFd) -> File {
+    File::from(fd)
+}
+
+/// A redeemed descriptor as a `File` (the crate's own `OwnedFd` without the `std` feature).
+#[cfg(not(feature = "std"))]
+fn into_file(fd: OwnedFd) -> File {
+    use qnx_fdpass::fd::IntoRawFd;
+    use std::os::fd::FromRawFd;
+    // SAFETY: the descriptor was just redeemed; `into_raw_fd` gives up the only other owner.
+    unsafe { File::from_raw_fd(fd.into_raw_fd()) }
+}
+
 /// Reads one line, a byte at a time, so the descriptor's offset ends just past the newline.
 fn read_line(file: &mut File) -> std::io::Result<String> {
     let mut line = Vec::new();
@@ -95,12 +128,17 @@ fn sender(o: &Options) -> Result<(), String> {
         File::open(&o.file).map_err(|e| format!("can't open file to send {}: {e}", o.file))?;
     let first = read_line(&mut file).map_err(|e| format!("can't read {}: {e}", o.file))?;
     println!("SFD: first line [{first}]");
-    // SAFETY: `file` stays open until after the ticket has been redeemed (we wait for the ack below).
-    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
-    println!("SFD: client pid {} passes fd {}", getpid(), fd.as_raw_fd());
-    send_fd(fd, Recipient::Any, |ticket| mq_send(&mq, ticket, 0))
-        .map_err(|e| format!("can't make a ticket for fd {}: {e}", fd.as_raw_fd()))?
-        .map_err(|e| format!("can't send the ticket: {e}"))?;
+    // `file` stays open until the receiver has redeemed the ticket (we wait for the ack below).
+    println!(
+        "SFD: client pid {} passes fd {}",
+        getpid(),
+        file.as_raw_fd()
+    );
+    send_fd(borrowed(&file), Recipient::Any, |ticket| {
+        mq_send(&mq, ticket, 0)
+    })
+    .map_err(|e| format!("can't make a ticket for fd {}: {e}", file.as_raw_fd()))?
+    .map_err(|e| format!("can't send the ticket: {e}"))?;
     let mut buf = [0u8; 128];
     let mut prio = 0;
     match mq_timedreceive(&ack, &mut buf, &mut prio, &deadline(o.timeout)) {
@@ -137,9 +175,8 @@ fn receiver(o: &Options) -> Result<(), String> {
     let sender = qnx_fdpass::parse(ticket)
         .map(|t| t.sender_pid())
         .unwrap_or(0);
-    println!("RFD: other pid {sender}, new fd {}", fd.as_raw_fd());
-    // SAFETY: the descriptor was just redeemed; the File becomes its only owner.
-    let mut file = unsafe { File::from_raw_fd(fd.into_raw_fd()) };
+    let mut file = into_file(fd);
+    println!("RFD: other pid {sender}, new fd {}", file.as_raw_fd());
     let next =
         read_line(&mut file).map_err(|e| format!("can't read through the new descriptor: {e}"))?;
     println!("RFD: next line [{next}]");

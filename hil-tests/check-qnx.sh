@@ -11,7 +11,7 @@
 # QNX_TARGETS (space-separated triples) picks a subset.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-. ../.ci/nightly.sh
+. .ci/nightly.sh
 export CARGO_TERM_COLOR=never
 known=$(rustc +"$NIGHTLY" --print target-list) || { echo "hil-qnx-check: no nightly toolchain"; exit 1; }
 has() { grep -qx "$1" <<<"$known"; }

@@ -1,20 +1,19 @@
 //! The public API: build tickets on the sending side, redeem them on the receiving side.
+//!
+//! The types a user names ([`Issuer`], [`Receiver`]) wrap the generic ones in [`seams`], which take the
+//! kernel-call implementation as a type parameter so the crate's tests can put a double or a fault
+//! injector underneath. `seams` is public only with the `kernel-seams` feature.
+
+use core::ops::Deref;
 
 use heapless::Vec;
 use zerocopy::IntoBytes;
 
+use crate::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
 use crate::imp::{self, active};
-use crate::ticket::{self, Access, Recipient};
-use crate::{wire, BatchError, BorrowedFd, DecodeError, Errno, Error, OwnedFd, RawFd};
-
-/// The kernel calls the active backend is generic over: [`sys::Kernel`](crate::sys::Kernel) on
-/// Neutrino, `sys::host::Ops` on Linux.
-pub use active::Os;
-
-fn own(fd: RawFd) -> OwnedFd {
-    // `fd` was just returned by a redeem and nothing else refers to it.
-    crate::fd::own(fd)
-}
+use crate::sys::DefaultKernel;
+use crate::ticket::{Access, Recipient};
+use crate::{wire, BatchError, Errno, Error};
 
 /// An `_IO_DUP` ticket for one of this process's descriptors: whoever redeems it gets a descriptor that
 /// shares the open file, and its position, with the original.
@@ -25,24 +24,31 @@ pub struct DupTicket {
 }
 
 impl DupTicket {
-    /// Builds a ticket for `fd`, to be redeemed by `to`.
+    /// Builds a ticket for `fd` (anything with a descriptor: `&File`, `&OwnedFd`, a `BorrowedFd`...), to
+    /// be redeemed by `to`.
     ///
     /// # Errors
     ///
-    /// `EBADF` if `fd` is not an open descriptor; on QNX 8.0, `EINVAL` for [`Recipient::Any`] and the
-    /// errors of `dupfd_register`.
+    /// `EBADF` if `fd` is not an open descriptor (or, on Neutrino, is a side channel, as libc's
+    /// `F_DUPFD` answers); on Neutrino, `ENOREMOTE` for a server on another node (Qnet is not
+    /// supported), `ESRCH` for a connection whose server is dead, `ENOTSUP` for one no receiver could
+    /// redeem (an in-kernel pipe on 8.0); on QNX 8.0, `EINVAL` for [`Recipient::Any`], the errors of
+    /// `dupfd_register` (`EAGAIN`: 200 handles outstanding, see [`DupTicket::withdraw`]), and `ENOSYS`
+    /// with raw kernel calls unless the `raw-dupfd` feature opts in.
     #[doc(alias = "send_fd")]
-    pub fn new(fd: BorrowedFd<'_>, to: Recipient) -> Result<Self, Errno> {
-        Self::with_kernel(&crate::sys::DefaultKernel::default(), fd, to)
+    pub fn new(fd: impl AsFd, to: Recipient) -> Result<Self, Errno> {
+        seams::issue_dup(&DefaultKernel::default(), fd.as_fd().as_raw_fd(), to)
     }
 
-    /// [`DupTicket::new`] through the given kernel-call implementation.
+    /// [`DupTicket::new`] through the given kernel-call implementation (`kernel-seams` feature: for this
+    /// crate's tests, not covered by semver).
     ///
     /// # Errors
     ///
     /// As [`DupTicket::new`].
-    pub fn with_kernel<K: Os>(k: &K, fd: BorrowedFd<'_>, to: Recipient) -> Result<Self, Errno> {
-        active::issue_dup(k, fd.as_raw_fd(), to).map(|msg| Self { msg })
+    #[cfg(feature = "kernel-seams")]
+    pub fn with_kernel<K: seams::Os>(k: &K, fd: impl AsFd, to: Recipient) -> Result<Self, Errno> {
+        seams::issue_dup(k, fd.as_fd().as_raw_fd(), to)
     }
 
     /// The bytes to hand to the receiver.
@@ -75,15 +81,16 @@ impl DupTicket {
     /// On QNX 8.0 the errors of `dupfd_unregister`: `ENOENT` if the handle was already redeemed or the
     /// descriptor closed.
     pub fn withdraw(self) -> Result<(), Errno> {
-        self.withdraw_with(&crate::sys::DefaultKernel::default())
+        active::withdraw(&DefaultKernel::default(), &self.msg)
     }
 
-    /// [`DupTicket::withdraw`] through the given kernel-call implementation.
+    /// [`DupTicket::withdraw`] through the given kernel-call implementation (`kernel-seams` feature).
     ///
     /// # Errors
     ///
     /// As [`DupTicket::withdraw`].
-    pub fn withdraw_with<K: Os>(self, k: &K) -> Result<(), Errno> {
+    #[cfg(feature = "kernel-seams")]
+    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
         active::withdraw(k, &self.msg)
     }
 }
@@ -102,22 +109,28 @@ impl OpenfdTicket {
     /// # Errors
     ///
     /// As [`DupTicket::new`]. Access wider than the original's is refused when the ticket is redeemed.
-    pub fn new(fd: BorrowedFd<'_>, access: Access, to: Recipient) -> Result<Self, Errno> {
-        Self::with_kernel(&crate::sys::DefaultKernel::default(), fd, access, to)
+    pub fn new(fd: impl AsFd, access: Access, to: Recipient) -> Result<Self, Errno> {
+        seams::issue_openfd(
+            &DefaultKernel::default(),
+            fd.as_fd().as_raw_fd(),
+            access,
+            to,
+        )
     }
 
-    /// [`OpenfdTicket::new`] through the given kernel-call implementation.
+    /// [`OpenfdTicket::new`] through the given kernel-call implementation (`kernel-seams` feature).
     ///
     /// # Errors
     ///
     /// As [`OpenfdTicket::new`].
-    pub fn with_kernel<K: Os>(
+    #[cfg(feature = "kernel-seams")]
+    pub fn with_kernel<K: seams::Os>(
         k: &K,
-        fd: BorrowedFd<'_>,
+        fd: impl AsFd,
         access: Access,
         to: Recipient,
     ) -> Result<Self, Errno> {
-        active::issue_openfd(k, fd.as_raw_fd(), access, to).map(|msg| Self { msg })
+        seams::issue_openfd(k, fd.as_fd().as_raw_fd(), access, to)
     }
 
     /// The bytes to hand to the receiver.
@@ -138,124 +151,116 @@ impl OpenfdTicket {
     ///
     /// As [`DupTicket::withdraw`].
     pub fn withdraw(self) -> Result<(), Errno> {
-        self.withdraw_with(&crate::sys::DefaultKernel::default())
+        active::withdraw(&DefaultKernel::default(), &self.msg)
     }
 
-    /// [`OpenfdTicket::withdraw`] through the given kernel-call implementation.
+    /// [`OpenfdTicket::withdraw`] through the given kernel-call implementation (`kernel-seams`
+    /// feature).
     ///
     /// # Errors
     ///
     /// As [`DupTicket::withdraw`].
-    pub fn withdraw_with<K: Os>(self, k: &K) -> Result<(), Errno> {
+    #[cfg(feature = "kernel-seams")]
+    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
         active::withdraw(k, &self.msg)
     }
 }
 
-/// The sending side for many tickets: this process's identity looked up once, when it is made, instead
-/// of at every ticket.
+/// Issues many tickets naming this process, which it looks up once, when it is made, instead of at every
+/// ticket. It sends nothing: the caller hands each ticket's bytes to its own transport.
 ///
 /// On the Linux host backend a ticket names its sender by pid and start time: [`DupTicket::new`] asks
 /// the kernel for the pid (`getpid`) at every call, because glibc does not cache it either (a forked
-/// child must name itself). A `Sender` keeps both, so [`Sender::dup`] makes no system call at all and
-/// [`Sender::openfd`] only its access check. On Neutrino it keeps the pid (which the raw backend caches
+/// child must name itself). An `Issuer` keeps both, so [`Issuer::dup`] makes no system call at all and
+/// [`Issuer::openfd`] only its access check. On Neutrino it keeps the pid (which the raw backend caches
 /// per process anyway); the server calls are the same as [`DupTicket::new`]'s.
 ///
 /// # After `fork()`
 ///
-/// A `Sender` names the process that made it. A child made by `fork()` inherits the parent's `Sender`s,
-/// and tickets they issue there would name the parent (whose descriptor of that number the receiver
-/// would get, or `EBADF`): **make a new `Sender` in the child** (on Neutrino with raw kernel calls, after
-/// [`after_fork`]). `posix_spawn()`ed processes start fresh.
+/// An `Issuer` names the process that made it. A child made by `fork()` inherits the parent's
+/// `Issuer`s, and tickets they issue there would name the parent (whose descriptor of that number the
+/// receiver would get, or `EBADF`): **make a new `Issuer` in the child**. `posix_spawn()`ed processes
+/// start fresh.
 ///
 /// # Examples
 ///
 /// ```no_run
-/// use qnx_fdpass::{BorrowedFd, Recipient, Sender};
+/// use qnx_fdpass::{fd::AsFd, Issuer, Recipient};
 /// # fn send(_: &[u8]) {}
-/// # // SAFETY: descriptor 0 stays open for the whole example.
-/// # let fd = unsafe { BorrowedFd::borrow_raw(0) };
-/// let sender = Sender::new()?;
+/// # fn example(fd: impl AsFd) -> Result<(), qnx_fdpass::Errno> {
+/// let issuer = Issuer::new()?;
 /// for _ in 0..1000 {
-///     let ticket = sender.dup(fd, Recipient::Any)?;
+///     let ticket = issuer.dup(&fd, Recipient::Any)?;
 ///     send(ticket.as_bytes()); // any channel
 /// }
-/// # Ok::<(), qnx_fdpass::Errno>(())
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug)]
-pub struct Sender<K: Os = crate::sys::DefaultKernel> {
-    k: K,
-    id: active::Identity,
+pub struct Issuer {
+    inner: seams::Issuer<DefaultKernel>,
 }
 
-impl Sender {
-    /// A sender for this process, using the real kernel calls.
+/// The former name of [`Issuer`], which issues tickets but sends nothing.
+#[deprecated(note = "renamed `Issuer`: it issues tickets; the caller sends them")]
+pub type Sender = Issuer;
+
+impl Issuer {
+    /// An issuer for this process.
     ///
     /// # Errors
     ///
     /// When this process's identity cannot be read: on the Linux host the first call in a process
     /// reads its start time from `/proc/self/stat` (`ENOENT` without `/proc`, `EMFILE`, ...); on
-    /// Neutrino with raw kernel calls the first pid lookup needs a channel and a connection.
+    /// Neutrino with raw kernel calls the first pid lookup may need a channel and a connection.
     pub fn new() -> Result<Self, Errno> {
-        Self::with_kernel(crate::sys::DefaultKernel::default())
-    }
-}
-
-impl<K: Os> Sender<K> {
-    /// A sender using the given kernel-call implementation (a test double or fault injector).
-    ///
-    /// # Errors
-    ///
-    /// As [`Sender::new`].
-    pub fn with_kernel(k: K) -> Result<Self, Errno> {
-        let id = active::identity(&k)?;
-        Ok(Self { k, id })
-    }
-
-    /// The kernel-call implementation.
-    pub const fn kernel(&self) -> &K {
-        &self.k
+        seams::Issuer::with_kernel(DefaultKernel::default()).map(|inner| Self { inner })
     }
 
     /// The pid the tickets name as their sender.
     #[must_use]
     pub const fn pid(&self) -> i32 {
-        self.id.pid
+        self.inner.pid()
     }
 
-    /// [`DupTicket::new`] naming this sender.
+    /// [`DupTicket::new`] naming this process.
     ///
     /// # Errors
     ///
     /// As [`DupTicket::new`].
-    pub fn dup(&self, fd: BorrowedFd<'_>, to: Recipient) -> Result<DupTicket, Errno> {
-        active::issue_dup_as(&self.k, self.id, fd.as_raw_fd(), to).map(|msg| DupTicket { msg })
+    pub fn dup(&self, fd: impl AsFd, to: Recipient) -> Result<DupTicket, Errno> {
+        self.inner.dup(fd, to)
     }
 
-    /// [`OpenfdTicket::new`] naming this sender.
+    /// [`OpenfdTicket::new`] naming this process.
     ///
     /// # Errors
     ///
     /// As [`OpenfdTicket::new`].
     pub fn openfd(
         &self,
-        fd: BorrowedFd<'_>,
+        fd: impl AsFd,
         access: Access,
         to: Recipient,
     ) -> Result<OpenfdTicket, Errno> {
-        active::issue_openfd_as(&self.k, self.id, fd.as_raw_fd(), access, to)
-            .map(|msg| OpenfdTicket { msg })
+        self.inner.openfd(fd, access, to)
     }
 }
 
 /// Up to `N` dup tickets in one packet, redeemed all-or-nothing by [`Receiver::redeem_batch`].
 ///
-/// The packet is the tickets back to back, so its bytes are borrowed, not built.
+/// The packet is the tickets back to back, so its bytes are borrowed, not built. It holds `_IO_DUP`
+/// tickets only (each redeemed descriptor shares its file position with the sender's).
 #[derive(Clone, Debug, Default)]
-pub struct Batch<const N: usize> {
+pub struct DupBatch<const N: usize> {
     tickets: Vec<wire::IoDup, N>,
 }
 
-impl<const N: usize> Batch<N> {
+/// The former name of [`DupBatch`].
+#[deprecated(note = "renamed `DupBatch`: it holds dup tickets only")]
+pub type Batch<const N: usize> = DupBatch<N>;
+
+impl<const N: usize> DupBatch<N> {
     /// An empty batch.
     #[must_use]
     pub const fn new() -> Self {
@@ -300,18 +305,88 @@ impl<const N: usize> Batch<N> {
     ///
     /// The first ticket's error, as [`DupTicket::withdraw`].
     pub fn withdraw(self) -> Result<(), Errno> {
-        self.withdraw_with(&crate::sys::DefaultKernel::default())
+        let k = DefaultKernel::default();
+        imp::withdraw_all(&self.tickets, |m| active::withdraw(&k, m))
     }
 
-    /// [`Batch::withdraw`] through the given kernel-call implementation.
+    /// [`DupBatch::withdraw`] through the given kernel-call implementation (`kernel-seams` feature).
     ///
     /// # Errors
     ///
-    /// As [`Batch::withdraw`].
-    pub fn withdraw_with<K: Os>(self, k: &K) -> Result<(), Errno> {
+    /// As [`DupBatch::withdraw`].
+    #[cfg(feature = "kernel-seams")]
+    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
         imp::withdraw_all(&self.tickets, |m| active::withdraw(k, m))
     }
 }
+
+/// The descriptors a [`Receiver::redeem_batch`] obtained, in ticket order, at most `N`: a slice of
+/// [`OwnedFd`] through `Deref`, and an iterator of them by value (dropping the rest closes them).
+///
+/// ```no_run
+/// # fn f(mut r: qnx_fdpass::Receiver, packet: &[u8]) -> Result<(), qnx_fdpass::BatchError> {
+/// let fds = r.redeem_batch::<8>(packet)?;
+/// println!("{} descriptors", fds.len());
+/// for fd in fds {
+///     // fd: OwnedFd
+/// #   drop(fd);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct OwnedFds<const N: usize> {
+    fds: Vec<OwnedFd, N>,
+}
+
+impl<const N: usize> Deref for OwnedFds<N> {
+    type Target = [OwnedFd];
+
+    fn deref(&self) -> &[OwnedFd] {
+        &self.fds
+    }
+}
+
+impl<const N: usize> IntoIterator for OwnedFds<N> {
+    type Item = OwnedFd;
+    type IntoIter = OwnedFdsIter<N>;
+
+    fn into_iter(mut self) -> OwnedFdsIter<N> {
+        // Popped from the back, so reversed once here to come out in ticket order.
+        self.fds.reverse();
+        OwnedFdsIter { rev: self.fds }
+    }
+}
+
+impl<'a, const N: usize> IntoIterator for &'a OwnedFds<N> {
+    type Item = &'a OwnedFd;
+    type IntoIter = core::slice::Iter<'a, OwnedFd>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.fds.iter()
+    }
+}
+
+/// The by-value iterator of [`OwnedFds`]: each descriptor in ticket order; the ones not taken are closed
+/// when it is dropped.
+#[derive(Debug)]
+pub struct OwnedFdsIter<const N: usize> {
+    rev: Vec<OwnedFd, N>,
+}
+
+impl<const N: usize> Iterator for OwnedFdsIter<N> {
+    type Item = OwnedFd;
+
+    fn next(&mut self) -> Option<OwnedFd> {
+        self.rev.pop()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.rev.len(), Some(self.rev.len()))
+    }
+}
+
+impl<const N: usize> ExactSizeIterator for OwnedFdsIter<N> {}
 
 /// The receiving side: redeems tickets, keeping per-sender state (on the Linux host, one pidfd per
 /// sender process, at most `PEERS`) so that repeated passes from the same sender cost one system call.
@@ -332,37 +407,17 @@ impl<const N: usize> Batch<N> {
 /// }
 /// ```
 #[derive(Debug)]
-pub struct Receiver<const PEERS: usize = 8, K: Os = crate::sys::DefaultKernel> {
-    k: K,
-    peers: active::Peers<PEERS>,
+pub struct Receiver<const PEERS: usize = 8> {
+    inner: seams::Receiver<PEERS, DefaultKernel>,
 }
 
 impl<const PEERS: usize> Receiver<PEERS> {
-    /// A receiver using the real kernel calls.
+    /// A receiver (no system call).
     #[must_use]
     pub fn new() -> Self {
-        Self::with_kernel(crate::sys::DefaultKernel::default())
-    }
-}
-
-impl<const PEERS: usize> Default for Receiver<PEERS> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<const PEERS: usize, K: Os> Receiver<PEERS, K> {
-    /// A receiver using the given kernel-call implementation (a test double or fault injector).
-    pub const fn with_kernel(k: K) -> Self {
         Self {
-            k,
-            peers: active::Peers::new(),
+            inner: seams::Receiver::with_kernel(DefaultKernel::default()),
         }
-    }
-
-    /// The kernel-call implementation.
-    pub const fn kernel(&self) -> &K {
-        &self.k
     }
 
     /// Checks `bytes` and redeems the ticket: a new descriptor, close-on-exec.
@@ -374,23 +429,7 @@ impl<const PEERS: usize, K: Os> Receiver<PEERS, K> {
     /// been closed.
     #[doc(alias = "receive_fd")]
     pub fn redeem(&mut self, bytes: &[u8]) -> Result<OwnedFd, Error> {
-        // What `parse` does, with each kind checked into a copy (the redeem rewrites its header).
-        let fd = match ticket::peek_type(bytes) {
-            Some(wire::IO_DUP) => {
-                let m = ticket::parse_copy::<wire::IoDup>(bytes)?;
-                active::redeem_dup(&self.k, &mut self.peers, &m)?
-            }
-            Some(wire::IO_OPENFD) => {
-                let m = ticket::parse_copy::<wire::IoOpenfd>(bytes)?;
-                active::redeem_openfd(&self.k, &mut self.peers, &m)?
-            }
-            Some(other) => return Err(DecodeError::WrongType(other).into()),
-            None => {
-                let got = bytes.len();
-                return Err(DecodeError::TooShort { need: 2, got }.into());
-            }
-        };
-        Ok(own(fd))
+        self.inner.redeem(bytes)
     }
 
     /// [`Receiver::redeem`] for `_IO_DUP` tickets only.
@@ -403,14 +442,12 @@ impl<const PEERS: usize, K: Os> Receiver<PEERS, K> {
     ///
     /// As [`Receiver::redeem`]. A packet that is not a dup ticket is refused before anything is
     /// attempted, with the error [`parse_as::<wire::IoDup>`](crate::ticket::parse_as) reports: an
-    /// `_IO_OPENFD` ticket, which is longer, with [`DecodeError::TooLong`].
+    /// `_IO_OPENFD` ticket, which is longer, with [`DecodeError::TooLong`](crate::DecodeError::TooLong).
     pub fn redeem_dup(&mut self, bytes: &[u8]) -> Result<OwnedFd, Error> {
-        let m = ticket::parse_copy::<wire::IoDup>(bytes)?;
-        let fd = active::redeem_dup(&self.k, &mut self.peers, &m)?;
-        Ok(own(fd))
+        self.inner.redeem_dup(bytes)
     }
 
-    /// Redeems a [`Batch`] packet all-or-nothing.
+    /// Redeems a [`DupBatch`] packet all-or-nothing: up to `N` descriptors, in ticket order.
     ///
     /// # Errors
     ///
@@ -419,20 +456,14 @@ impl<const PEERS: usize, K: Os> Receiver<PEERS, K> {
     pub fn redeem_batch<const N: usize>(
         &mut self,
         bytes: &[u8],
-    ) -> Result<Vec<OwnedFd, N>, BatchError> {
-        let (k, peers) = (&self.k, &mut self.peers);
-        let raw = imp::redeem_batch::<wire::IoDup, N>(
-            bytes,
-            |m| active::redeem_dup(k, peers, m),
-            |fd| active::release(k, fd),
-        )?;
-        Ok(raw.into_iter().map(own).collect())
+    ) -> Result<OwnedFds<N>, BatchError> {
+        self.inner.redeem_batch(bytes)
     }
 }
 
-impl<const PEERS: usize, K: Os> Drop for Receiver<PEERS, K> {
-    fn drop(&mut self) {
-        self.peers.clear(&self.k);
+impl<const PEERS: usize> Default for Receiver<PEERS> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -482,20 +513,20 @@ impl<T> Delivery for Option<T> {
 /// # Examples
 ///
 /// ```no_run
-/// use qnx_fdpass::{send_fd, Recipient, BorrowedFd};
-/// # // SAFETY: descriptor 0 stays open for the whole example.
-/// # let fd = unsafe { BorrowedFd::borrow_raw(0) };
+/// use qnx_fdpass::{send_fd, Recipient};
 /// # fn write_to_peer(_: &[u8]) -> Result<usize, qnx_fdpass::Errno> { Ok(0) }
-/// let sent = send_fd(fd, Recipient::Any, |ticket| write_to_peer(ticket))?;
-/// # Ok::<(), qnx_fdpass::Errno>(())
+/// # fn example(file: qnx_fdpass::OwnedFd) -> Result<(), qnx_fdpass::Errno> {
+/// let sent = send_fd(&file, Recipient::Any, |ticket| write_to_peer(ticket))?;
+/// # Ok(())
+/// # }
 /// ```
 pub fn send_fd<R: Delivery>(
-    fd: BorrowedFd<'_>,
+    fd: impl AsFd,
     to: Recipient,
     sink: impl FnOnce(&[u8]) -> R,
 ) -> Result<R, Errno> {
-    let k = crate::sys::DefaultKernel::default();
-    let ticket = DupTicket::with_kernel(&k, fd, to)?;
+    let k = DefaultKernel::default();
+    let ticket = seams::issue_dup(&k, fd.as_fd().as_raw_fd(), to)?;
     Ok(imp::send(&ticket.msg, sink, |m| active::withdraw(&k, m)))
 }
 
@@ -520,42 +551,216 @@ pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
 /// returned. With `libc-calls` the C library's `close()` is called. On the Linux host: one `close(2)`,
 /// never retried (Linux releases the descriptor even when it reports `EINTR`).
 ///
+/// With the `std` feature `fd` is std's `OwnedFd`; the close is still this crate's (on Neutrino without
+/// `libc-calls`, the raw sequence above), not the C library's.
+///
 /// # Errors
 ///
 /// The server's (or the OS's) error for the close; `EINTR` as above.
 pub fn close(fd: OwnedFd) -> Result<(), Errno> {
-    crate::sys::close(crate::fd::release(fd))
+    crate::sys::close(fd.into_raw_fd())
 }
 
-/// The calling process's pid (on Neutrino obtained without TLS, from the kernel, and cached).
+/// The calling process's pid, as the tickets name it. Cannot fail: on Neutrino it is read from the
+/// thread's TLS block (as the C library's `getpid()` does, also with raw kernel calls), on the Linux host
+/// it is the `getpid` system call.
 #[must_use]
 pub fn getpid() -> i32 {
     crate::sys::getpid()
 }
 
-/// Call in a child made by `fork()` before it issues tickets.
+/// Does nothing; kept for programs written when the raw Neutrino backend cached the pid per process.
 ///
-/// On Neutrino with raw kernel calls the sender's pid is computed once per process (five kernel calls,
-/// no TLS) and cached in a static; a forked child inherits that memory, so without this call its
-/// tickets would name the parent. With `libc-calls` (the C library's `getpid()`) and on the Linux host
-/// backend (which asks the kernel on every [`DupTicket::new`]) there is nothing cached and this does
-/// nothing. A [`Sender`] or [`Receiver`] made before the fork belongs to the parent: make new ones in
-/// the child (after this call).
-///
-/// `posix_spawn()`ed processes start fresh and need nothing.
+/// The pid tickets name is read on every issue (on Neutrino from the thread's TLS block, on the Linux
+/// host with `getpid`), so a child made by `fork()` names itself without help. What a fork does not
+/// fix: an [`Issuer`] or [`Receiver`] made before it belongs to the parent (an `Issuer` keeps the pid it
+/// was made with): make new ones in the child.
 pub fn after_fork() {
     #[cfg(any(target_os = "nto", target_os = "qnx"))]
     crate::sys::after_fork();
 }
 
-// Tickets, batches, senders and receivers move between threads (the README says so; this proves it).
+#[cfg_attr(not(feature = "kernel-seams"), allow(dead_code))]
+pub mod seams {
+    //! The kernel-call seams: the API's types generic over the kernel-call implementation, so this
+    //! crate's tests, fault injection and the HIL payload's raw-vs-libc comparison can put a double
+    //! underneath. Public only with the `kernel-seams` feature, and **not covered by semver**: programs
+    //! use [`Issuer`](crate::Issuer) and [`Receiver`](crate::Receiver).
+
+    use heapless::Vec;
+
+    use super::{DupTicket, OpenfdTicket, OwnedFds};
+    use crate::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+    use crate::imp::{self, active};
+    use crate::sys::own;
+    use crate::ticket::{self, Access, Recipient};
+    use crate::{wire, BatchError, DecodeError, Errno, Error};
+
+    /// The kernel calls the active backend is generic over: [`sys::Kernel`](crate::sys::Kernel) on
+    /// Neutrino, `sys::host::Ops` on Linux.
+    pub use active::Os;
+
+    pub(crate) fn issue_dup<K: Os>(k: &K, fd: RawFd, to: Recipient) -> Result<DupTicket, Errno> {
+        active::issue_dup(k, fd, to).map(|msg| DupTicket { msg })
+    }
+
+    pub(crate) fn issue_openfd<K: Os>(
+        k: &K,
+        fd: RawFd,
+        access: Access,
+        to: Recipient,
+    ) -> Result<OpenfdTicket, Errno> {
+        active::issue_openfd(k, fd, access, to).map(|msg| OpenfdTicket { msg })
+    }
+
+    /// [`crate::Issuer`] over the kernel-call implementation `K`.
+    #[derive(Debug)]
+    pub struct Issuer<K: Os> {
+        k: K,
+        id: active::Identity,
+    }
+
+    impl<K: Os> Issuer<K> {
+        /// An issuer using `k` (a test double or fault injector).
+        ///
+        /// # Errors
+        ///
+        /// As [`crate::Issuer::new`].
+        pub fn with_kernel(k: K) -> Result<Self, Errno> {
+            let id = active::identity(&k)?;
+            Ok(Self { k, id })
+        }
+
+        /// The kernel-call implementation.
+        pub const fn kernel(&self) -> &K {
+            &self.k
+        }
+
+        /// As [`crate::Issuer::pid`].
+        #[must_use]
+        pub const fn pid(&self) -> i32 {
+            self.id.pid
+        }
+
+        /// As [`crate::Issuer::dup`].
+        ///
+        /// # Errors
+        ///
+        /// As [`crate::DupTicket::new`].
+        pub fn dup(&self, fd: impl AsFd, to: Recipient) -> Result<DupTicket, Errno> {
+            active::issue_dup_as(&self.k, self.id, fd.as_fd().as_raw_fd(), to)
+                .map(|msg| DupTicket { msg })
+        }
+
+        /// As [`crate::Issuer::openfd`].
+        ///
+        /// # Errors
+        ///
+        /// As [`crate::OpenfdTicket::new`].
+        pub fn openfd(
+            &self,
+            fd: impl AsFd,
+            access: Access,
+            to: Recipient,
+        ) -> Result<OpenfdTicket, Errno> {
+            active::issue_openfd_as(&self.k, self.id, fd.as_fd().as_raw_fd(), access, to)
+                .map(|msg| OpenfdTicket { msg })
+        }
+    }
+
+    /// [`crate::Receiver`] over the kernel-call implementation `K`.
+    #[derive(Debug)]
+    pub struct Receiver<const PEERS: usize, K: Os> {
+        k: K,
+        peers: active::Peers<PEERS>,
+    }
+
+    impl<const PEERS: usize, K: Os> Receiver<PEERS, K> {
+        /// A receiver using `k` (a test double or fault injector).
+        pub const fn with_kernel(k: K) -> Self {
+            Self {
+                k,
+                peers: active::Peers::new(),
+            }
+        }
+
+        /// The kernel-call implementation.
+        pub const fn kernel(&self) -> &K {
+            &self.k
+        }
+
+        /// As [`crate::Receiver::redeem`].
+        ///
+        /// # Errors
+        ///
+        /// As [`crate::Receiver::redeem`].
+        pub fn redeem(&mut self, bytes: &[u8]) -> Result<OwnedFd, Error> {
+            // What `parse` does, with each kind checked into a copy (the redeem rewrites its header).
+            let fd = match ticket::peek_type(bytes) {
+                Some(wire::IO_DUP) => {
+                    let m = ticket::parse_copy::<wire::IoDup>(bytes)?;
+                    active::redeem_dup(&self.k, &mut self.peers, &m)?
+                }
+                Some(wire::IO_OPENFD) => {
+                    let m = ticket::parse_copy::<wire::IoOpenfd>(bytes)?;
+                    active::redeem_openfd(&self.k, &mut self.peers, &m)?
+                }
+                Some(other) => return Err(DecodeError::WrongType(other).into()),
+                None => {
+                    let got = bytes.len();
+                    return Err(DecodeError::TooShort { need: 2, got }.into());
+                }
+            };
+            Ok(own(fd))
+        }
+
+        /// As [`crate::Receiver::redeem_dup`].
+        ///
+        /// # Errors
+        ///
+        /// As [`crate::Receiver::redeem_dup`].
+        pub fn redeem_dup(&mut self, bytes: &[u8]) -> Result<OwnedFd, Error> {
+            let m = ticket::parse_copy::<wire::IoDup>(bytes)?;
+            let fd = active::redeem_dup(&self.k, &mut self.peers, &m)?;
+            Ok(own(fd))
+        }
+
+        /// As [`crate::Receiver::redeem_batch`].
+        ///
+        /// # Errors
+        ///
+        /// As [`crate::Receiver::redeem_batch`].
+        pub fn redeem_batch<const N: usize>(
+            &mut self,
+            bytes: &[u8],
+        ) -> Result<OwnedFds<N>, BatchError> {
+            let (k, peers) = (&self.k, &mut self.peers);
+            let raw = imp::redeem_batch::<wire::IoDup, N>(
+                bytes,
+                |m| active::redeem_dup(k, peers, m),
+                |fd| active::release(k, fd),
+            )?;
+            let fds: Vec<OwnedFd, N> = raw.into_iter().map(own).collect();
+            Ok(OwnedFds { fds })
+        }
+    }
+
+    impl<const PEERS: usize, K: Os> Drop for Receiver<PEERS, K> {
+        fn drop(&mut self) {
+            self.peers.clear(&self.k);
+        }
+    }
+}
+
+// Tickets, batches, issuers and receivers move between threads (the README says so; this proves it).
 const _: () = {
     const fn send<T: Send>() {}
     send::<DupTicket>();
     send::<OpenfdTicket>();
-    send::<Batch<8>>();
+    send::<DupBatch<8>>();
+    send::<OwnedFds<8>>();
     send::<Receiver<8>>();
-    send::<Sender>();
+    send::<Issuer>();
 };
 
 #[cfg(all(test, target_os = "linux"))]
@@ -568,9 +773,11 @@ mod tests {
     use zerocopy::IntoBytes;
 
     use super::*;
+    use crate::fd::RawFd;
     use crate::sys::host::Ops;
     use crate::ticket::{parse_as, Message};
     use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr, TicketBuf};
+    use crate::DecodeError;
 
     /// A kernel that must not be reached.
     struct Unreachable;
@@ -638,7 +845,7 @@ mod tests {
 
     #[test]
     fn redeem_refuses_what_parse_refuses() {
-        let mut r = Receiver::<2, _>::with_kernel(Unreachable);
+        let mut r = seams::Receiver::<2, _>::with_kernel(Unreachable);
         for p in packets() {
             let mut buf = TicketBuf::<96>::new();
             buf.bytes[..p.len()].copy_from_slice(&p);
@@ -661,7 +868,7 @@ mod tests {
     fn redeem_dup_refuses_openfd_tickets() {
         let info = hdr();
         let o = IoOpenfd::with_info(info, 7);
-        let mut r = Receiver::<2, _>::with_kernel(Unreachable);
+        let mut r = seams::Receiver::<2, _>::with_kernel(Unreachable);
         assert_eq!(
             r.redeem_dup(o.as_bytes()).map(drop),
             Err(Error::Decode(DecodeError::TooLong {

@@ -5,7 +5,11 @@ use core::fmt;
 /// An error number, always in QNX Neutrino numbering (`qnx-abi.md` §6), whatever the backend.
 ///
 /// The Linux host backend translates Linux numbers with [`Errno::from_linux`], so code that matches on
-/// `Errno::BADF` or `Errno::ACCES` behaves the same on a workstation and on a target.
+/// `Errno::BADF` or `Errno::ACCES` behaves the same on a workstation and on a target. On the host,
+/// `raw()` is therefore *not* the number the Linux C library would show: [`Errno::to_linux`] (or
+/// [`Errno::to_native`], which is the identity on Neutrino) gives that one back, and the conversion into
+/// `std::io::Error` (with the `std` feature) uses it, so `raw_os_error()` and `kind()` are right on each
+/// system. A Linux errno QNX does not define keeps its Linux value (see [`Errno::from_linux`]).
 #[repr(transparent)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[doc(alias = "errno")]
@@ -89,27 +93,212 @@ impl Errno {
         self.0
     }
 
-    /// Translates a Linux error number into QNX numbering.
+    /// Translates a Linux error number into QNX numbering (what the host backend does with every error
+    /// the Linux kernel returns).
     ///
-    /// 1..=34 are the same on both. Above that, the numbers the QNX table names are mapped; a Linux number
-    /// with no QNX counterpart here becomes [`Errno::IO`] (the host backend only meets the mapped ones on
-    /// the paths it takes).
+    /// - 1..=34 are the same on both systems.
+    /// - Every other Linux errno that QNX also defines maps to the QNX errno of the same name (Linux
+    ///   `ENOSYS` 38 is [`Errno::NOSYS`] 89, Linux `EOPNOTSUPP`/`ENOTSUP` 95 is [`Errno::NOTSUP`] 48, ...).
+    /// - A Linux errno QNX does not define (`EUCLEAN` 117, `ENOMEDIUM` 123, `EKEYEXPIRED` 127, `EHWPOISON`
+    ///   133, ...) **keeps its Linux value**. Each of those numbers is unassigned in QNX numbering, so the
+    ///   value stays unambiguous, and [`Errno::to_linux`] gives it back.
+    /// - A number that is not a Linux errno at all (0, negative, 41, 58, above 133) becomes
+    ///   [`Errno::IO`].
+    ///
+    /// So on the host `Errno::from_linux(e).to_linux() == Some(e)` for every Linux errno `e`.
     #[must_use]
+    #[allow(clippy::indexing_slicing)] // the index is checked against the length first
     pub const fn from_linux(linux: i32) -> Self {
-        Self(match linux {
-            1..=34 => linux,
-            36 => 78,   // ENAMETOOLONG
-            38 => 89,   // ENOSYS
-            74 => 77,   // EBADMSG
-            75 => 79,   // EOVERFLOW
-            90 => 240,  // EMSGSIZE
-            95 => 48,   // EOPNOTSUPP == ENOTSUP on Linux
-            107 => 257, // ENOTCONN
-            110 => 260, // ETIMEDOUT
-            _ => 5,     // EIO
-        })
+        if linux <= 0 || linux as usize >= LINUX_TO_QNX.len() {
+            return Self::IO;
+        }
+        match LINUX_TO_QNX[linux as usize] {
+            0 => Self::IO,
+            qnx => Self(qnx as i32),
+        }
+    }
+
+    /// This QNX-numbered error as a Linux errno: the inverse of [`Errno::from_linux`].
+    ///
+    /// `None` for the QNX errnos Linux has no counterpart for (`ENOREMOTE`, `ESRVRFAULT`, `EENDIAN`,
+    /// `EFPOS`, ...) and for numbers neither system defines. QNX `EOPNOTSUPP` (103) and `ENOTSUP` (48)
+    /// both give Linux 95, and QNX `EDEADLOCK` (56) and `EDEADLK` (45) both give Linux 35, as Linux has
+    /// one number for each pair.
+    #[must_use]
+    #[allow(clippy::indexing_slicing)] // the index is below the length
+    pub const fn to_linux(self) -> Option<i32> {
+        match self.0 {
+            103 => return Some(95), // EOPNOTSUPP
+            56 => return Some(35),  // EDEADLOCK
+            n if n <= 0 => return None,
+            _ => {}
+        }
+        let mut linux = 1;
+        while linux < LINUX_TO_QNX.len() {
+            if LINUX_TO_QNX[linux] as i32 == self.0 {
+                return Some(linux as i32);
+            }
+            linux += 1;
+        }
+        None
+    }
+
+    /// This error as the running system's errno: the number `std::io::Error::from_raw_os_error` and the
+    /// C library's `strerror` expect. On Neutrino that is [`Errno::raw`]; on the Linux host backend
+    /// [`Errno::to_linux`]. `None` when the host has no such errno (a QNX-only error, which only a test
+    /// double can produce there).
+    #[must_use]
+    pub const fn to_native(self) -> Option<i32> {
+        #[cfg(target_os = "linux")]
+        {
+            self.to_linux()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            Some(self.0)
+        }
     }
 }
+
+/// Linux errno (the index) to QNX errno; 0 where the index is not a Linux errno. Written from Linux's
+/// `asm-generic/errno-base.h` and `asm-generic/errno.h` (x86_64 and aarch64 share them) and the QNX
+/// table in rust-lang/libc `src/unix/nto/mod.rs` (`qnx-abi.md` §6), matching names.
+const LINUX_TO_QNX: [u16; 134] = [
+    0,   //   0 (not a Linux errno)
+    1,   //   1 EPERM
+    2,   //   2 ENOENT
+    3,   //   3 ESRCH
+    4,   //   4 EINTR
+    5,   //   5 EIO
+    6,   //   6 ENXIO
+    7,   //   7 E2BIG
+    8,   //   8 ENOEXEC
+    9,   //   9 EBADF
+    10,  //  10 ECHILD
+    11,  //  11 EAGAIN
+    12,  //  12 ENOMEM
+    13,  //  13 EACCES
+    14,  //  14 EFAULT
+    15,  //  15 ENOTBLK
+    16,  //  16 EBUSY
+    17,  //  17 EEXIST
+    18,  //  18 EXDEV
+    19,  //  19 ENODEV
+    20,  //  20 ENOTDIR
+    21,  //  21 EISDIR
+    22,  //  22 EINVAL
+    23,  //  23 ENFILE
+    24,  //  24 EMFILE
+    25,  //  25 ENOTTY
+    26,  //  26 ETXTBSY
+    27,  //  27 EFBIG
+    28,  //  28 ENOSPC
+    29,  //  29 ESPIPE
+    30,  //  30 EROFS
+    31,  //  31 EMLINK
+    32,  //  32 EPIPE
+    33,  //  33 EDOM
+    34,  //  34 ERANGE
+    45,  //  35 EDEADLK
+    78,  //  36 ENAMETOOLONG
+    46,  //  37 ENOLCK
+    89,  //  38 ENOSYS
+    93,  //  39 ENOTEMPTY
+    90,  //  40 ELOOP
+    0,   //  41 (not a Linux errno)
+    35,  //  42 ENOMSG
+    36,  //  43 EIDRM
+    37,  //  44 ECHRNG
+    38,  //  45 EL2NSYNC
+    39,  //  46 EL3HLT
+    40,  //  47 EL3RST
+    41,  //  48 ELNRNG
+    42,  //  49 EUNATCH
+    43,  //  50 ENOCSI
+    44,  //  51 EL2HLT
+    50,  //  52 EBADE
+    51,  //  53 EBADR
+    52,  //  54 EXFULL
+    53,  //  55 ENOANO
+    54,  //  56 EBADRQC
+    55,  //  57 EBADSLT
+    0,   //  58 (not a Linux errno)
+    57,  //  59 EBFONT
+    60,  //  60 ENOSTR
+    61,  //  61 ENODATA
+    62,  //  62 ETIME
+    63,  //  63 ENOSR
+    64,  //  64 ENONET
+    65,  //  65 ENOPKG
+    66,  //  66 EREMOTE
+    67,  //  67 ENOLINK
+    68,  //  68 EADV
+    69,  //  69 ESRMNT
+    70,  //  70 ECOMM
+    71,  //  71 EPROTO
+    74,  //  72 EMULTIHOP
+    73,  //  73 EDOTDOT (Linux only: kept)
+    77,  //  74 EBADMSG
+    79,  //  75 EOVERFLOW
+    80,  //  76 ENOTUNIQ
+    81,  //  77 EBADFD
+    82,  //  78 EREMCHG
+    83,  //  79 ELIBACC
+    84,  //  80 ELIBBAD
+    85,  //  81 ELIBSCN
+    86,  //  82 ELIBMAX
+    87,  //  83 ELIBEXEC
+    88,  //  84 EILSEQ
+    91,  //  85 ERESTART
+    92,  //  86 ESTRPIPE
+    94,  //  87 EUSERS
+    238, //  88 ENOTSOCK
+    239, //  89 EDESTADDRREQ
+    240, //  90 EMSGSIZE
+    241, //  91 EPROTOTYPE
+    242, //  92 ENOPROTOOPT
+    243, //  93 EPROTONOSUPPORT
+    244, //  94 ESOCKTNOSUPPORT
+    48,  //  95 EOPNOTSUPP, ENOTSUP
+    246, //  96 EPFNOSUPPORT
+    247, //  97 EAFNOSUPPORT
+    248, //  98 EADDRINUSE
+    249, //  99 EADDRNOTAVAIL
+    250, // 100 ENETDOWN
+    251, // 101 ENETUNREACH
+    252, // 102 ENETRESET
+    253, // 103 ECONNABORTED
+    254, // 104 ECONNRESET
+    255, // 105 ENOBUFS
+    256, // 106 EISCONN
+    257, // 107 ENOTCONN
+    258, // 108 ESHUTDOWN
+    259, // 109 ETOOMANYREFS
+    260, // 110 ETIMEDOUT
+    261, // 111 ECONNREFUSED
+    264, // 112 EHOSTDOWN
+    265, // 113 EHOSTUNREACH
+    237, // 114 EALREADY
+    236, // 115 EINPROGRESS
+    122, // 116 ESTALE
+    117, // 117 EUCLEAN (Linux only: kept)
+    118, // 118 ENOTNAM (Linux only: kept)
+    119, // 119 ENAVAIL (Linux only: kept)
+    120, // 120 EISNAM (Linux only: kept)
+    121, // 121 EREMOTEIO (Linux only: kept)
+    49,  // 122 EDQUOT
+    123, // 123 ENOMEDIUM (Linux only: kept)
+    124, // 124 EMEDIUMTYPE (Linux only: kept)
+    47,  // 125 ECANCELED
+    126, // 126 ENOKEY (Linux only: kept)
+    127, // 127 EKEYEXPIRED (Linux only: kept)
+    128, // 128 EKEYREVOKED (Linux only: kept)
+    129, // 129 EKEYREJECTED (Linux only: kept)
+    58,  // 130 EOWNERDEAD
+    95,  // 131 ENOTRECOVERABLE
+    132, // 132 ERFKILL (Linux only: kept)
+    133, // 133 EHWPOISON (Linux only: kept)
+];
 
 impl fmt::Debug for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -130,6 +319,20 @@ impl fmt::Display for Errno {
 }
 
 impl core::error::Error for Errno {}
+
+/// The same error as the running system's `io::Error`: `raw_os_error()` is [`Errno::to_native`] (the
+/// Linux number on the host, the QNX number on Neutrino), so `kind()` is what std reports for it there.
+/// A QNX-only errno on the host (no Linux number) becomes an `io::Error` of kind `Other` carrying the
+/// `Errno`.
+#[cfg(feature = "std")]
+impl From<Errno> for std::io::Error {
+    fn from(e: Errno) -> Self {
+        match e.to_native() {
+            Some(n) => Self::from_raw_os_error(n),
+            None => Self::other(e),
+        }
+    }
+}
 
 #[cfg(feature = "defmt")]
 impl defmt::Format for Errno {
@@ -164,6 +367,43 @@ mod tests {
         assert_eq!(Errno::from_linux(75), Errno::OVERFLOW);
         assert_eq!(Errno::from_linux(4000), Errno::IO);
         assert_eq!(Errno::from_linux(-1), Errno::IO);
+        assert_eq!(Errno::from_linux(41), Errno::IO);
+        // Linux-only errnos keep their value instead of becoming EIO.
+        assert_eq!(Errno::from_linux(117).raw(), 117); // EUCLEAN
+        assert_eq!(Errno::from_linux(133).raw(), 133); // EHWPOISON
+        assert_eq!(Errno::from_linux(116).raw(), 122); // ESTALE
+        assert_eq!(Errno::from_linux(35).raw(), 45); // EDEADLK
+    }
+
+    #[test]
+    fn linux_round_trip() {
+        // Every Linux errno comes back from QNX numbering unchanged; the ones that are not errnos fold
+        // into EIO.
+        let mut seen = std::collections::BTreeSet::new();
+        for linux in 1..134 {
+            let e = Errno::from_linux(linux);
+            if matches!(linux, 41 | 58) {
+                assert_eq!(e, Errno::IO);
+                continue;
+            }
+            assert_eq!(e.to_linux(), Some(linux), "{linux} -> {e:?}");
+            assert!(seen.insert(e), "two Linux errnos map to {e:?}");
+        }
+        // Every named QNX errno that Linux also has goes there and back.
+        for e in [
+            Errno::BADF,
+            Errno::NOSYS,
+            Errno::MSGSIZE,
+            Errno::TIMEDOUT,
+            Errno::NOTCONN,
+        ] {
+            assert_eq!(Errno::from_linux(e.to_linux().unwrap()), e);
+        }
+        assert_eq!(Errno::OPNOTSUPP.to_linux(), Some(95));
+        assert_eq!(Errno::NOTSUP.to_linux(), Some(95));
+        assert_eq!(Errno::NOREMOTE.to_linux(), None);
+        assert_eq!(Errno::SRVRFAULT.to_linux(), None);
+        assert_eq!(Errno::from_raw(0).to_linux(), None);
     }
 
     #[test]

@@ -44,6 +44,17 @@ pub enum DecodeError {
     BadAccess(u32),
     /// `xtype` of an `_IO_OPENFD` is not `_IO_OPENFD_NONE`.
     BadXtype(u16),
+    /// `info.nd` is not 0: the ticket names a server on another Qnet node, in the sender's node numbering,
+    /// which means nothing to this receiver. Qnet is not supported.
+    RemoteNode(u32),
+    /// The server pid (`info.pid`) is 0 or negative. `ConnectAttach` takes pid 0 as the caller itself, so
+    /// such a ticket would make the receiver attach to its own channel (Neutrino only).
+    BadServerPid(i32),
+    /// The server channel id (`info.chid`) is 0 or negative: no channel (Neutrino only).
+    BadChid(i32),
+    /// The server channel id (`info.chid`) carries `_NTO_GLOBAL_CHANNEL`, which the kernel resolves among
+    /// the system's global channels whatever the pid (Neutrino only).
+    GlobalChannel(i32),
 }
 
 impl fmt::Display for DecodeError {
@@ -64,6 +75,12 @@ impl fmt::Display for DecodeError {
             Self::BadCoid(coid) => write!(f, "bad descriptor number {coid:#x}"),
             Self::BadAccess(ioflag) => write!(f, "bad requested access {ioflag:#x}"),
             Self::BadXtype(x) => write!(f, "unsupported openfd xtype {x}"),
+            Self::RemoteNode(nd) => {
+                write!(f, "server on remote node {nd:#x} (Qnet is not supported)")
+            }
+            Self::BadServerPid(pid) => write!(f, "bad server pid {pid}"),
+            Self::BadChid(chid) => write!(f, "bad server channel id {chid}"),
+            Self::GlobalChannel(chid) => write!(f, "global channel id {chid:#x} refused"),
         }
     }
 }
@@ -94,6 +111,10 @@ impl defmt::Format for DecodeError {
             Self::BadCoid(c) => defmt::write!(f, "BadCoid({=i32})", c),
             Self::BadAccess(a) => defmt::write!(f, "BadAccess({=u32:#x})", a),
             Self::BadXtype(x) => defmt::write!(f, "BadXtype({=u16})", x),
+            Self::RemoteNode(nd) => defmt::write!(f, "RemoteNode({=u32:#x})", nd),
+            Self::BadServerPid(p) => defmt::write!(f, "BadServerPid({=i32})", p),
+            Self::BadChid(c) => defmt::write!(f, "BadChid({=i32})", c),
+            Self::GlobalChannel(c) => defmt::write!(f, "GlobalChannel({=i32:#x})", c),
         }
     }
 }
@@ -147,6 +168,28 @@ impl defmt::Format for Error {
     }
 }
 
+/// A malformed ticket as an `io::Error` of kind `InvalidData` carrying the [`DecodeError`] (there is no OS
+/// error: nothing was attempted).
+#[cfg(feature = "std")]
+impl From<DecodeError> for std::io::Error {
+    fn from(e: DecodeError) -> Self {
+        Self::new(std::io::ErrorKind::InvalidData, e)
+    }
+}
+
+/// [`Error::Os`] becomes the OS error (as `From<Errno>`: `raw_os_error()` in the running system's
+/// numbering), [`Error::Decode`] an `InvalidData` error carrying the [`DecodeError`]. So `?` works in a
+/// function returning `io::Result`.
+#[cfg(feature = "std")]
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Os(e) => e.into(),
+            Error::Decode(e) => e.into(),
+        }
+    }
+}
+
 /// A batch failed at the ticket with index `index` (0-based); every descriptor already obtained from the
 /// batch has been closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +209,16 @@ impl fmt::Display for BatchError {
 impl core::error::Error for BatchError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         Some(&self.error)
+    }
+}
+
+/// An `io::Error` of the kind the failing ticket's error has, carrying the whole [`BatchError`] (so the
+/// message names the ticket; `raw_os_error()` is `None`, use `get_ref()` to reach the index and errno).
+#[cfg(feature = "std")]
+impl From<BatchError> for std::io::Error {
+    fn from(e: BatchError) -> Self {
+        let kind = std::io::Error::from(e.error).kind();
+        Self::new(kind, e)
     }
 }
 

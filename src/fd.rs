@@ -1,115 +1,22 @@
-//! [`OwnedFd`] and [`BorrowedFd`]: descriptors with I/O safety, core only.
+//! Descriptors with I/O safety: [`OwnedFd`], [`BorrowedFd`], [`RawFd`] and the traits [`AsFd`],
+//! [`AsRawFd`], [`FromRawFd`] and [`IntoRawFd`].
 //!
-//! Modelled on `std::os::fd`: an `OwnedFd` closes its descriptor when dropped; a `BorrowedFd<'a>` names a
-//! descriptor someone else keeps open for at least `'a`. On Neutrino a descriptor is a connection id, and
-//! closing it is what libc's `close()` does: an `_IO_CLOSE` message to the server, then `ConnectDetach`
-//! unless that message was interrupted (retried then). Dropping ignores the answer, as std's does;
-//! [`crate::close`] returns it.
+//! **With the `std` feature these are `std::os::fd`'s own items**, re-exported: a descriptor this crate
+//! redeems *is* a `std::os::fd::OwnedFd`, so `File::from(fd)`, `UnixStream::from(fd)` and the like need
+//! no conversion, and every function taking `impl AsFd` accepts `&File`, `&UnixStream`, `&PipeReader`...
+//! Dropping it calls the C library's `close()` (on Neutrino an `_IO_CLOSE` to the server, then
+//! `ConnectDetach`, which is what closing a connection needs).
+//!
+//! **Without it (the default, `no_std`)** they are this crate's own types and traits with the same names,
+//! methods and trait impls as std's, as rustix does with its polyfill: code that imports them from here
+//! and calls them through the traits compiles against either. The core `OwnedFd` closes its descriptor
+//! through the crate's own kernel calls when dropped, with no C library needed on the raw Neutrino path.
+//!
+//! Which one a build has is fixed by the feature, not by the caller: `qnx_fdpass::fd::OwnedFd` is the
+//! name that works in both.
 
-use core::fmt;
-use core::marker::PhantomData;
+#[cfg(feature = "std")]
+pub use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
-/// A raw descriptor number (a connection id on Neutrino).
-pub type RawFd = cty::c_int;
-
-/// An open descriptor this value owns; dropping it closes the descriptor.
-#[repr(transparent)]
-#[must_use = "dropping an OwnedFd closes the descriptor"]
-pub struct OwnedFd {
-    fd: RawFd,
-}
-
-impl OwnedFd {
-    /// Takes ownership of `fd`.
-    ///
-    /// # Safety
-    ///
-    /// - `fd` is an open descriptor of this process;
-    /// - nothing else closes it or assumes it stays open after this `OwnedFd` is dropped.
-    #[allow(unsafe_code)] // declares the caller's obligation; performs no unsafe operation
-    pub const unsafe fn from_raw_fd(fd: RawFd) -> Self {
-        Self { fd }
-    }
-
-    /// The descriptor number, still owned by `self`.
-    #[must_use]
-    pub const fn as_raw_fd(&self) -> RawFd {
-        self.fd
-    }
-
-    /// Gives up ownership: the caller now has to close the descriptor.
-    #[must_use = "the descriptor is leaked unless the caller closes it"]
-    pub fn into_raw_fd(self) -> RawFd {
-        let fd = self.fd;
-        core::mem::forget(self);
-        fd
-    }
-
-    /// Borrows the descriptor.
-    pub fn as_fd(&self) -> BorrowedFd<'_> {
-        BorrowedFd {
-            fd: self.fd,
-            _lifetime: PhantomData,
-        }
-    }
-}
-
-impl Drop for OwnedFd {
-    fn drop(&mut self) {
-        // Like std: an error from close is not reported from drop.
-        #[cfg(any(target_os = "linux", target_os = "nto", target_os = "qnx"))]
-        let _ = crate::sys::close(self.fd);
-    }
-}
-
-impl fmt::Debug for OwnedFd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedFd").field("fd", &self.fd).finish()
-    }
-}
-
-/// Wraps a descriptor the crate just obtained and owns exclusively.
-pub(crate) const fn own(fd: RawFd) -> OwnedFd {
-    OwnedFd { fd }
-}
-
-/// Takes the descriptor out of `fd` without closing it (for [`crate::close`], which closes it itself).
-pub(crate) fn release(fd: OwnedFd) -> RawFd {
-    fd.into_raw_fd()
-}
-
-/// A descriptor borrowed for `'a`: it stays open at least that long.
-#[derive(Clone, Copy)]
-#[repr(transparent)]
-pub struct BorrowedFd<'a> {
-    fd: RawFd,
-    _lifetime: PhantomData<&'a OwnedFd>,
-}
-
-impl BorrowedFd<'_> {
-    /// Borrows a raw descriptor.
-    ///
-    /// # Safety
-    ///
-    /// `fd` stays open for the whole lifetime of the returned value.
-    #[must_use]
-    #[allow(unsafe_code)] // declares the caller's obligation; performs no unsafe operation
-    pub const unsafe fn borrow_raw(fd: RawFd) -> Self {
-        Self {
-            fd,
-            _lifetime: PhantomData,
-        }
-    }
-
-    /// The descriptor number.
-    #[must_use]
-    pub const fn as_raw_fd(&self) -> RawFd {
-        self.fd
-    }
-}
-
-impl fmt::Debug for BorrowedFd<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BorrowedFd").field("fd", &self.fd).finish()
-    }
-}
+#[cfg(not(feature = "std"))]
+pub use crate::sys::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};

@@ -8,6 +8,16 @@
 //!
 //! Layers, top to bottom: the API at this root ([`OwnedFd`], tickets, [`send_fd`]/[`receive_fd`]),
 //! [`wire`] (the `#[repr(C)]` messages), and `sys` (kernel calls, the only `unsafe` code).
+//!
+//! # Features
+//!
+//! - `std` (off by default): the descriptor types are `std::os::fd`'s ([`fd`] says how), and the errors
+//!   convert into `std::io::Error` (so `?` works in a function returning `io::Result`). Without it the
+//!   crate is `no_std` and never allocates.
+//! - `defmt`: logs what the article printed, through `defmt`.
+//! - `libc-calls`: on Neutrino, kernel calls through the QNX C library instead of raw traps.
+//! - `kernel-seams`: makes public the kernel-call seams this crate's own tests and fault injection use
+//!   (`seams`, `sys`, the `with_kernel` constructors). **Not covered by semver**; programs do not need it.
 #![no_std]
 #![deny(unsafe_code)]
 // Library code never panics on input: no unwrap, expect, panic or indexing outside tests.
@@ -22,7 +32,7 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(test)]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 mod fmt;
@@ -34,20 +44,39 @@ pub mod ticket;
 pub mod errno;
 pub mod error;
 pub mod fd;
+/// Kernel calls (`kernel-seams` feature: the backends' traits, real implementations and fault
+/// injection; not covered by semver).
+#[cfg(feature = "kernel-seams")]
 #[allow(unsafe_code)]
 pub mod sys;
+#[cfg(not(feature = "kernel-seams"))]
+#[allow(unsafe_code, dead_code)]
+mod sys;
 pub mod wire;
 
+#[cfg(feature = "kernel-seams")]
+pub use api::seams;
 pub use api::{
-    after_fork, close, getpid, receive_fd, send_fd, Batch, Delivery, DupTicket, OpenfdTicket, Os,
-    Receiver, Sender,
+    after_fork, close, getpid, receive_fd, send_fd, Delivery, DupBatch, DupTicket, Issuer,
+    OpenfdTicket, OwnedFds, OwnedFdsIter, Receiver,
 };
+#[allow(deprecated)]
+pub use api::{Batch, Sender};
 pub use errno::Errno;
 pub use error::{BatchError, DecodeError, Error};
-pub use fd::{BorrowedFd, OwnedFd, RawFd};
+pub use fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 pub use ticket::{parse, Access, Recipient, Ticket};
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The `zerocopy` this crate is built with, re-exported: the [`wire`] types implement its traits
+/// (`FromBytes`, `IntoBytes`, `KnownLayout`, `Immutable`) and [`ticket::Message`] requires them, so code
+/// that reads or writes tickets as bytes uses them through this path. **zerocopy's major version (0.8)
+/// is part of this crate's semver**: moving to an incompatible zerocopy is a breaking release here.
+/// No other dependency appears in the public API (batches come back as [`OwnedFds`], not a
+/// `heapless::Vec`).
+pub use zerocopy;
+
+/// The README's examples, compiled and run as doctests (with the `std` feature: they show both ways in,
+/// and the std one needs it).
+#[cfg(all(doctest, feature = "std"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

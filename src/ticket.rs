@@ -15,9 +15,17 @@
 //!
 //! In this order, each failure its own [`DecodeError`]: the length is exactly the message size; the type
 //! is `_IO_DUP` or `_IO_OPENFD`; `combine_len` is the message size (no combined messages); every reserved
-//! field is zero (`info.flags`, which the kernel fills, is ignored); the sender pid is positive; the
-//! descriptor number is not negative and not a side channel; for `_IO_OPENFD`, the requested access is
-//! read, write or both, and `xtype` is `_IO_OPENFD_NONE`.
+//! field is zero (`info.flags`, which the kernel fills, is ignored); `info.nd` is 0 (the local node: a
+//! node number is relative to the sender, and Qnet is not supported); the sender pid is positive; the
+//! descriptor number is not negative and not a side channel; on Neutrino ([`Backend::Neutrino`]) the
+//! server pid and chid are positive and the chid is not a global channel; for `_IO_OPENFD`, the requested
+//! access is read, write or both, and `xtype` is `_IO_OPENFD_NONE`.
+//!
+//! The server checks are what stands between a forged ticket and the kernel: `ConnectAttach` takes pid 0
+//! as the **caller itself** (`qnx-abi.md` §2.5, §9.5), so a ticket naming server pid 0 would make the
+//! receiver attach to and send to its own channel, and wait for itself forever if the receiving thread is
+//! that channel's only receiver. On the Linux host backend the server fields carry nothing (they are
+//! issued as 0 and never read), so only `nd` is checked there.
 
 use core::mem::size_of;
 use core::ops::Deref;
@@ -25,7 +33,8 @@ use core::ops::Deref;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::wire::{
-    self, MsgInfo32, MsgInfoHdr, IO_DUP, IO_OPENFD, IO_OPENFD_NONE, NTO_SIDE_CHANNEL, SH_DENYNO,
+    self, MsgInfo32, MsgInfoHdr, IO_DUP, IO_OPENFD, IO_OPENFD_NONE, ND_LOCAL_NODE,
+    NTO_GLOBAL_CHANNEL, NTO_SIDE_CHANNEL, SH_DENYNO,
 };
 use crate::DecodeError;
 
@@ -69,8 +78,9 @@ impl Access {
 
 /// Who may redeem a ticket.
 ///
-/// On QNX 8.0 the sender registers the descriptor for one receiving process (`dupfd_register`), so the
-/// receiver's pid is needed there: [`Recipient::Any`] fails with `EINVAL`. On QNX 7.x and on the host the
+/// On QNX 8.0 the sender registers the descriptor for one receiving process (`dupfd_register`, with
+/// `DUPFD_NO_DISCARD`), so the receiver's pid is needed there: [`Recipient::Any`] fails with `EINVAL`. A
+/// ticket that never reaches that process should be withdrawn (`DupTicket::withdraw`). On QNX 7.x and on the host the
 /// recipient is not recorded in the ticket (see the README's threat model for who can redeem).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -397,12 +407,42 @@ pub(crate) fn parse_copy<M: Message>(bytes: &[u8]) -> Result<M, DecodeError> {
     Ok(msg)
 }
 
-/// Checks the fields of a message (everything but the length, which the type fixes).
+/// Which backend's meaning a ticket's server fields (`info.pid`, `info.chid`, `info.scoid`) have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Backend {
+    /// QNX Neutrino: they name the server channel the receiver attaches to, and are checked.
+    Neutrino,
+    /// The Linux host backend: unused (issued as 0, never read), so not checked.
+    LinuxHost,
+}
+
+impl Backend {
+    /// The backend of the target being built for: what [`check`], [`parse_as`] and [`parse`] apply.
+    pub const TARGET: Self = if cfg!(target_os = "linux") {
+        Self::LinuxHost
+    } else {
+        Self::Neutrino
+    };
+}
+
+/// Checks the fields of a message (everything but the length, which the type fixes) for the target's
+/// backend ([`Backend::TARGET`]).
 ///
 /// # Errors
 ///
 /// The first problem found, in the order given in the [module docs](self).
 pub fn check<M: Message>(msg: &M) -> Result<(), DecodeError> {
+    check_for(msg, Backend::TARGET)
+}
+
+/// [`check`] with the server fields read as `backend` reads them: a tool on a workstation checks a QNX
+/// ticket with [`Backend::Neutrino`].
+///
+/// # Errors
+///
+/// The first problem found, in the order given in the [module docs](self).
+pub fn check_for<M: Message>(msg: &M, backend: Backend) -> Result<(), DecodeError> {
     if msg.type_() != M::TYPE {
         return Err(DecodeError::WrongType(msg.type_()));
     }
@@ -416,13 +456,34 @@ pub fn check<M: Message>(msg: &M) -> Result<(), DecodeError> {
         return Err(DecodeError::ReservedNonZero { field });
     }
     let info = msg.info();
+    if info.nd != ND_LOCAL_NODE {
+        return Err(DecodeError::RemoteNode(info.nd));
+    }
     if info.tid <= 0 {
         return Err(DecodeError::BadSender(info.tid));
     }
     if info.coid < 0 || info.coid as u32 >= NTO_SIDE_CHANNEL {
         return Err(DecodeError::BadCoid(info.coid));
     }
+    if backend == Backend::Neutrino {
+        check_server(&info)?;
+    }
     msg.check_open()
+}
+
+/// The Neutrino server checks of [`check_for`]: a positive pid (0 would be the receiver itself) and a
+/// positive chid without the global-channel bit.
+pub(crate) const fn check_server(info: &MsgInfoHdr) -> Result<(), DecodeError> {
+    if info.pid <= 0 {
+        return Err(DecodeError::BadServerPid(info.pid));
+    }
+    if info.chid <= 0 {
+        return Err(DecodeError::BadChid(info.chid));
+    }
+    if info.chid as u32 & NTO_GLOBAL_CHANNEL != 0 {
+        return Err(DecodeError::GlobalChannel(info.chid));
+    }
+    Ok(())
 }
 
 /// The message type in the first two bytes, if there are two.
@@ -562,10 +623,11 @@ mod tests {
         let parsed = parse_as::<M>(buf.filled(M::SIZE)).unwrap();
         assert!(parsed.is_borrowed());
         assert_eq!(*parsed, msg);
-        // Misaligned by one byte: still parses, by copy.
-        let mut raw = [0u8; 80];
-        raw[1..1 + M::SIZE].copy_from_slice(msg.as_bytes());
-        let parsed = parse_as::<M>(&raw[1..1 + M::SIZE]).unwrap();
+        // Misaligned by one byte: still parses, by copy. The buffer is 8-aligned, so byte 1 is misaligned
+        // for certain (a plain `[u8; N]` may sit anywhere, and under Miri it sometimes sits at an odd address).
+        let mut raw = TicketBuf::<80>::new();
+        raw.bytes[1..1 + M::SIZE].copy_from_slice(msg.as_bytes());
+        let parsed = parse_as::<M>(&raw.bytes[1..1 + M::SIZE]).unwrap();
         assert!(!parsed.is_borrowed());
         assert_eq!(*parsed, msg);
         assert_eq!(parsed.proof(), 0x55);
@@ -680,6 +742,68 @@ mod tests {
         assert_eq!(
             check(&m),
             Err(DecodeError::ReservedNonZero { field: "reserved2" })
+        );
+    }
+
+    fn server_checks_for<M: Message>() {
+        let with = |f: fn(&mut MsgInfoHdr), backend| {
+            let mut m = M::with_info(hdr(), 0);
+            let mut i = m.info();
+            f(&mut i);
+            m.set_info(i);
+            check_for(&m, backend)
+        };
+        use Backend::{LinuxHost, Neutrino};
+        // Server pid 0 is the receiver itself for ConnectAttach: refused before any kernel call.
+        assert_eq!(
+            with(|i| i.pid = 0, Neutrino),
+            Err(DecodeError::BadServerPid(0))
+        );
+        assert_eq!(
+            with(|i| i.pid = -3, Neutrino),
+            Err(DecodeError::BadServerPid(-3))
+        );
+        assert_eq!(with(|i| i.chid = 0, Neutrino), Err(DecodeError::BadChid(0)));
+        assert_eq!(
+            with(|i| i.chid = -1, Neutrino),
+            Err(DecodeError::BadChid(-1))
+        );
+        assert_eq!(
+            with(|i| i.chid = 0x4000_0001, Neutrino),
+            Err(DecodeError::GlobalChannel(0x4000_0001))
+        );
+        assert_eq!(with(|_| {}, Neutrino), Ok(()));
+        // A node number is the sender's: refused on every backend.
+        for b in [Neutrino, LinuxHost] {
+            assert_eq!(with(|i| i.nd = 1, b), Err(DecodeError::RemoteNode(1)));
+            assert_eq!(
+                with(|i| i.nd = 0x8000_0000, b),
+                Err(DecodeError::RemoteNode(0x8000_0000))
+            );
+        }
+        // The host backend's tickets carry no server (all 0): accepted there.
+        let host = |i: &mut MsgInfoHdr| {
+            i.pid = 0;
+            i.chid = 0;
+            i.scoid = 0;
+        };
+        assert_eq!(with(host, LinuxHost), Ok(()));
+        assert_eq!(with(host, Neutrino), Err(DecodeError::BadServerPid(0)));
+    }
+
+    #[test]
+    fn server_fields_are_checked_on_neutrino() {
+        server_checks_for::<v7::IoDup>();
+        server_checks_for::<v7::IoOpenfd>();
+        server_checks_for::<v8::IoDup>();
+        server_checks_for::<v8::IoOpenfd>();
+        assert_eq!(
+            Backend::TARGET,
+            if cfg!(target_os = "linux") {
+                Backend::LinuxHost
+            } else {
+                Backend::Neutrino
+            }
         );
     }
 

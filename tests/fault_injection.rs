@@ -11,14 +11,16 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Mutex};
 
+mod common;
+
+use qnx_fdpass::fd::AsRawFd;
+use qnx_fdpass::seams::Receiver;
 use qnx_fdpass::sys::host::{FailAt, Linux, Ops};
 use qnx_fdpass::{
-    Access, Batch, BatchError, BorrowedFd, DupTicket, Errno, Error, OpenfdTicket, OwnedFd,
-    Receiver, Recipient,
+    Access, BatchError, DupBatch, DupTicket, Errno, Error, OpenfdTicket, OwnedFd, Recipient,
 };
 
 /// Descriptor tables are per process: the tests that compare them must not overlap.
@@ -81,9 +83,8 @@ fn sender_role() {
     );
     let memfd = rustix::fs::memfd_create("fi-sender", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
     rustix::io::write(&memfd, CONTENT).unwrap();
-    // SAFETY: `memfd` outlives every use of the borrow.
-    let fd = unsafe { BorrowedFd::borrow_raw(memfd.as_raw_fd()) };
-    let mut batch = Batch::<4>::new();
+    let fd = common::fd(&memfd);
+    let mut batch = DupBatch::<4>::new();
     for _ in 0..3 {
         batch
             .push(DupTicket::new(fd, Recipient::Any).unwrap())
@@ -434,8 +435,7 @@ fn openfd_of_a_fifo_without_writer_does_not_block() {
         rustix::fs::Mode::empty(),
     )
     .unwrap();
-    // SAFETY: `reader` outlives the borrow.
-    let fd = unsafe { BorrowedFd::borrow_raw(reader.as_raw_fd()) };
+    let fd = common::fd(&reader);
     let ticket = OpenfdTicket::new(fd, Access::Read, Recipient::Any).unwrap();
 
     let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -452,7 +452,7 @@ fn openfd_of_a_fifo_without_writer_does_not_block() {
         true
     });
     let before = open_fds();
-    let res = Receiver::<0>::new().redeem(ticket.as_bytes());
+    let res = qnx_fdpass::Receiver::<0>::new().redeem(ticket.as_bytes());
     let _ = done_tx.send(()); // the watchdog may have given up already
     let had_to_unblock = watchdog.join().unwrap();
     assert!(

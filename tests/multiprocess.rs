@@ -9,14 +9,15 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 
+mod common;
+
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::{
-    receive_fd, wire, Access, Batch, BatchError, BorrowedFd, DecodeError, DupTicket, Errno, Error,
+    receive_fd, wire, Access, BatchError, DecodeError, DupBatch, DupTicket, Errno, Error,
     OpenfdTicket, OwnedFd, Receiver, Recipient,
 };
 
@@ -58,15 +59,12 @@ fn sender_role() {
     while file.read(&mut b).unwrap() == 1 && b[0] != b'\n' {
         line.push(b[0]);
     }
-    // SAFETY: `file` outlives every use of the borrow below.
-    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+    let fd = common::fd(&file);
     let closed = File::open(&path).unwrap();
-    // SAFETY: `closed` is open until after the ticket is built.
-    let closed_fd = unsafe { BorrowedFd::borrow_raw(closed.as_raw_fd()) };
-    let closed_ticket = DupTicket::new(closed_fd, Recipient::Any).unwrap();
+    let closed_ticket = DupTicket::new(common::fd(&closed), Recipient::Any).unwrap();
     drop(closed);
     let dup = DupTicket::new(fd, Recipient::Any).unwrap();
-    let mut batch = Batch::<4>::new();
+    let mut batch = DupBatch::<4>::new();
     for _ in 0..3 {
         batch
             .push(DupTicket::new(fd, Recipient::Any).unwrap())
@@ -203,8 +201,7 @@ impl Sender {
 }
 
 fn file(fd: OwnedFd) -> File {
-    // SAFETY: the descriptor was just redeemed and is owned by nothing else.
-    unsafe { File::from_raw_fd(fd.into_raw_fd()) }
+    common::file(fd)
 }
 
 /// Fails unless `f` is the sender's file (same device and inode). Called before any read: a read from a
@@ -427,9 +424,30 @@ fn batches_are_all_or_nothing() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let s = Sender::start("batch");
     let mut r = Receiver::<4>::new();
+    // One pidfd stays cached in the receiver: warm it first so the counts below compare descriptors.
+    drop(r.redeem_batch::<4>(s.ticket("batch")).unwrap());
+    let empty = open_fds();
     let fds = r.redeem_batch::<4>(s.ticket("batch")).unwrap();
     assert_eq!(fds.len(), 3);
-    drop(fds);
+    let mut numbers: Vec<_> = (&fds)
+        .into_iter()
+        .map(qnx_fdpass::fd::AsRawFd::as_raw_fd)
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 3, "three distinct descriptors");
+    // By value, in ticket order: each one the sender's file.
+    let mut it = fds.into_iter();
+    assert_eq!(it.len(), 3);
+    let first = file(it.next().unwrap());
+    assert_senders_file(&s, &first);
+    drop(it); // closes the two not taken
+    drop(first);
+    assert_eq!(
+        open_fds(),
+        empty,
+        "the iterator closed what it did not hand out"
+    );
     let before = open_fds();
     assert_eq!(
         r.redeem_batch::<4>(s.ticket("bad-batch")).unwrap_err(),

@@ -1,5 +1,5 @@
 //! Zero heap allocations on every path, counted by a global allocator: issuing (also through a
-//! `Sender`), redeeming (cached peer and stateless, general and dup-only), batches, and parsing good and
+//! an `Issuer`), redeeming (cached peer and stateless, general and dup-only), batches, and parsing good and
 //! bad tickets. Linux host backend.
 //!
 //! Only allocations made by the test's own thread while it is measuring are counted (the harness
@@ -11,13 +11,14 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fs::File;
-use std::os::fd::AsRawFd;
 
 use qnx_fdpass::ticket::{parse_as, Message};
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr, TicketBuf};
+mod common;
+
 use qnx_fdpass::{
-    parse, receive_fd, send_fd, Access, Batch, BorrowedFd, DupTicket, OpenfdTicket, Receiver,
-    Recipient, Sender,
+    parse, receive_fd, send_fd, Access, DupBatch, DupTicket, Issuer, OpenfdTicket, Receiver,
+    Recipient,
 };
 
 struct Counting;
@@ -82,8 +83,7 @@ fn the_counter_counts() {
 #[test]
 fn every_path_allocates_nothing() {
     let file = File::open("/dev/null").unwrap();
-    // SAFETY: `file` outlives every use of `fd` in this test.
-    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+    let fd = common::fd(&file);
 
     // Issue: the first call also reads and caches this process's start time.
     let (n, dup) = allocations(|| DupTicket::new(fd, Recipient::Any).unwrap());
@@ -92,12 +92,12 @@ fn every_path_allocates_nothing() {
     assert_eq!(n, 0, "DupTicket::new (cached identity)");
     let (n, openfd) = allocations(|| OpenfdTicket::new(fd, Access::Read, Recipient::Any).unwrap());
     assert_eq!(n, 0, "OpenfdTicket::new");
-    let (n, sender) = allocations(|| Sender::new().unwrap());
-    assert_eq!(n, 0, "Sender::new");
-    let (n, _) = allocations(|| sender.dup(fd, Recipient::Any).unwrap());
-    assert_eq!(n, 0, "Sender::dup");
-    let (n, _) = allocations(|| sender.openfd(fd, Access::Read, Recipient::Any).unwrap());
-    assert_eq!(n, 0, "Sender::openfd");
+    let (n, issuer) = allocations(|| Issuer::new().unwrap());
+    assert_eq!(n, 0, "Issuer::new");
+    let (n, _) = allocations(|| issuer.dup(fd, Recipient::Any).unwrap());
+    assert_eq!(n, 0, "Issuer::dup");
+    let (n, _) = allocations(|| issuer.openfd(fd, Access::Read, Recipient::Any).unwrap());
+    assert_eq!(n, 0, "Issuer::openfd");
     let (n, sent) = allocations(|| send_fd(fd, Recipient::Any, |t| Some(t.len())).unwrap());
     assert_eq!(n, 0, "send_fd");
     assert_eq!(sent, Some(IoDup::SIZE));
@@ -161,17 +161,24 @@ fn every_path_allocates_nothing() {
 
     // Batches: build, redeem all-or-nothing, and fail half way (the first tickets are closed again).
     let (n, batch) = allocations(|| {
-        let mut b = Batch::<8>::new();
+        let mut b = DupBatch::<8>::new();
         for _ in 0..8 {
             b.push(DupTicket::new(fd, Recipient::Any).unwrap()).unwrap();
         }
         b
     });
-    assert_eq!(n, 0, "Batch::push");
+    assert_eq!(n, 0, "DupBatch::push");
     let mut packet = TicketBuf::<320>::new();
     packet.bytes.copy_from_slice(batch.as_bytes());
     let (n, r) = allocations(|| receiver.redeem_batch::<8>(&packet.bytes).map(|v| v.len()));
     assert_eq!(n, 0, "redeem_batch");
+    assert_eq!(r.unwrap(), 8);
+    let (n, r) = allocations(|| {
+        receiver
+            .redeem_batch::<8>(&packet.bytes)
+            .map(|v| v.into_iter().count())
+    });
+    assert_eq!(n, 0, "redeem_batch, iterated by value");
     assert_eq!(r.unwrap(), 8);
     let mut broken = packet;
     // The last ticket names a descriptor this process does not have.

@@ -16,12 +16,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 
 use qnx_fdpass::wire::IoDup;
-use qnx_fdpass::{BorrowedFd, DupTicket, Errno, Error, OwnedFd, Receiver, Recipient, Ticket};
+mod common;
+
+use qnx_fdpass::{DupTicket, Errno, Error, OwnedFd, Receiver, Recipient, Ticket};
 use zerocopy::{FromBytes, IntoBytes};
 
 /// Descriptor tables are per process: the tests that compare them must not overlap.
@@ -83,7 +84,7 @@ fn unhex(s: &str) -> Vec<u8> {
 
 fn content(fd: &OwnedFd) -> String {
     let mut buf = [0u8; 128];
-    let n = rustix::io::pread(sys_fd(fd.as_raw_fd()), &mut buf, 0).unwrap();
+    let n = rustix::io::pread(sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(fd)), &mut buf, 0).unwrap();
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
@@ -96,8 +97,7 @@ fn sender_role() {
     let tag = std::env::var("FDPASS_TAG").unwrap();
     let memfd = rustix::fs::memfd_create("reuse-sender", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
     rustix::io::write(&memfd, format!("sender {tag}").as_bytes()).unwrap();
-    // SAFETY: `memfd` outlives the borrow.
-    let fd = unsafe { BorrowedFd::borrow_raw(memfd.as_raw_fd()) };
+    let fd = common::fd(&memfd);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

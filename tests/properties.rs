@@ -18,6 +18,8 @@ enum Field {
     CombineLen,
     /// Must be zero; the error names the field.
     Reserved(&'static str),
+    /// `info.nd`: must be 0 (a node number is the sender's; Qnet is not supported).
+    Nd,
     /// `info.tid`, the sender pid: must be positive.
     Tid,
     /// `info.coid`: must be in `0..0x4000_0000`.
@@ -26,14 +28,15 @@ enum Field {
     Ioflag,
     /// `xtype`: must be `_IO_OPENFD_NONE`.
     Xtype,
-    /// Any value is accepted (server ids, `info.flags`, `sflag`, the peer proof).
+    /// Any value is accepted (server ids, unused on the host backend these tests run on; `info.flags`,
+    /// `sflag`, the peer proof).
     Any,
 }
 
 /// `(offset, size, field)` of a `_msg_info_hdr` at `base`.
 fn hdr_fields(base: usize) -> Vec<(usize, usize, Field)> {
     vec![
-        (base, 4, Field::Any),                        // nd
+        (base, 4, Field::Nd),                         // nd
         (base + 4, 4, Field::Reserved("info.srcnd")), // srcnd
         (base + 8, 4, Field::Any),                    // pid (the server's)
         (base + 12, 4, Field::Tid),                   // tid (the sender's pid)
@@ -131,19 +134,20 @@ fn expected<M: Message>(
             got: v as u16,
         }),
         Field::Reserved(name) => Err(DecodeError::ReservedNonZero { field: name }),
+        Field::Nd if v != 0 => Err(DecodeError::RemoteNode(v as u32)),
         Field::Tid if (v as i32) <= 0 => Err(DecodeError::BadSender(v as i32)),
         Field::Coid if (v as i32) < 0 || v as u32 >= 0x4000_0000 => {
             Err(DecodeError::BadCoid(v as i32))
         }
         Field::Ioflag if !(1..=3).contains(&v) => Err(DecodeError::BadAccess(v as u32)),
         Field::Xtype => Err(DecodeError::BadXtype(v as u16)),
-        Field::Tid | Field::Coid | Field::Ioflag | Field::Any => Ok(()),
+        Field::Nd | Field::Tid | Field::Coid | Field::Ioflag | Field::Any => Ok(()),
     }
 }
 
 fn valid_hdr() -> impl Strategy<Value = MsgInfoHdr> {
     (
-        any::<u32>(),
+        Just(0u32), // nd: local tickets only
         any::<i32>(),
         1..=i32::MAX,
         any::<i32>(),

@@ -1,19 +1,19 @@
-//! `Sender`: the identity is looked up once, so a dup ticket costs no system call; the tickets are the
+//! `Issuer` (formerly `Sender`): the identity is looked up once, so a dup ticket costs no system call; the tickets are the
 //! ones `DupTicket::new` / `OpenfdTicket::new` make, and they redeem to the right file. Linux host
 //! backend only.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::cell::Cell;
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 
+use qnx_fdpass::seams;
 use qnx_fdpass::sys::host::{FailAt, Linux, Ops};
-use qnx_fdpass::{
-    Access, BorrowedFd, DupTicket, Errno, Error, OpenfdTicket, Receiver, Recipient, Sender,
-};
+use qnx_fdpass::{Access, DupTicket, Errno, Error, Issuer, OpenfdTicket, Receiver, Recipient};
 
 /// Counts every call, `getpid` and `close` included, and forwards it to the real kernel.
 #[derive(Default)]
@@ -61,10 +61,9 @@ impl Ops for Counting {
 #[test]
 fn dup_tickets_cost_no_system_call_and_match_dup_ticket_new() {
     let file = File::open("Cargo.toml").unwrap();
-    // SAFETY: `file` outlives every use of `fd` in this test.
-    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+    let fd = common::fd(&file);
 
-    let sender = Sender::with_kernel(Counting::default()).unwrap();
+    let sender = seams::Issuer::with_kernel(Counting::default()).unwrap();
     let made = sender.kernel().calls.get();
     assert!(
         (1..=2).contains(&made),
@@ -92,9 +91,8 @@ fn dup_tickets_cost_no_system_call_and_match_dup_ticket_new() {
 #[test]
 fn sender_tickets_redeem_to_the_same_file() {
     let file = File::open("Cargo.toml").unwrap();
-    // SAFETY: `file` outlives every use of `fd` in this test.
-    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
-    let sender = Sender::new().unwrap();
+    let fd = common::fd(&file);
+    let sender = Issuer::new().unwrap();
     let mut receiver = Receiver::<1>::new();
     let want = file.metadata().unwrap();
     for bytes in [
@@ -106,8 +104,7 @@ fn sender_tickets_redeem_to_the_same_file() {
             .to_vec(),
     ] {
         let got = receiver.redeem(&bytes).unwrap();
-        // SAFETY: the descriptor was just redeemed and nothing else owns it.
-        let got = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(got.into_raw_fd()) };
+        let got = common::file(got);
         let m = got.metadata().unwrap();
         assert_eq!((m.dev(), m.ino()), (want.dev(), want.ino()));
     }
@@ -116,12 +113,11 @@ fn sender_tickets_redeem_to_the_same_file() {
 #[test]
 fn failures_come_back_unchanged() {
     let file = File::open("Cargo.toml").unwrap();
-    // SAFETY: `file` outlives every use of `fd` in this test.
-    let fd = unsafe { BorrowedFd::borrow_raw(file.as_raw_fd()) };
+    let fd = common::fd(&file);
     // Once this process's start time is cached (by the first sender), a sender is made without a
     // fallible call, and the openfd access check is the first one.
-    Sender::new().unwrap();
-    let sender = Sender::with_kernel(FailAt::new(Linux, 1, Errno::NOMEM)).unwrap();
+    Issuer::new().unwrap();
+    let sender = seams::Issuer::with_kernel(FailAt::new(Linux, 1, Errno::NOMEM)).unwrap();
     assert_eq!(sender.kernel().calls(), 0);
     assert_eq!(
         sender.openfd(fd, Access::Read, Recipient::Any).unwrap_err(),
@@ -131,13 +127,7 @@ fn failures_come_back_unchanged() {
     // A closed descriptor is refused at redeem time, as for DupTicket::new (a high number, which the
     // other tests running meanwhile do not reuse).
     let closed = rustix::io::fcntl_dupfd_cloexec(&file, 1000).unwrap();
-    // SAFETY: the borrow is used once, while `closed` is open.
-    let t = sender
-        .dup(
-            unsafe { BorrowedFd::borrow_raw(closed.as_raw_fd()) },
-            Recipient::Any,
-        )
-        .unwrap();
+    let t = sender.dup(common::fd(&closed), Recipient::Any).unwrap();
     drop(closed);
     assert!(matches!(
         Receiver::<0>::new().redeem(t.as_bytes()),

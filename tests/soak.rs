@@ -11,12 +11,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Instant;
 
-use qnx_fdpass::{BorrowedFd, DupTicket, Receiver, Recipient};
+mod common;
+
+use qnx_fdpass::{DupTicket, Receiver, Recipient};
 
 const PASSES: usize = 100_000;
 const WARMUP: usize = 2_000;
@@ -81,8 +82,7 @@ fn sender_role() {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     writeln!(out, "READY").unwrap();
     for i in 0..passes {
-        // SAFETY: `files` outlives the borrow.
-        let fd = unsafe { BorrowedFd::borrow_raw(files[i % THREADS].as_raw_fd()) };
+        let fd = common::fd(&files[i % THREADS]);
         out.write_all(DupTicket::new(fd, Recipient::Any).unwrap().as_bytes())
             .unwrap();
     }
@@ -141,8 +141,8 @@ fn soak_100k_passes_4_threads() {
             for job in rx {
                 match job {
                     Job::Ticket(bytes) => {
-                        let fd = r.redeem(&bytes).unwrap();
-                        let n = rustix::io::pread(sys_fd(fd.as_raw_fd()), &mut buf, 0).unwrap();
+                        let fd = common::std_fd(r.redeem(&bytes).unwrap());
+                        let n = rustix::io::pread(&fd, &mut buf, 0).unwrap();
                         assert_eq!(&buf[..n], want.as_bytes(), "thread {t} got another file");
                         redeemed += 1;
                     }

@@ -6,6 +6,7 @@
 #     private apt root (no `dpkg --add-architecture`), unpacked into a cache under target/hil-cache/.
 #     x86_64 gets an ELF vmlinux extracted from the bzImage: QEMU boots it by PVH, about twice as fast.
 #  3. The musl targets the guest programs are built for.
+#  4. genisoimage, which writes the CD that carries the Neutrino 6.4 guest's payload (bookworm main).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -15,7 +16,7 @@ log() { echo "hil-setup: $*"; }
 
 # --- 1. QEMU from bookworm-backports ------------------------------------------------------------------
 need_qemu=0
-for b in qemu-system-x86_64 qemu-system-aarch64; do command -v "$b" >/dev/null || need_qemu=1; done
+for b in qemu-system-x86_64 qemu-system-i386 qemu-system-aarch64; do command -v "$b" >/dev/null || need_qemu=1; done
 if [ "$need_qemu" = 0 ] && ! qemu-system-x86_64 --version | grep -Eq 'version (9|[1-9][0-9])\.'; then need_qemu=1; fi
 if [ "$need_qemu" = 1 ]; then
   if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -118,4 +119,10 @@ fetch_guest arm64 linux-aarch64
 # --- 3. musl targets ---------------------------------------------------------------------------------
 rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl >/dev/null 2>&1 ||
   rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+# --- 4. genisoimage ------------------------------------------------------------------------------------
+if ! command -v genisoimage >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends genisoimage >/dev/null
+fi
+log "$(genisoimage --version 2>&1 | head -1)"
 log "ready (cache: target/hil-cache)"

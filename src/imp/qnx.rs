@@ -2,11 +2,15 @@
 //! ([`Message`]), so that the host runs it against a test double for both QNX versions.
 //!
 //! Issue (sender), as the article does it but without its 64-bit overrun:
-//! 1. `ConnectServerInfo(0, fd)` into a zeroed 64-byte `_msg_info64` (EBADF if `fd` is not a connection);
-//! 2. copy its 28-byte header into the message, the sender's pid into `info.tid`;
-//! 3. QNX 8.0 only: `dupfd_register(recipient, fd)`, the handle goes into the message.
+//! 1. refuse what libc's `fcntl(F_DUPFD)` refuses before asking the kernel (§2.7): a negative
+//!    descriptor or a side channel, `EBADF`;
+//! 2. `ConnectServerInfo(0, fd)` into a zeroed 64-byte `_msg_info64` (EBADF if `fd` is not a connection),
+//!    and refuse a connection no receiver could redeem ([`refuse_unpassable`]);
+//! 3. copy its 28-byte header into the message, the sender's pid into `info.tid`;
+//! 4. QNX 8.0 only: `dupfd_register(recipient, fd, DUPFD_NO_DISCARD)`, the handle goes into the message.
 //!
-//! Redeem (receiver):
+//! Redeem (receiver); on QNX 8.0 with `libc-calls`, a dup ticket is redeemed with libc's documented
+//! `dupfd(handle, _NTO_COF_CLOEXEC)` instead (§9.4), otherwise:
 //! 1. `ConnectAttach(nd, server pid, chid, 0, _NTO_COF_CLOEXEC)`: the lowest free descriptor, close-on-exec;
 //! 2. rewrite `info.pid` to the sender's pid (the owner of the original connection, which is what the
 //!    server looks up) and clear `info.tid`;
@@ -15,8 +19,11 @@
 //!    the error.
 
 use crate::sys::{Kernel, DUPFD_NO_DISCARD};
-use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
-use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr, NTO_COF_CLOEXEC};
+use crate::ticket::{check_server, Access, Message, OpenfdAccess, Recipient};
+use crate::wire::{
+    IoDup, IoOpenfd, MsgInfo64, MsgInfoHdr, IO_DUP, ND_LOCAL_NODE, NTO_COF_CLOEXEC, NTO_COF_DEAD,
+    NTO_COF_PIPE, NTO_SIDE_CHANNEL,
+};
 use crate::{Errno, RawFd};
 
 /// The kernel-call trait this backend is generic over.
@@ -57,7 +64,11 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
     fd: RawFd,
     to: Recipient,
 ) -> Result<M, Errno> {
+    if fd < 0 || fd as u32 & NTO_SIDE_CHANNEL != 0 {
+        return Err(Errno::BADF);
+    }
     let server = k.connect_server_info(0, fd)?;
+    refuse_unpassable::<M>(&server)?;
     let mut info = server.hdr();
     info.srcnd = 0;
     info.tid = match id {
@@ -92,6 +103,33 @@ pub(crate) fn withdraw<M: Message, K: Kernel>(k: &K, msg: &M) -> Result<(), Errn
     }
 }
 
+/// Refuses, at issue, a connection whose ticket could only fail later, in the receiver:
+///
+/// - a server on another node (`nd` not 0): `ENOREMOTE`. The node number is the sender's (libc
+///   translates it with `netmgr_remote_nd`, §2.7, §9.5) and Qnet is not supported;
+/// - a connection `ConnectServerInfo` reports dead (`_NTO_COF_DEAD`, §2.4, §2.5): `ESRCH`, what the
+///   receiver's `ConnectAttach` would answer;
+/// - QNX 8.0 only (the 8.0 layout): an in-kernel pipe (`_NTO_COF_PIPE`, 0x400; on 6.x/7.x that bit is
+///   `_NTO_COF_GLOBAL`): `ENOTSUP`. A pipe has no resource manager to answer `_IO_DUP`/`_IO_OPENFD`
+///   (INFERRED; whether 8.0's `dupfd()` can duplicate one is UNKNOWN);
+/// - a server the receiver's check refuses (pid or chid not positive, a global chid): `ENOTSUP`.
+fn refuse_unpassable<M: Message>(server: &MsgInfo64) -> Result<(), Errno> {
+    if server.nd != ND_LOCAL_NODE {
+        return Err(Errno::NOREMOTE);
+    }
+    let flags = i32::from(server.flags);
+    if flags & NTO_COF_DEAD != 0 {
+        return Err(Errno::SRCH);
+    }
+    if M::HANDLE && flags & NTO_COF_PIPE != 0 {
+        return Err(Errno::NOTSUP);
+    }
+    match check_server(&server.hdr()) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(Errno::NOTSUP),
+    }
+}
+
 /// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`.
 pub(crate) fn redeem<M: Message, K: Kernel>(
     k: &K,
@@ -99,6 +137,11 @@ pub(crate) fn redeem<M: Message, K: Kernel>(
     cancel_point: bool,
 ) -> Result<RawFd, Errno> {
     let info = msg.info();
+    if M::HANDLE && M::TYPE == IO_DUP && k.has_dupfd() {
+        // QNX 8.0 with the C library: its documented dupfd() (§9.4) instead of a hand-built _IO_DUP;
+        // it attaches, sends and cleans up itself. The ticket's header was checked all the same.
+        return k.dupfd(msg.proof(), NTO_COF_CLOEXEC);
+    }
     let owner = info.tid;
     crate::fmt::debug!(
         "RFD: other pid: {=i32} server nd: {=u32:#x} pid {=i32:#x} chid {=i32:#x} scoid {=i32:#x} coid {=i32:#x}",
@@ -239,6 +282,10 @@ pub(crate) mod tests {
             flags: u32,
         },
         Unregister(u64),
+        Dupfd {
+            handle: u64,
+            flags: i32,
+        },
     }
 
     /// Server info the double reports for descriptor 3; descriptors >= 10 do not exist.
@@ -272,6 +319,10 @@ pub(crate) mod tests {
         pub register_info: RefCell<Option<MsgInfo64>>,
         /// `close` answers `EINTR` (and leaves the connection open) this many more times.
         pub close_intr: core::cell::Cell<usize>,
+        /// What `connect_server_info` reports instead of [`SERVER`].
+        pub server: Option<MsgInfo64>,
+        /// Answer `has_dupfd` with `true`, as the C library on 8.0 does.
+        pub libc_dupfd: bool,
     }
 
     impl Fake {
@@ -316,7 +367,10 @@ pub(crate) mod tests {
             if coid >= 10 {
                 return Err(Errno::BADF);
             }
-            Ok(MsgInfo64 { coid, ..SERVER })
+            Ok(MsgInfo64 {
+                coid,
+                ..self.server.unwrap_or(SERVER)
+            })
         }
         fn connect_flags(&self, _: i32, _: i32, _: u32, _: u32) -> Result<u32, Errno> {
             Ok(0)
@@ -366,6 +420,17 @@ pub(crate) mod tests {
         }
         fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
             self.enter(Call::Unregister(handle))
+        }
+        fn has_dupfd(&self) -> bool {
+            self.libc_dupfd
+        }
+        fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
+            self.enter(Call::Dupfd { handle, flags })?;
+            let mut next = self.next.borrow_mut();
+            *next += 1;
+            let coid = 100 + *next;
+            self.open.borrow_mut().push(coid);
+            Ok(coid)
         }
     }
 
@@ -651,6 +716,131 @@ pub(crate) mod tests {
             Err(Errno::NOENT)
         );
         assert_eq!(f.calls.borrow().len(), 3);
+    }
+
+    /// Issue refuses what libc refuses and what no receiver could redeem, and registers nothing then.
+    fn unpassable<M: Message>() {
+        let try_with = |server: MsgInfo64, fd: i32| {
+            let k = Fake {
+                server: Some(server),
+                ..Fake::default()
+            };
+            let r = issue::<M, _>(&k, fd, Recipient::Pid(9)).map(|m| m.proof());
+            assert!(
+                !k.calls
+                    .borrow()
+                    .iter()
+                    .any(|c| matches!(c, Call::Register { .. })),
+                "registered for a refused issue: {:?}",
+                k.calls
+            );
+            let n = k.calls.borrow().len();
+            (r, n)
+        };
+        // libc's F_DUPFD answers EBADF for a side channel or -1 without asking the kernel.
+        assert_eq!(try_with(SERVER, 0x4000_0003), (Err(Errno::BADF), 0));
+        assert_eq!(try_with(SERVER, -1), (Err(Errno::BADF), 0));
+        // A server on another node: the node number would be the sender's.
+        let remote = MsgInfo64 { nd: 5, ..SERVER };
+        assert_eq!(try_with(remote, 3).0, Err(Errno::NOREMOTE));
+        // A dead connection: the receiver's ConnectAttach would fail with ESRCH.
+        let dead = MsgInfo64 {
+            flags: (NTO_COF_DEAD | NTO_COF_CLOEXEC) as i16,
+            ..SERVER
+        };
+        assert_eq!(try_with(dead, 3).0, Err(Errno::SRCH));
+        // 0x400 is an in-kernel pipe on 8.0 (refused) but _NTO_COF_GLOBAL on 7.x.
+        let bit = MsgInfo64 {
+            flags: NTO_COF_PIPE as i16,
+            ..SERVER
+        };
+        let expect = if M::HANDLE { Err(Errno::NOTSUP) } else { Ok(0) };
+        assert_eq!(try_with(bit, 3).0, expect);
+        // What the receiver's check would refuse.
+        for server in [
+            MsgInfo64 { pid: 0, ..SERVER },
+            MsgInfo64 { chid: 0, ..SERVER },
+            MsgInfo64 {
+                chid: 0x4000_0002,
+                ..SERVER
+            },
+        ] {
+            assert_eq!(try_with(server, 3).0, Err(Errno::NOTSUP));
+        }
+    }
+
+    #[test]
+    fn issue_refuses_what_cannot_be_redeemed() {
+        unpassable::<v7::IoDup>();
+        unpassable::<v7::IoOpenfd>();
+        unpassable::<v8::IoDup>();
+        unpassable::<v8::IoOpenfd>();
+    }
+
+    #[test]
+    fn libc_on_8_0_redeems_dup_tickets_with_dupfd() {
+        let msg: v8::IoDup = issue(&Fake::default(), 3, Recipient::Pid(9)).unwrap();
+        let k = Fake {
+            libc_dupfd: true,
+            ..Fake::default()
+        };
+        let fd = redeem(&k, &msg, false).unwrap();
+        assert_eq!(
+            *k.calls.borrow(),
+            [Call::Dupfd {
+                handle: 0xABCD,
+                flags: NTO_COF_CLOEXEC
+            }]
+        );
+        assert_eq!(*k.open.borrow(), [fd]);
+        // Its failure is returned as is, and nothing is left open (libc cleans up after itself).
+        let k = Fake {
+            libc_dupfd: true,
+            fail_at: Some((1, Errno::NOENT)),
+            ..Fake::default()
+        };
+        assert_eq!(redeem(&k, &msg, false), Err(Errno::NOENT));
+        assert!(k.open.borrow().is_empty());
+        // openfd tickets have no libc counterpart: still a hand-built _IO_OPENFD with the handle.
+        let open: v8::IoOpenfd = issue(&Fake::default(), 3, Recipient::Pid(9)).unwrap();
+        let k = Fake {
+            libc_dupfd: true,
+            ..Fake::default()
+        };
+        redeem(&k, &open, true).unwrap();
+        assert!(matches!(
+            k.calls.borrow()[..],
+            [Call::Attach { .. }, Call::Send { .. }]
+        ));
+        // A 7.x ticket has no handle: the hand-built _IO_DUP.
+        let v7: v7::IoDup = issue(&Fake::default(), 3, Recipient::Any).unwrap();
+        let k = Fake {
+            libc_dupfd: true,
+            ..Fake::default()
+        };
+        redeem(&k, &v7, false).unwrap();
+        assert!(matches!(
+            k.calls.borrow()[..],
+            [Call::Attach { .. }, Call::Send { .. }]
+        ));
+    }
+
+    /// The raw 8.0 registration (`raw-dupfd`) hands `ConnectDupFd` the header the redeem later sends in
+    /// the `_IO_DUP`, not the server-info form (`info.pid` = the server).
+    #[test]
+    fn raw_registration_header_is_the_redeemed_header() {
+        let k = Fake::default();
+        let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(9)).unwrap();
+        let r = Fake::default();
+        redeem(&r, &msg, false).unwrap();
+        let Call::Send { bytes, .. } = &r.calls.borrow()[1] else {
+            panic!("{:?}", r.calls)
+        };
+        let sent = <v8::IoDup as zerocopy::FromBytes>::read_from_bytes(bytes).unwrap();
+        let server = k.register_info.borrow().unwrap();
+        let registered = crate::sys::encode::dupfd_register_header(&server, msg.info.tid);
+        assert_eq!(registered, sent.info);
+        assert_ne!(registered.pid, server.pid, "not the server-info form");
     }
 
     fn redeem_sequence<M: Message>() {

@@ -5,10 +5,11 @@
 //! Every backend module exposes the same items, mio style, so the layers above never name a platform:
 //!
 //! - `DefaultKernel`: a zero-sized type implementing the backend's kernel trait, used by the public API;
-//! - `close(fd)`: what `close()` does, used by [`OwnedFd`](crate::OwnedFd)'s `Drop` and by
+//! - `close(fd)`: what `close()` does, used by the core-only [`OwnedFd`](crate::OwnedFd)'s `Drop` and by
 //!   [`qnx_fdpass::close`](crate::close): on Neutrino libc's sequence retried while interrupted, on Linux
 //!   one `close(2)` (never retried: Linux releases the descriptor even when it reports `EINTR`);
-//! - `getpid()`: the calling process's pid.
+//! - `getpid()`: the calling process's pid; cannot fail (on Neutrino a TLS read, on Linux a system
+//!   call that always succeeds), so there is no sentinel value and no `Result`.
 //!
 //! The QNX kernel trait, [`Kernel`], is declared here for every target because the logic written on top
 //! of it (ticket issue and redeem, batches, cleanup order) is pure and is unit-tested on the host against a
@@ -29,6 +30,7 @@
 //!
 //! Each `unsafe` block in this module tree carries a `// SAFETY:` comment naming what makes it sound.
 
+use crate::fd::{FromRawFd, OwnedFd, RawFd};
 use crate::wire::MsgInfo64;
 use crate::Errno;
 
@@ -39,6 +41,9 @@ use crate::Errno;
 pub const DUPFD_NO_DISCARD: u32 = 0x1;
 
 pub(crate) mod encode;
+/// The core-only descriptor types (`crate::fd` re-exports std's instead with the `std` feature).
+#[cfg(not(feature = "std"))]
+pub(crate) mod fd;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub mod nto;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
@@ -48,6 +53,13 @@ pub(crate) use nto::{after_fork, close, getpid, DefaultKernel};
 pub mod host;
 #[cfg(target_os = "linux")]
 pub(crate) use host::{close, getpid, DefaultKernel};
+
+/// Wraps a descriptor the crate just obtained (a redeem's result) and owns exclusively.
+pub(crate) fn own(fd: RawFd) -> OwnedFd {
+    // SAFETY: callers pass only a descriptor a kernel call has just returned to this process, that
+    // nothing else refers to, and that they never use again.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
 
 /// The Neutrino kernel calls the ticket logic needs, as typed wrappers.
 ///
@@ -132,6 +144,22 @@ pub trait Kernel {
     /// The default answers `ENOSYS` (QNX 7.x has no handles).
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
         let _ = handle;
+        Err(Errno::NOSYS)
+    }
+
+    /// `true` when this implementation redeems QNX 8.0 dup tickets with the documented
+    /// [`Kernel::dupfd`] instead of a hand-built `_IO_DUP` (the QNX C library on 8.0). The default is
+    /// `false`.
+    fn has_dupfd(&self) -> bool {
+        false
+    }
+
+    /// QNX 8.0 `dupfd(handle, flags)`: the receiver's documented half of `dupfd_register`: a new
+    /// descriptor for the one registered under `handle` for this process; `flags` are `ConnectAttach`
+    /// flags. Errors: `ENOENT`/`EBADF` (handle invalid, the descriptor was closed), `EMFILE`, `ENOSYS`
+    /// (the server does not support dup) (qnx-abi.md §9.4). The default answers `ENOSYS`.
+    fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
+        let _ = (handle, flags);
         Err(Errno::NOSYS)
     }
 }

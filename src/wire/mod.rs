@@ -1,6 +1,6 @@
 //! `#[repr(C)]` mirrors of the QNX Neutrino messages that carry a descriptor.
 //!
-//! Every layout here is transcribed from the project's ABI fact sheet (`qnx-abi.md`, sections 1, 2 and
+//! Every layout here is transcribed from the project's ABI fact sheet (`docs/qnx-abi.md`, sections 1, 2 and
 //! "Recommended Rust layouts"), which cites the QNX headers each number was read from. Nothing in this
 //! module is `unsafe`: layouts are proved by zerocopy's derives and by `const` assertions placed directly
 //! under each definition, so a wrong field type or order fails the build on every target.
@@ -101,6 +101,14 @@ pub const NTO_SIDE_CHANNEL: u32 = 0x4000_0000;
 pub const NTO_COF_CLOEXEC: i32 = 0x0001;
 /// `_NTO_COF_DEAD`: reported by `ConnectServerInfo` when the server has died. CONFIRMED, all versions.
 pub const NTO_COF_DEAD: i32 = 0x0002;
+/// `_NTO_COF_PIPE` (QNX 8.0 only): the connection is an in-kernel pipe. CONFIRMED value 0x0400 (SDP 8.0
+/// `sys/neutrino.h`, `qnx-abi.md` §2.4); that `ConnectServerInfo` reports it for a pipe is INFERRED. On
+/// 6.x/7.x the same bit is `_NTO_COF_GLOBAL`, so test it only for the 8.0 layout.
+pub const NTO_COF_PIPE: i32 = 0x0400;
+/// `_NTO_GLOBAL_CHANNEL`: a bit of a **chid** that makes `ConnectAttach` look the channel up among the
+/// system's global channels instead of in the named process. CONFIRMED 0x4000_0000 in 6.x (source and
+/// kernel use), 7.x and 8.0 headers (`qnx-abi.md` §2.4, §2.5).
+pub const NTO_GLOBAL_CHANNEL: u32 = 0x4000_0000;
 
 /// `_IO_OPENFD_NONE`: a plain re-open (the only xtype `iofunc_openfd_default` accepts).
 pub const IO_OPENFD_NONE: u16 = 0;

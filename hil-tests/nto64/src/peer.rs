@@ -7,7 +7,7 @@
 
 use core::ffi::CStr;
 
-use qnx_fdpass::{Access, Batch, BorrowedFd, DupTicket, OpenfdTicket, Recipient};
+use qnx_fdpass::{Access, BorrowedFd, DupBatch, DupTicket, OpenfdTicket, Recipient};
 
 use crate::{c, proc};
 
@@ -294,7 +294,7 @@ fn serve(
 
 /// `good` tickets for fresh dups of `fd` kept open, then `stale` for dups closed right after issue.
 fn batch(fd: i32, good: i32, stale: i32) -> Result<Bytes, i32> {
-    let mut batch = Batch::<8>::new();
+    let mut batch = DupBatch::<8>::new();
     for i in 0..good + stale {
         // SAFETY: integer only; the new descriptor is owned here.
         let d = unsafe { c::dup(fd) };

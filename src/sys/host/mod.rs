@@ -206,7 +206,7 @@ pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
     unsafe { rustix::io::try_close(fd) }.map_err(errno)
 }
 
-/// The calling process's pid.
+/// The calling process's pid (cannot fail on Linux).
 pub(crate) fn getpid() -> i32 {
     Linux.getpid()
 }

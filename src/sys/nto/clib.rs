@@ -8,7 +8,7 @@
 use cty::{c_int, c_long, c_uint, c_void, size_t};
 
 use super::{server_info64, Libc, ServerInfo};
-use crate::sys::encode::{self, libc_int, libc_long};
+use crate::sys::encode::{self, libc_int, libc_long, ChannelCalls};
 use crate::sys::Kernel;
 use crate::wire::MsgInfo64;
 use crate::Errno;
@@ -25,6 +25,8 @@ mod ffi {
             flags: c_int,
         ) -> c_int;
         pub(super) fn ConnectDetach(coid: c_int) -> c_int;
+        pub(super) fn ChannelCreate(flags: c_uint) -> c_int;
+        pub(super) fn ChannelDestroy(chid: c_int) -> c_int;
         /// `info` is the `_server_info` of this process's width: `_msg_info64`, or `_msg_info32` in a
         /// 32-bit process (§1.2).
         pub(super) fn ConnectServerInfo(pid: c_int, coid: c_int, info: *mut ServerInfo) -> c_int;
@@ -57,6 +59,9 @@ mod ffi {
         /// QNX 8.0 `<sys/dupfd.h>`.
         #[cfg(any(target_env = "nto80", target_os = "qnx"))]
         pub(super) fn dupfd_unregister(handle: u64) -> c_int;
+        /// QNX 8.0 `<sys/dupfd.h>`.
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        pub(super) fn dupfd(handle: u64, flags: c_int) -> c_int;
     }
 }
 
@@ -69,6 +74,18 @@ fn errno() -> i32 {
     }
     // SAFETY: a non-null errno slot is a live, aligned `int` owned by this thread for its whole life.
     unsafe { p.read() }
+}
+
+impl ChannelCalls for Libc {
+    fn channel_create(&self, flags: u32) -> Result<i32, Errno> {
+        // SAFETY: integer only; the C library and kernel validate it.
+        libc_int(unsafe { ffi::ChannelCreate(flags) }, errno)
+    }
+
+    fn channel_destroy(&self, chid: i32) -> Result<(), Errno> {
+        // SAFETY: integer only; the C library and kernel validate it.
+        libc_int(unsafe { ffi::ChannelDestroy(chid) }, errno).map(drop)
+    }
 }
 
 impl Kernel for Libc {
@@ -173,6 +190,25 @@ impl Kernel for Libc {
         #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
         {
             let _ = handle;
+            Err(Errno::NOSYS)
+        }
+    }
+
+    /// On 8.0 dup tickets are redeemed with libc's documented `dupfd()`, which does the attach, the
+    /// `_IO_DUP` and the cleanup itself.
+    fn has_dupfd(&self) -> bool {
+        cfg!(any(target_env = "nto80", target_os = "qnx"))
+    }
+
+    fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
+        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        {
+            // SAFETY: integers only; the C library and kernel validate them.
+            libc_int(unsafe { ffi::dupfd(handle, flags) }, errno)
+        }
+        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        {
+            let _ = (handle, flags);
             Err(Errno::NOSYS)
         }
     }

@@ -7,8 +7,9 @@
 use crate::peer::Peer;
 use crate::util::{fd_count, hex, offset, read_n, scratch, unhex, Ctx as _};
 use crate::{ensure, Check, Ctx, Outcome};
+use qnx_fdpass::fd::IntoRawFd as _;
 use qnx_fdpass::{
-    receive_fd, Access, Batch, BatchError, BorrowedFd, DecodeError, DupTicket, Errno, Error,
+    receive_fd, Access, BatchError, BorrowedFd, DecodeError, DupBatch, DupTicket, Errno, Error,
     OpenfdTicket, OwnedFd, Receiver, Recipient,
 };
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -72,7 +73,7 @@ pub fn make_batch(fd: i32, good: usize, stale: usize, to: &str) -> String {
         Ok(r) => r,
         Err(e) => return format!("err {e}"),
     };
-    let mut batch = Batch::<8>::new();
+    let mut batch = DupBatch::<8>::new();
     for i in 0..good + stale {
         // SAFETY: dup of a descriptor the holder keeps open; the result is owned below.
         let d = unsafe { libc::dup(fd) };
@@ -109,6 +110,11 @@ fn me() -> String {
 fn std_fd(fd: OwnedFd) -> std::os::fd::OwnedFd {
     // SAFETY: ownership moves from the crate's OwnedFd to std's.
     unsafe { std::os::fd::OwnedFd::from_raw_fd(fd.into_raw_fd()) }
+}
+
+/// The number of a descriptor the crate redeemed (its own `OwnedFd`: the payload builds without `std`).
+fn raw(fd: &OwnedFd) -> i32 {
+    qnx_fdpass::fd::AsRawFd::as_raw_fd(fd)
 }
 
 fn os_err(e: &Error) -> Option<Errno> {
@@ -520,7 +526,7 @@ fn batch_all_or_nothing(ctx: &Ctx) -> Check {
         );
         peer.expect("seek 6", "ok")?;
         for fd in &fds {
-            let o = offset(fd.as_raw_fd())?;
+            let o = offset(raw(fd))?;
             ensure!(
                 o == 6,
                 "a batch descriptor is at {o}, the sender's file is at 6"
@@ -583,7 +589,7 @@ fn soak(ctx: &Ctx, n: usize) -> Check {
                 .redeem(&t)
                 .map_err(|e| Outcome::Fail(format!("pass {i}: {e:?}")))?;
             if i % 1000 == 0 {
-                let o = offset(fd.as_raw_fd())?;
+                let o = offset(raw(&fd))?;
                 ensure!(o == 7, "pass {i}: offset {o}, want 7");
             }
             if ctx.broken && i == n / 2 {
@@ -806,8 +812,7 @@ fn soak_worker(
         let fd = r
             .redeem(ticket.filled(len))
             .map_err(|e| format!("{}: redeem: {e:?}", at()))?;
-        let got_id =
-            crate::util::file_id(fd.as_raw_fd()).map_err(|e| format!("{}: {e:?}", at()))?;
+        let got_id = crate::util::file_id(raw(&fd)).map_err(|e| format!("{}: {e:?}", at()))?;
         if got_id != id {
             return Err(format!(
                 "{}: descriptor is dev/ino {got_id:?}, its file is {id:?}",
@@ -815,7 +820,7 @@ fn soak_worker(
             ));
         }
         // SAFETY: `buf` is valid for its length; pread leaves the shared file offset alone.
-        let got = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        let got = unsafe { libc::pread(raw(&fd), buf.as_mut_ptr().cast(), buf.len(), 0) };
         let got = usize::try_from(got)
             .map_err(|_| format!("{}: pread: {}", at(), std::io::Error::last_os_error()))?;
         if &buf[..got] != contents.as_bytes() {

@@ -2,19 +2,24 @@
 //!
 //! ```text
 //! cargo hil [--dry-run] [--list] [--guest NAME[,NAME]] [--scenario NAME[,NAME]]
-//!           [--break SCENARIO] [--hang SCENARIO] [--panic SCENARIO]
+//!           [--break SCENARIO] [--hang SCENARIO] [--panic SCENARIO] [--lose-key]
 //!           [--boot-timeout S] [--test-timeout S] [--total-timeout S]
 //! ```
 //!
-//! `--guest` takes profile names or prefixes (`linux`, `qnx-aarch64`). `--break`, `--hang` and `--panic`
-//! exist to prove the harness: they make a scenario check the wrong thing, sleep forever, or crash the
-//! guest kernel, and the run must then fail saying which and where. See `hil-tests/README.md`.
+//! `--guest` takes profile names or prefixes (`linux`, `qnx-aarch64`, `qnx64`). `--break`, `--hang` and
+//! `--panic` exist to prove the harness: they make a scenario check the wrong thing, sleep forever, or
+//! crash the guest kernel, and the run must then fail saying which and where; `--lose-key` leaves a
+//! character out of each line typed at a guest's prompt the first time, which the runner must see on
+//! the screen and type again. See `hil-tests/README.md`.
 
 mod cpio;
 mod fat;
 mod guest;
+mod nto64;
 mod profile;
 mod qemu;
+mod qmp;
+mod typed;
 
 use guest::GuestParams;
 use hil_tests::SCENARIOS;
@@ -36,13 +41,14 @@ struct Opts {
     broken: Vec<String>,
     hang: Vec<String>,
     panic: Vec<String>,
+    lose_key: bool,
     boot: Option<u64>,
     test: Option<u64>,
     total: Option<u64>,
 }
 
 const USAGE: &str = "usage: cargo hil [--dry-run] [--list] [--guest NAME[,NAME]] [--scenario NAME[,NAME]] \
-[--break S] [--hang S] [--panic S] [--boot-timeout SECS] [--test-timeout SECS] [--total-timeout SECS]";
+[--break S] [--hang S] [--panic S] [--lose-key] [--boot-timeout SECS] [--test-timeout SECS] [--total-timeout SECS]";
 
 fn parse_opts() -> Result<Opts, String> {
     let mut o = Opts::default();
@@ -74,6 +80,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--break" => o.broken.extend(list(val(), "--break")?),
             "--hang" => o.hang.extend(list(val(), "--hang")?),
             "--panic" => o.panic.extend(list(val(), "--panic")?),
+            "--lose-key" => o.lose_key = true,
             "--boot-timeout" => o.boot = secs(val(), "--boot-timeout")?,
             "--test-timeout" => o.test = secs(val(), "--test-timeout")?,
             "--total-timeout" => o.total = secs(val(), "--total-timeout")?,
@@ -88,7 +95,8 @@ fn parse_opts() -> Result<Opts, String> {
         .chain(&o.hang)
         .chain(&o.panic)
     {
-        if hil_tests::scenario(s).is_none() {
+        let nto64 = nto64::scenarios()?;
+        if hil_tests::scenario(s).is_none() && !nto64.iter().any(|n| n.name == *s) {
             return Err(format!(
                 "unknown scenario {s:?}; `cargo hil --list` names them"
             ));
@@ -204,7 +212,224 @@ enum Plan {
         params: GuestParams,
         log: PathBuf,
     },
+    /// A `cd-typed` guest: the payload is built by `build` into `cd`, put on an ISO with the run's files,
+    /// and started by typing.
+    Typed {
+        cmd: Vec<String>,
+        deadlines: Deadlines,
+        plan: typed::Plan,
+        log: PathBuf,
+        build: PathBuf,
+        params: GuestParams,
+    },
     Rows(Vec<(String, Row)>),
+}
+
+/// Builds a `cd-typed` guest's CD: runs `build` with an empty `build` directory, copies the programs it
+/// must leave there into an empty `cd` directory, adds `nonce`, `scenarios` (and `hang`, `break` when
+/// asked for), and writes `payload.iso` with genisoimage (Rock Ridge: names and execute bits survive).
+fn typed_cd(
+    root: &Path,
+    build: &Path,
+    dir: &Path,
+    plan: &typed::Plan,
+    params: &GuestParams,
+) -> Result<PathBuf, String> {
+    let (out, cd) = (dir.join("build"), dir.join("cd"));
+    for d in [&out, &cd] {
+        let _ = std::fs::remove_dir_all(d);
+        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    let shown = build
+        .strip_prefix(root)
+        .unwrap_or(build)
+        .display()
+        .to_string();
+    eprintln!("hil: building the payload: bash {shown} {}", out.display());
+    let st = Command::new("bash")
+        .arg(build)
+        .arg(&out)
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("bash {shown}: {e}"))?;
+    if !st.success() {
+        return Err(format!("payload build failed: bash {shown} ({st})"));
+    }
+    // Only the programs go on the CD: the build may leave link-time stand-ins beside them.
+    for p in &plan.typed.programs {
+        let (from, to) = (out.join(&p.file), cd.join(&p.file));
+        if !from.is_file() {
+            return Err(format!(
+                "payload build left no `{}` in its output directory ({shown})",
+                p.file
+            ));
+        }
+        std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
+    let lines = |v: &[String]| v.iter().map(|s| format!("{s}\n")).collect::<String>();
+    let mut files = vec![
+        ("nonce", format!("{}\n", plan.nonce)),
+        ("scenarios", lines(&plan.scenarios)),
+    ];
+    if !params.hang.is_empty() {
+        files.push(("hang", lines(&params.hang)));
+    }
+    if !params.broken.is_empty() {
+        files.push(("break", lines(&params.broken)));
+    }
+    for (name, text) in files {
+        let f = cd.join(name);
+        std::fs::write(&f, text).map_err(|e| format!("{}: {e}", f.display()))?;
+    }
+    let iso = dir.join("payload.iso");
+    let out = Command::new("genisoimage")
+        .args(["-quiet", "-R", "-V", "HIL", "-o"])
+        .arg(&iso)
+        .arg(&cd)
+        .output()
+        .map_err(|e| format!("genisoimage: {e} (installed by .ci/setup.d/hil.sh)"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "genisoimage failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(iso)
+}
+
+/// The plan for a `cd-typed` profile: `None` when `--scenario` selects none of its scenarios; skip rows
+/// (with the reason) when its fixture or payload build script is absent.
+fn typed_plan(
+    root: &Path,
+    runs: &Path,
+    p: &Profile,
+    o: &Opts,
+    nonce: &str,
+) -> Result<Option<Plan>, String> {
+    let scenarios: Vec<String> = nto64::scenarios()?
+        .into_iter()
+        .map(|s| s.name)
+        .filter(|n| o.scenarios.is_empty() || o.scenarios.contains(n))
+        .collect();
+    if scenarios.is_empty() {
+        return Ok(None);
+    }
+    let typed = p.typed.clone().ok_or("cd-typed profile without [typed]")?;
+    let dir = runs.join(&p.name);
+    let env_dir = p
+        .fixture_env
+        .as_deref()
+        .and_then(|k| std::env::var(k).ok())
+        .filter(|v| !v.is_empty());
+    let fixture = match env_dir {
+        Some(d) => PathBuf::from(d),
+        None => root.join(p.fixture.as_deref().unwrap_or_default()),
+    };
+    let vars = BTreeMap::from([
+        ("HIL_FIXTURE".to_string(), fixture.display().to_string()),
+        (
+            "HIL_PAYLOAD".to_string(),
+            dir.join("payload.iso").display().to_string(),
+        ),
+        (
+            "HIL_QMP".to_string(),
+            dir.join("qmp.sock").display().to_string(),
+        ),
+        (
+            "HIL_CONSOLE".to_string(),
+            dir.join("console.log").display().to_string(),
+        ),
+    ]);
+    let params = GuestParams {
+        nonce: nonce.to_string(),
+        tests: scenarios.clone(),
+        broken: o.broken.clone(),
+        hang: o.hang.clone(),
+        panic: o.panic.clone(),
+    };
+    let (cmd, missing) = qemu::command(p, &vars, &params);
+    let plan = typed::Plan {
+        nonce: nonce.to_string(),
+        scenarios,
+        typed,
+        qmp: dir.join("qmp.sock"),
+        scratch: dir.join("vga.bin"),
+        lose_key: o.lose_key,
+    };
+    if o.dry_run {
+        let note = if missing.is_empty() {
+            String::new()
+        } else {
+            format!("  # not set: {}", missing.join(", "))
+        };
+        let typed: Vec<String> = plan
+            .typed
+            .setup
+            .iter()
+            .chain(plan.typed.programs.iter().map(|p| &p.command))
+            .map(|c| format!("`{c}`"))
+            .collect();
+        println!(
+            "{} ({}):{note}\n  {}\n  then typed at the {:?} prompt: {}\n",
+            p.name,
+            qemu::accel_for(p),
+            qemu::shell_line(&cmd),
+            plan.typed.prompt,
+            typed.join(", ")
+        );
+        return Ok(None);
+    }
+    let all = |row: Row| {
+        plan.rows()
+            .into_iter()
+            .map(|t| (t, row.clone()))
+            .collect::<Vec<_>>()
+    };
+    let how = p
+        .fixture_env
+        .as_deref()
+        .map(|k| format!(" (set {k} to its directory)"))
+        .unwrap_or_default();
+    for f in &p.fixture_files {
+        if !fixture.join(f).is_file() {
+            let why = format!(
+                "no Neutrino 6.4 fixture: {} not found{how}",
+                fixture.join(f).display()
+            );
+            return Ok(Some(Plan::Rows(all(Row::Skip(why)))));
+        }
+    }
+    let build_rel = p.build.as_deref().unwrap_or_default();
+    let build = root.join(build_rel);
+    if !build.is_file() {
+        let why = format!("payload not built: {build_rel} missing");
+        return Ok(Some(Plan::Rows(all(Row::Skip(why)))));
+    }
+    if !missing.is_empty() {
+        let why = format!("{}: profile needs {}", p.name, missing.join(", "));
+        return Ok(Some(Plan::Rows(all(Row::Fail(why, Vec::new())))));
+    }
+    if !o.panic.is_empty() {
+        eprintln!(
+            "hil: {}: --panic is not supported on this guest (it has no way to crash its kernel on demand)",
+            p.name
+        );
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(Some(Plan::Typed {
+        cmd,
+        deadlines: Deadlines {
+            boot: o.boot.unwrap_or(p.boot_timeout),
+            ready: p.ready_timeout,
+            test: o.test.unwrap_or(p.test_timeout),
+            total: o.total.unwrap_or(p.total_timeout),
+        },
+        plan,
+        log: dir.join("console.log"),
+        build,
+        params,
+    }))
 }
 
 fn main() {
@@ -222,13 +447,18 @@ fn real_main() -> Result<i32, String> {
     let t0 = Instant::now();
     let o = parse_opts()?;
     if o.list {
+        println!("hil-scenarios (Linux guests, Neutrino SDP images):");
         for s in SCENARIOS {
             println!(
-                "{:<22} {}{}",
+                "  {:<22} {}{}",
                 s.name,
                 s.about,
                 if s.qnx_only { " (Neutrino only)" } else { "" }
             );
+        }
+        println!("\nNeutrino 6.4 payload (qnx64-x86; hil-tests/nto64/scenarios.txt), rows ::raw and ::libc:");
+        for s in nto64::scenarios()? {
+            println!("  {:<22} {}", s.name, s.about);
         }
         return Ok(0);
     }
@@ -255,6 +485,12 @@ fn real_main() -> Result<i32, String> {
 
     let mut plans: Vec<(Profile, Plan)> = Vec::new();
     for p in profiles {
+        if p.payload == Payload::CdTyped {
+            if let Some(plan) = typed_plan(&root, &runs, &p, &o, &nonce)? {
+                plans.push((p, plan));
+            }
+            continue;
+        }
         let qnx = p.os == "qnx";
         let tests: Vec<String> = SCENARIOS
             .iter()
@@ -266,6 +502,9 @@ fn real_main() -> Result<i32, String> {
                 std::iter::once(s.name.to_string()).chain(libc)
             })
             .collect();
+        if tests.is_empty() {
+            continue; // --scenario names none of this guest's scenarios
+        }
         let params = GuestParams {
             nonce: nonce.clone(),
             tests: tests.clone(),
@@ -323,6 +562,7 @@ fn real_main() -> Result<i32, String> {
         }
         let deadlines = Deadlines {
             boot: o.boot.unwrap_or(p.boot_timeout),
+            ready: p.ready_timeout,
             test: o.test.unwrap_or(p.test_timeout),
             total: o.total.unwrap_or(p.total_timeout),
         };
@@ -354,6 +594,23 @@ fn real_main() -> Result<i32, String> {
             .clone()
     };
     for (p, plan) in plans.iter_mut() {
+        if let Plan::Typed {
+            plan: tp,
+            build,
+            params,
+            ..
+        } = plan
+        {
+            if let Err(e) = typed_cd(&root, build, &runs.join(&p.name), tp, params) {
+                let rows = tp
+                    .rows()
+                    .into_iter()
+                    .map(|t| (t, Row::Fail(format!("{}: {e}", p.name), Vec::new())))
+                    .collect();
+                *plan = Plan::Rows(rows);
+            }
+            continue;
+        }
         let Plan::Run { params, .. } = plan else {
             continue;
         };
@@ -387,6 +644,7 @@ fn real_main() -> Result<i32, String> {
                     guest::qnx_payload(&dir.join("payload.img"), &prog, &libc?, params)
                         .map_err(|e| format!("payload disk: {e}"))
                 }
+                Payload::CdTyped => Err("cd-typed profiles are planned as Plan::Typed".into()),
             }
         });
         if let Err(e) = made {
@@ -403,6 +661,7 @@ fn real_main() -> Result<i32, String> {
         .iter()
         .map(|(_, pl)| match pl {
             Plan::Run { params, .. } => params.tests.len(),
+            Plan::Typed { plan, .. } => plan.rows().len(),
             Plan::Rows(r) => r.len(),
         })
         .sum();
@@ -436,6 +695,23 @@ fn real_main() -> Result<i32, String> {
                     handles.push(s.spawn(move || {
                         let t = Instant::now();
                         let rows = qemu::run(&name, cmd, params, *deadlines, log, &|n, r| {
+                            line(&name, n, r)
+                        });
+                        (name, t.elapsed().as_secs_f64(), rows)
+                    }));
+                }
+                Plan::Typed {
+                    cmd,
+                    deadlines,
+                    plan,
+                    log,
+                    ..
+                } => {
+                    let line = &line;
+                    let name = p.name.clone();
+                    handles.push(s.spawn(move || {
+                        let t = Instant::now();
+                        let rows = typed::run(&name, cmd, plan, *deadlines, log, &|n, r| {
                             line(&name, n, r)
                         });
                         (name, t.elapsed().as_secs_f64(), rows)

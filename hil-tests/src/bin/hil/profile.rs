@@ -2,19 +2,53 @@
 //!
 //! String values may name variables as `${NAME}` or `${NAME:-default}`. The runner defines `HIL_CACHE`
 //! (kernels and busybox from `.ci/setup.d/hil.sh`), `HIL_PAYLOAD` (the initramfs or payload disk it built)
-//! and, for Neutrino profiles, `QNX_IMAGE_DIR` (the image for that profile's arch); any other name is read
-//! from the environment.
+//! and, for Neutrino profiles, `QNX_IMAGE_DIR` (the image for that profile's arch); `cd-typed` profiles
+//! also get `HIL_FIXTURE` (the fixture directory), `HIL_QMP` (the QMP socket) and `HIL_CONSOLE` (the serial log).
+//! Any other name is read from the environment.
+//!
+//! Keys are checked: an unknown key (a typo) is an error, not a silently ignored setting.
 
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What a guest boots from and how its tests get in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Payload {
     /// Linux: an initramfs with busybox, `/init` and the scenario program.
     Initramfs,
-    /// Neutrino: a FAT disk with the scenario program and `run.sh`, run by the image at boot.
+    /// Neutrino image made by the SDP: a FAT disk with the scenario program and `run.sh`, run by the
+    /// image at boot.
     FatDisk,
+    /// A fixed Neutrino boot disk (no boot script of ours): the payload from `build` on an ISO 9660 CD,
+    /// started by keystrokes typed at the shell prompt read off the VGA screen (`[typed]`).
+    CdTyped,
+}
+
+/// One program the runner types at the prompt of a `cd-typed` guest, in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Program {
+    /// Row suffix: `<guest>::<scenario>::<row>`.
+    pub row: String,
+    /// The file `build` must leave in its output directory (it goes on the CD).
+    pub file: String,
+    /// The command line typed at the prompt.
+    pub command: String,
+}
+
+/// How the runner drives a guest through its console (`payload = "cd-typed"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Typed {
+    /// The shell prompt, as the last line of the VGA screen shows it when the shell waits for input.
+    pub prompt: String,
+    /// Commands typed first, each waited for (the prompt must come back).
+    #[serde(default)]
+    pub setup: Vec<String>,
+    /// The payload programs, typed one after the other, each after the previous one's DONE marker.
+    pub programs: Vec<Program>,
 }
 
 /// One parsed profile; strings are not yet expanded.
@@ -24,9 +58,9 @@ pub struct Profile {
     pub name: String,
     /// `linux` or `qnx`.
     pub os: String,
-    /// `x86_64` or `aarch64`.
+    /// `x86_64`, `aarch64` or `x86`.
     pub arch: String,
-    /// The Rust target the scenario program is built for.
+    /// The Rust target the scenario program is built for (empty for `cd-typed`: `build` decides).
     pub rust_target: String,
     /// Emulator binary.
     pub qemu: String,
@@ -40,7 +74,7 @@ pub struct Profile {
     pub smp: u32,
     /// `auto` (KVM only where it really works), `tcg` or `kvm`.
     pub accel: String,
-    /// `-kernel` path.
+    /// `-kernel` path (empty when the guest boots from a disk in `backends`).
     pub kernel: String,
     /// Kernel command line (Linux guests); the runner appends its `hil.*` parameters.
     pub append: Option<String>,
@@ -48,101 +82,178 @@ pub struct Profile {
     pub busybox: Option<String>,
     /// How tests get in.
     pub payload: Payload,
+    /// The test fixture directory the guest boots from (`cd-typed`), relative to the repository root;
+    /// absent means the guest is skipped. The runner calls it `HIL_FIXTURE` in the other strings.
+    pub fixture: Option<String>,
+    /// Environment variable that, when set, names the fixture directory instead.
+    pub fixture_env: Option<String>,
+    /// Files that must be in `fixture`.
+    pub fixture_files: Vec<String>,
+    /// Script (relative to the repository root) that builds the payload into the directory it is given.
+    pub build: Option<String>,
+    /// Keyboard driving (`cd-typed`).
+    pub typed: Option<Typed>,
     /// Fixed arguments (console, display, reboot behaviour), in order.
     pub args: Vec<String>,
     /// Backends the devices refer to (`-drive`, `-netdev`, `-object` pairs), in order.
     pub backends: Vec<String>,
     /// `-device` values, in the order the guest's drivers expect.
     pub devices: Vec<String>,
-    /// Seconds from QEMU start to the guest's READY marker.
+    /// Seconds from QEMU start to the guest's READY marker (`cd-typed`: to the shell prompt).
     pub boot_timeout: u64,
+    /// Seconds from typing a program to its READY marker (`cd-typed`).
+    pub ready_timeout: u64,
     /// Seconds per scenario, BEGIN to EXIT.
     pub test_timeout: u64,
     /// Seconds for the whole guest.
     pub total_timeout: u64,
 }
 
-fn get_str(t: &toml::Table, k: &str) -> Result<Option<String>, String> {
-    match t.get(k) {
-        None => Ok(None),
-        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(format!("`{k}` must be a string, not {}", v.type_str())),
+/// The file as written: every key known (`deny_unknown_fields`), so a misspelt key is an error instead
+/// of a silently ignored setting.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct File {
+    os: String,
+    arch: String,
+    #[serde(default)]
+    rust_target: String,
+    qemu: String,
+    machine: String,
+    cpu: String,
+    #[serde(default = "default_memory")]
+    memory: String,
+    #[serde(default = "default_smp")]
+    smp: u32,
+    #[serde(default = "default_accel")]
+    accel: String,
+    #[serde(default)]
+    kernel: String,
+    append: Option<String>,
+    busybox: Option<String>,
+    payload: Payload,
+    fixture: Option<String>,
+    fixture_env: Option<String>,
+    #[serde(default)]
+    fixture_files: Vec<String>,
+    build: Option<String>,
+    typed: Option<Typed>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    backends: Vec<String>,
+    #[serde(default)]
+    devices: Vec<String>,
+    #[serde(default)]
+    deadlines: FileDeadlines,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDeadlines {
+    #[serde(default = "default_boot")]
+    boot: u64,
+    #[serde(default = "default_ready")]
+    ready: u64,
+    #[serde(default = "default_test")]
+    test: u64,
+    #[serde(default = "default_total")]
+    total: u64,
+}
+
+impl Default for FileDeadlines {
+    fn default() -> Self {
+        FileDeadlines {
+            boot: default_boot(),
+            ready: default_ready(),
+            test: default_test(),
+            total: default_total(),
+        }
     }
 }
 
-fn req_str(t: &toml::Table, k: &str) -> Result<String, String> {
-    get_str(t, k)?.ok_or_else(|| format!("missing `{k}`"))
+fn default_memory() -> String {
+    "256M".into()
 }
-
-fn get_list(t: &toml::Table, k: &str) -> Result<Vec<String>, String> {
-    match t.get(k) {
-        None => Ok(Vec::new()),
-        Some(toml::Value::Array(a)) => a
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("`{k}` holds a non-string"))
-            })
-            .collect(),
-        Some(v) => Err(format!(
-            "`{k}` must be an array of strings, not {}",
-            v.type_str()
-        )),
-    }
+fn default_smp() -> u32 {
+    1
 }
-
-fn get_int(t: &toml::Table, k: &str, default: u64) -> Result<u64, String> {
-    match t.get(k) {
-        None => Ok(default),
-        Some(toml::Value::Integer(i)) if *i > 0 => Ok(*i as u64),
-        Some(v) => Err(format!("`{k}` must be a positive integer, not {v:?}")),
-    }
+fn default_accel() -> String {
+    "auto".into()
+}
+fn default_boot() -> u64 {
+    60
+}
+fn default_ready() -> u64 {
+    20
+}
+fn default_test() -> u64 {
+    60
+}
+fn default_total() -> u64 {
+    240
 }
 
 impl Profile {
     /// Parses one profile file's text.
     pub fn parse(name: &str, text: &str) -> Result<Profile, String> {
-        let t: toml::Table = text.parse().map_err(|e| format!("{name}: {e}"))?;
-        let p = (|| {
-            let deadlines = match t.get("deadlines") {
-                None => toml::Table::new(),
-                Some(toml::Value::Table(d)) => d.clone(),
-                Some(_) => return Err("`deadlines` must be a table".to_string()),
-            };
-            let payload = match req_str(&t, "payload")?.as_str() {
-                "initramfs" => Payload::Initramfs,
-                "fat-disk" => Payload::FatDisk,
-                other => return Err(format!("unknown payload {other:?} (initramfs | fat-disk)")),
-            };
-            Ok(Profile {
-                name: name.to_string(),
-                os: req_str(&t, "os")?,
-                arch: req_str(&t, "arch")?,
-                rust_target: req_str(&t, "rust-target")?,
-                qemu: req_str(&t, "qemu")?,
-                machine: req_str(&t, "machine")?,
-                cpu: req_str(&t, "cpu")?,
-                memory: get_str(&t, "memory")?.unwrap_or_else(|| "256M".into()),
-                smp: get_int(&t, "smp", 1)? as u32,
-                accel: get_str(&t, "accel")?.unwrap_or_else(|| "auto".into()),
-                kernel: req_str(&t, "kernel")?,
-                append: get_str(&t, "append")?,
-                busybox: get_str(&t, "busybox")?,
-                payload,
-                args: get_list(&t, "args")?,
-                backends: get_list(&t, "backends")?,
-                devices: get_list(&t, "devices")?,
-                boot_timeout: get_int(&deadlines, "boot", 60)?,
-                test_timeout: get_int(&deadlines, "test", 60)?,
-                total_timeout: get_int(&deadlines, "total", 240)?,
-            })
-        })()
-        .map_err(|e| format!("{name}: {e}"))?;
-        if p.payload == Payload::Initramfs && p.busybox.is_none() {
-            return Err(format!("{name}: an initramfs profile needs `busybox`"));
+        let f: File = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        let err = |m: &str| Err(format!("{name}: {m}"));
+        let d = &f.deadlines;
+        if [d.boot, d.ready, d.test, d.total].contains(&0) || f.smp == 0 {
+            return err("deadlines and smp must be positive");
         }
-        Ok(p)
+        match f.payload {
+            Payload::Initramfs | Payload::FatDisk => {
+                if f.rust_target.is_empty() || f.kernel.is_empty() {
+                    return err(
+                        "an initramfs or fat-disk profile needs `rust-target` and `kernel`",
+                    );
+                }
+                if f.payload == Payload::Initramfs && f.busybox.is_none() {
+                    return err("an initramfs profile needs `busybox`");
+                }
+            }
+            Payload::CdTyped => {
+                let Some(t) = &f.typed else {
+                    return err("a cd-typed profile needs a [typed] table");
+                };
+                if f.build.is_none() || f.fixture.is_none() || t.programs.is_empty() {
+                    return err("a cd-typed profile needs `build`, `fixture` and [typed] programs");
+                }
+                if t.prompt.trim().is_empty() {
+                    return err("[typed] prompt must not be blank");
+                }
+            }
+        }
+        Ok(Profile {
+            name: name.to_string(),
+            os: f.os,
+            arch: f.arch,
+            rust_target: f.rust_target,
+            qemu: f.qemu,
+            machine: f.machine,
+            cpu: f.cpu,
+            memory: f.memory,
+            smp: f.smp,
+            accel: f.accel,
+            kernel: f.kernel,
+            append: f.append,
+            busybox: f.busybox,
+            payload: f.payload,
+            fixture: f.fixture,
+            fixture_env: f.fixture_env,
+            fixture_files: f.fixture_files,
+            build: f.build,
+            typed: f.typed,
+            args: f.args,
+            backends: f.backends,
+            devices: f.devices,
+            boot_timeout: f.deadlines.boot,
+            ready_timeout: f.deadlines.ready,
+            test_timeout: f.deadlines.test,
+            total_timeout: f.deadlines.total,
+        })
     }
 
     /// Loads every `*.toml` in `dir`, sorted by name.
@@ -252,5 +363,48 @@ mod tests {
             .backends
             .iter()
             .any(|b| b.contains("disk-qemu") && b.contains("snapshot=on")));
+
+        let n = ps.iter().find(|p| p.name == "qnx64-x86").unwrap();
+        assert_eq!(n.payload, Payload::CdTyped);
+        assert_eq!(n.fixture_env.as_deref(), Some("HIL_NTO64_DIR"));
+        assert!(n.kernel.is_empty(), "boots from its disk, no -kernel");
+        assert!(n
+            .backends
+            .iter()
+            .any(|b| b.contains("${HIL_FIXTURE}/qnxfs.img") && b.contains("snapshot=on")));
+        let t = n.typed.as_ref().unwrap();
+        let rows: Vec<&str> = t.programs.iter().map(|p| p.row.as_str()).collect();
+        assert_eq!(rows, ["raw", "libc"]);
+        assert!(t.programs.iter().all(|p| p.command.ends_with(&p.file)));
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_pieces_are_errors() {
+        let ok = r#"
+            os = "linux"
+            arch = "x86_64"
+            rust-target = "x86_64-unknown-linux-musl"
+            qemu = "qemu-system-x86_64"
+            machine = "pc"
+            cpu = "qemu64"
+            kernel = "k"
+            busybox = "b"
+            payload = "initramfs"
+            [deadlines]
+            boot = 5
+        "#;
+        let p = Profile::parse("t", ok).unwrap();
+        assert_eq!((p.boot_timeout, p.test_timeout, p.smp), (5, 60, 1));
+        // A misspelt key, at the top and in a table, is refused, naming it.
+        let e = Profile::parse("t", &ok.replace("busybox", "busybx")).unwrap_err();
+        assert!(e.contains("busybx"), "{e}");
+        let e = Profile::parse("t", &ok.replace("boot = 5", "boto = 5")).unwrap_err();
+        assert!(e.contains("boto"), "{e}");
+        let e = Profile::parse("t", &ok.replace("\"initramfs\"", "\"floppy\"")).unwrap_err();
+        assert!(e.contains("floppy"), "{e}");
+        assert!(Profile::parse("t", &ok.replace("boot = 5", "boot = 0")).is_err());
+        let typed = ok.replace("\"initramfs\"", "\"cd-typed\"");
+        let e = Profile::parse("t", &typed).unwrap_err();
+        assert!(e.contains("[typed]"), "{e}");
     }
 }

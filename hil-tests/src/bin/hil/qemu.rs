@@ -51,10 +51,14 @@ pub fn command(
         ("-m", x(&p.memory)),
         ("-smp", p.smp.to_string()),
         ("-accel", accel),
-        ("-kernel", x(&p.kernel)),
     ] {
         cmd.push(flag.into());
         cmd.push(val);
+    }
+    // Guests booting from a disk in `backends` have no `-kernel`.
+    if !p.kernel.is_empty() {
+        cmd.push("-kernel".into());
+        cmd.push(x(&p.kernel));
     }
     if p.payload == Payload::Initramfs {
         cmd.push("-initrd".into());
@@ -118,8 +122,10 @@ fn same_answer(a: &Row, b: &Row) -> bool {
 /// Deadlines for one guest, in seconds.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadlines {
-    /// QEMU start to READY.
+    /// QEMU start to READY (`cd-typed`: to the shell prompt).
     pub boot: u64,
+    /// Typing a program to its READY marker (`cd-typed`).
+    pub ready: u64,
     /// BEGIN to EXIT of one scenario.
     pub test: u64,
     /// The whole guest.

@@ -1,0 +1,200 @@
+/*
+ * The C interface end to end, in two processes: a child opens a file, moves its offset and sends
+ * tickets for it through a pipe; the parent redeems them and checks what each descriptor reads and
+ * where its offset is. (The child is the sender so the parent, its ancestor, may take its descriptors
+ * under the host's ptrace rules; on QNX the server decides.)
+ *
+ * Built and run by .ci/test.d/capi.sh against libqnx_fdpass_capi.a. Exit status 0 only if every check
+ * held; the last line says how many ran.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "qnx_fdpass.h"
+
+static int checks, failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
+
+static const char CONTENT[] = "0123456789abcdefghij";
+
+/* One message on the pipe: a 4-byte length, then that many bytes. */
+static int put(int fd, const void *data, uint32_t len) {
+    if (write(fd, &len, sizeof len) != (ssize_t)sizeof len) return -1;
+    return write(fd, data, len) == (ssize_t)len ? 0 : -1;
+}
+
+static int get(int fd, void *buf, uint32_t cap, uint32_t *len) {
+    if (read(fd, len, sizeof *len) != (ssize_t)sizeof *len || *len > cap) return -1;
+    return read(fd, buf, *len) == (ssize_t)*len ? 0 : -1;
+}
+
+/* The sender. Exit status: 0, or which step failed. */
+static int sender(const char *path, int out, int ack) {
+    unsigned char ticket[QNX_FDPASS_TICKET_MAX], packet[QNX_FDPASS_BATCH_PACKET_MAX], small[8];
+    size_t len;
+    int fds[3], closed, e;
+    char c;
+
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || lseek(fd, 4, SEEK_SET) != 4) return 10;
+
+    /* A buffer too small: EMSGSIZE, and the size it needs. */
+    len = sizeof small;
+    if (qnx_fdpass_send_fd(fd, QNX_FDPASS_ANY, small, &len) != EMSGSIZE) return 11;
+    if (len != qnx_fdpass_dup_ticket_size()) return 12;
+
+    /* 1: a dup ticket (shares the offset, now 4). */
+    len = sizeof ticket;
+    if ((e = qnx_fdpass_send_fd(fd, QNX_FDPASS_ANY, ticket, &len)) != 0) return 13;
+    if (put(out, ticket, (uint32_t)len)) return 14;
+
+    /* 2: an openfd ticket, read-only (its own offset, from 0). */
+    len = sizeof ticket;
+    if (qnx_fdpass_send_openfd(fd, QNX_FDPASS_READ, QNX_FDPASS_ANY, ticket, &len) != 0) return 15;
+    if (put(out, ticket, (uint32_t)len)) return 16;
+
+    /* 3: a batch of three dups. */
+    fds[0] = fds[1] = fds[2] = fd;
+    len = sizeof packet;
+    if (qnx_fdpass_send_fds(fds, 3, QNX_FDPASS_ANY, packet, &len) != 0) return 17;
+    if (put(out, packet, (uint32_t)len)) return 18;
+
+    /* 4: a ticket for a descriptor closed before it is redeemed. */
+    closed = dup(fd);
+    len = sizeof ticket;
+    if (closed < 0 || qnx_fdpass_send_fd(closed, QNX_FDPASS_ANY, ticket, &len) != 0) return 19;
+    close(closed);
+    if (put(out, ticket, (uint32_t)len)) return 20;
+
+    /* Wait until the receiver is done: our descriptor must stay open until then. */
+    if (read(ack, &c, 1) != 1) return 21;
+    /* The receiver read 4 bytes through the dup: our shared offset moved with it. */
+    if (lseek(fd, 0, SEEK_CUR) != 8) return 22;
+    close(fd);
+    return 0;
+}
+
+static void expect_read(int fd, const char *want, size_t n, const char *what) {
+    char got[32] = {0};
+    ssize_t r = read(fd, got, n);
+    CHECK(r == (ssize_t)n && memcmp(got, want, n) == 0, "%s: read %zd bytes \"%.*s\", want \"%.*s\"", what,
+          r, (int)(r > 0 ? r : 0), got, (int)n, want);
+}
+
+static void receiver(int in) {
+    unsigned char buf[QNX_FDPASS_BATCH_PACKET_MAX];
+    uint32_t len;
+    int fd = -1, fds[QNX_FDPASS_BATCH_MAX], e;
+    size_t n, failed, i;
+
+    /* 1: dup: the sender's offset (4), and reading moves it for both. */
+    CHECK(get(in, buf, sizeof buf, &len) == 0, "no dup ticket");
+    e = qnx_fdpass_receive_fd(buf, len, &fd);
+    CHECK(e == 0 && fd >= 0, "receive dup: %s", strerror(e));
+    if (e == 0) {
+        CHECK(lseek(fd, 0, SEEK_CUR) == 4, "dup offset %ld, want 4", (long)lseek(fd, 0, SEEK_CUR));
+        expect_read(fd, CONTENT + 4, 4, "dup");
+        CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "dup not close-on-exec");
+        close(fd);
+    }
+
+    /* 2: openfd: own offset from 0, read-only. */
+    CHECK(get(in, buf, sizeof buf, &len) == 0, "no openfd ticket");
+    e = qnx_fdpass_receive_fd(buf, len, &fd);
+    CHECK(e == 0, "receive openfd: %s", strerror(e));
+    if (e == 0) {
+        CHECK(lseek(fd, 0, SEEK_CUR) == 0, "openfd offset %ld, want 0", (long)lseek(fd, 0, SEEK_CUR));
+        expect_read(fd, CONTENT, 4, "openfd");
+        CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY, "openfd not read-only");
+        close(fd);
+    }
+
+    /* 3: batch: too small a capacity first (nothing redeemed), then all three. */
+    CHECK(get(in, buf, sizeof buf, &len) == 0, "no batch packet");
+    n = 2;
+    e = qnx_fdpass_receive_fds(buf, len, fds, &n, &failed);
+    CHECK(e == EMSGSIZE && n == 3, "batch into 2: %s, n %zu", strerror(e), n);
+    n = QNX_FDPASS_BATCH_MAX;
+    e = qnx_fdpass_receive_fds(buf, len, fds, &n, &failed);
+    CHECK(e == 0 && n == 3, "batch: %s, n %zu", strerror(e), n);
+    for (i = 0; e == 0 && i < n; i++) {
+        CHECK(fds[i] >= 0 && (i == 0 || fds[i] != fds[i - 1]), "batch fd %zu: %d", i, fds[i]);
+        close(fds[i]);
+    }
+    /* A packet cut short fails, naming a ticket, and leaves nothing open. */
+    n = QNX_FDPASS_BATCH_MAX;
+    failed = 99;
+    e = qnx_fdpass_receive_fds(buf, len - 1, fds, &n, &failed);
+    CHECK(e == EINVAL && n == 0 && failed <= 2, "cut batch: %s, n %zu, failed %zu", strerror(e), n, failed);
+
+    /* 4: the sender closed that descriptor: EBADF. */
+    CHECK(get(in, buf, sizeof buf, &len) == 0, "no closed-fd ticket");
+    fd = -1;
+    e = qnx_fdpass_receive_fd(buf, len, &fd);
+    CHECK(e == EBADF && fd == -1, "closed descriptor: %s, fd %d", strerror(e), fd);
+
+    /* Not a ticket: EINVAL, as the article's receive_fd. */
+    e = qnx_fdpass_receive_fd("abc", 3, &fd);
+    CHECK(e == EINVAL, "garbage: %s", strerror(e));
+}
+
+int main(void) {
+    char path[] = "/tmp/qnx-fdpass-capi-XXXXXX";
+    int file = mkstemp(path), data[2], ack[2], status = 0;
+    int32_t pid;
+    pid_t child;
+
+    if (file < 0 || write(file, CONTENT, sizeof CONTENT - 1) != (ssize_t)(sizeof CONTENT - 1)) {
+        perror("temp file");
+        return 2;
+    }
+    close(file);
+    if (pipe(data) || pipe(ack)) {
+        perror("pipe");
+        return 2;
+    }
+    pid = qnx_fdpass_getpid();
+    CHECK(pid == (int32_t)getpid(), "getpid: %d vs %d", (int)pid, (int)getpid());
+
+    child = fork();
+    if (child < 0) {
+        perror("fork");
+        return 2;
+    }
+    if (child == 0) {
+        close(data[0]);
+        close(ack[1]);
+        _exit(sender(path, data[1], ack[0]));
+    }
+    close(data[1]);
+    close(ack[0]);
+    receiver(data[0]);
+    if (write(ack[1], "k", 1) != 1) perror("ack");
+    close(ack[1]);
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sender exited with status %d (step)",
+          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    unlink(path);
+
+    printf("capi test: %d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
+}
