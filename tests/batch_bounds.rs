@@ -1,4 +1,4 @@
-//! Batch lengths at and around every boundary: a `Batch` holds up to `N` tickets and says how many; a
+//! Batch lengths at and around every boundary: a `DupBatch` holds up to `N` tickets and says how many; a
 //! packet of `k` tickets, or a byte more or less, is redeemed by a receiver taking up to `N`, or refused
 //! whole with the error and index the documentation gives, and then nothing is left open.
 //!
@@ -7,16 +7,19 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::sync::Mutex;
 
+use common::fd;
+use qnx_fdpass::fd::AsRawFd as _;
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::IoDup;
 use qnx_fdpass::{
-    Batch, BatchError, BorrowedFd, DecodeError, DupTicket, Error, OwnedFd, Receiver, Recipient,
+    BatchError, DecodeError, DupBatch, DupTicket, Error, OwnedFd, Receiver, Recipient,
 };
 
 /// Descriptor tables are per process: the tests that compare them must not overlap.
@@ -28,12 +31,6 @@ fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
     // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
     // call fail with EBADF.
     unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-/// The crate's view of a std file's descriptor, for as long as `f` is borrowed.
-fn fd(f: &File) -> BorrowedFd<'_> {
-    // SAFETY: `f` is borrowed for the returned lifetime and keeps its descriptor open while it lives.
-    unsafe { BorrowedFd::borrow_raw(f.as_raw_fd()) }
 }
 
 /// This process's open descriptors with what they refer to (entries that no longer resolve, such as the
@@ -57,7 +54,7 @@ fn ticket(f: &File) -> DupTicket {
     DupTicket::new(fd(f), Recipient::Any).unwrap()
 }
 
-/// `k` tickets for `f` back to back, as a `Batch` would send them.
+/// `k` tickets for `f` back to back, as a `DupBatch` would send them.
 fn packet(f: &File, k: usize) -> Vec<u8> {
     let t = ticket(f);
     t.as_bytes().repeat(k)
@@ -72,7 +69,7 @@ fn same_file(got: &OwnedFd, f: &File) -> bool {
 #[test]
 fn batch_counts_its_tickets_up_to_n() {
     let f = File::open("Cargo.toml").unwrap();
-    let mut b = Batch::<3>::new();
+    let mut b = DupBatch::<3>::new();
     assert_eq!((b.len(), b.is_empty()), (0, true));
     assert!(b.as_bytes().is_empty());
     for n in 1..=3 {
@@ -89,13 +86,13 @@ fn batch_counts_its_tickets_up_to_n() {
     assert_eq!((b.len(), b.is_empty()), (3, false));
     assert_eq!(b.as_bytes(), &packet(&f, 3)[..]);
 
-    let mut one = Batch::<1>::new();
+    let mut one = DupBatch::<1>::new();
     assert!(one.is_empty());
     one.push(ticket(&f)).unwrap();
     assert_eq!((one.len(), one.is_empty()), (1, false));
     assert!(one.push(ticket(&f)).is_err());
 
-    let mut none = Batch::<0>::new();
+    let mut none = DupBatch::<0>::new();
     assert!(none.push(ticket(&f)).is_err());
     assert_eq!((none.len(), none.is_empty()), (0, true));
 }

@@ -10,6 +10,8 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
@@ -18,9 +20,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use common::fd;
+use qnx_fdpass::fd::AsRawFd as _;
 use qnx_fdpass::{
-    receive_fd, Access, BorrowedFd, Errno, Error, OpenfdTicket, OwnedFd, Receiver, Recipient,
-    Sender,
+    receive_fd, Access, Errno, Error, Issuer, OpenfdTicket, OwnedFd, Receiver, Recipient,
 };
 use rustix::fs::OFlags;
 use rustix::io::FdFlags;
@@ -35,12 +38,6 @@ fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
     // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
     // call fail with EBADF.
     unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-/// The crate's view of a std file's descriptor, for as long as `f` is borrowed.
-fn fd(f: &File) -> BorrowedFd<'_> {
-    // SAFETY: `f` is borrowed for the returned lifetime and keeps its descriptor open while it lives.
-    unsafe { BorrowedFd::borrow_raw(f.as_raw_fd()) }
 }
 
 /// This process's open descriptors with what they refer to (entries that no longer resolve, such as the
@@ -164,7 +161,7 @@ fn assert_granted(got: &OwnedFd, orig: &File, file: &TempFile, want: Access, wha
 fn openfd_grants_exactly_the_access_within_the_original() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let file = TempFile::new("matrix");
-    let sender = Sender::new().unwrap();
+    let sender = Issuer::new().unwrap();
     let mut cached = Receiver::<2>::new();
     let mut granted = 0;
     for have in ALL {
@@ -228,11 +225,9 @@ fn openfd_tickets_for_path_only_descriptors_are_refused() {
         rustix::fs::Mode::empty(),
     )
     .unwrap();
-    // SAFETY: `path_only` outlives the borrow.
-    let fd = unsafe { BorrowedFd::borrow_raw(path_only.as_raw_fd()) };
     for want in ALL {
         assert_eq!(
-            OpenfdTicket::new(fd, want, Recipient::Any).unwrap_err(),
+            OpenfdTicket::new(fd(&path_only), want, Recipient::Any).unwrap_err(),
             Errno::ACCES,
             "{want:?}"
         );

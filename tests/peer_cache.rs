@@ -19,6 +19,7 @@ use std::os::unix::fs::MetadataExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 
+use qnx_fdpass::fd::AsRawFd as _;
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr};
 use qnx_fdpass::{Errno, Error, OwnedFd, Receiver};
