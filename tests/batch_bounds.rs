@@ -15,7 +15,6 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::Mutex;
 
 use common::fd;
-use qnx_fdpass::fd::AsRawFd as _;
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::IoDup;
 use qnx_fdpass::{
@@ -61,7 +60,7 @@ fn packet(f: &File, k: usize) -> Vec<u8> {
 }
 
 fn same_file(got: &OwnedFd, f: &File) -> bool {
-    let st = rustix::fs::fstat(sys_fd(got.as_raw_fd())).unwrap();
+    let st = rustix::fs::fstat(sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(got))).unwrap();
     let m = f.metadata().unwrap();
     (st.st_dev, st.st_ino) == (m.dev(), m.ino())
 }

@@ -21,7 +21,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use common::fd;
-use qnx_fdpass::fd::AsRawFd as _;
 use qnx_fdpass::{
     receive_fd, Access, Errno, Error, Issuer, OpenfdTicket, OwnedFd, Receiver, Recipient,
 };
@@ -112,7 +111,7 @@ const fn within(want: Access, have: Access) -> bool {
 
 /// Everything a granted openfd result must be.
 fn assert_granted(got: &OwnedFd, orig: &File, file: &TempFile, want: Access, what: &str) {
-    let raw = got.as_raw_fd();
+    let raw = qnx_fdpass::fd::AsRawFd::as_raw_fd(got);
     assert_ne!(raw, orig.as_raw_fd(), "{what}: a new descriptor");
     assert_eq!(kernel_access(raw), want, "{what}: access mode");
     let fdflags = rustix::io::fcntl_getfd(sys_fd(raw)).unwrap();
@@ -188,7 +187,10 @@ fn openfd_grants_exactly_the_access_within_the_original() {
                     match res {
                         Err(e) => assert_eq!(e, Error::Os(Errno::ACCES), "{what}"),
                         Ok(got) => {
-                            panic!("{what}: granted, as {:?}", kernel_access(got.as_raw_fd()))
+                            panic!(
+                                "{what}: granted, as {:?}",
+                                kernel_access(qnx_fdpass::fd::AsRawFd::as_raw_fd(&got))
+                            )
                         }
                     }
                 }

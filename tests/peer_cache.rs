@@ -19,7 +19,6 @@ use std::os::unix::fs::MetadataExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 
-use qnx_fdpass::fd::AsRawFd as _;
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr};
 use qnx_fdpass::{Errno, Error, OwnedFd, Receiver};
@@ -112,7 +111,7 @@ impl Peer {
 
     /// Checks that `fd` is the read end of this peer's stdin pipe.
     fn assert_is_its_stdin(&self, fd: &OwnedFd) {
-        let st = rustix::fs::fstat(sys_fd(fd.as_raw_fd())).unwrap();
+        let st = rustix::fs::fstat(sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(fd))).unwrap();
         let pipe = self.child.stdin.as_ref().unwrap().as_raw_fd();
         let meta = std::fs::metadata(format!("/proc/self/fd/{pipe}")).unwrap();
         assert_eq!(st.st_ino, meta.ino(), "the peer's pipe");
@@ -265,8 +264,8 @@ fn a_full_cache_replaces_its_entries_round_robin() {
 
     // One slot: every new sender replaces the last.
     let mut r1 = Receiver::<1>::new();
-    for i in 0..3 {
-        redeem(&mut r1, &peers[i]);
+    for (i, p) in peers.iter().enumerate().take(3) {
+        redeem(&mut r1, p);
         assert_eq!(pidfd_pids(), held(&[i]));
     }
     drop(r1);
