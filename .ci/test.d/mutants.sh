@@ -8,8 +8,10 @@
 #      on a branch tests everything the branch changed);
 #   2. else the tag `mutants-base`, if the repository has one (its merge-base with HEAD): move the tag
 #      to the last commit whose mutants were all caught to test everything since;
-#   3. else HEAD's first parent, HEAD^1: the last commit, or for a merge, what it brought onto the
-#      first-parent line. Landing is a fast-forward of a branch onto main, so this is its last commit.
+#   3. else, when HEAD is a merge, its second parent HEAD^2: branches land on main by fast-forward after
+#      `git merge main`, so such a merge's second parent is the main it caught up with, and the diff is
+#      everything the landing adds to main;
+#   4. else HEAD's first parent, HEAD^1: the last commit.
 # No base (a shallow clone, a root commit): nothing to compare with, and the step says so and passes.
 #
 # Cheap when the diff touches no Rust source that cargo-mutants examines (a second), and bounded when it
@@ -24,7 +26,7 @@ if [ -z "$base" ] && git rev-parse -q --verify refs/tags/mutants-base >/dev/null
   base=$(git merge-base HEAD refs/tags/mutants-base)
 fi
 if [ -z "$base" ]; then
-  if ! base=$(git rev-parse -q --verify 'HEAD^1'); then
+  if ! base=$(git rev-parse -q --verify 'HEAD^2') && ! base=$(git rev-parse -q --verify 'HEAD^1'); then
     echo "mutants: HEAD has no parent here (shallow clone or root commit): no change to test"
     exit 0
   fi
