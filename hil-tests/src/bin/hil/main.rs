@@ -217,7 +217,7 @@ enum Plan {
     Typed {
         cmd: Vec<String>,
         deadlines: Deadlines,
-        plan: typed::Plan,
+        plan: Box<typed::Plan>,
         log: PathBuf,
         build: PathBuf,
         params: GuestParams,
@@ -326,16 +326,16 @@ fn typed_plan(
         Some(d) => PathBuf::from(d),
         None => root.join(p.fixture.as_deref().unwrap_or_default()),
     };
+    // A unix socket path is limited to 107 bytes: keep it short and out of a deep checkout, one per run
+    // and guest (the nonce) so parallel runs never share it. `typed::run` removes it.
+    let qmp = std::env::temp_dir().join(format!("hil-{}-{}.qmp", &nonce[..8], p.name));
     let vars = BTreeMap::from([
         ("HIL_FIXTURE".to_string(), fixture.display().to_string()),
         (
             "HIL_PAYLOAD".to_string(),
             dir.join("payload.iso").display().to_string(),
         ),
-        (
-            "HIL_QMP".to_string(),
-            dir.join("qmp.sock").display().to_string(),
-        ),
+        ("HIL_QMP".to_string(), qmp.display().to_string()),
         (
             "HIL_CONSOLE".to_string(),
             dir.join("console.log").display().to_string(),
@@ -353,9 +353,11 @@ fn typed_plan(
         nonce: nonce.to_string(),
         scenarios,
         typed,
-        qmp: dir.join("qmp.sock"),
+        qmp,
         scratch: dir.join("vga.bin"),
         lose_key: o.lose_key,
+        hang: o.hang.clone(),
+        broken: o.broken.clone(),
     };
     if o.dry_run {
         let note = if missing.is_empty() {
@@ -425,7 +427,7 @@ fn typed_plan(
             test: o.test.unwrap_or(p.test_timeout),
             total: o.total.unwrap_or(p.total_timeout),
         },
-        plan,
+        plan: Box::new(plan),
         log: dir.join("console.log"),
         build,
         params,
