@@ -221,6 +221,9 @@ enum Plan {
         log: PathBuf,
         build: PathBuf,
         params: GuestParams,
+        /// The CD being built, in its own thread: the payload's build (mostly `core` for a target with
+        /// no prebuilt standard library, on one CPU) overlaps the other guests' builds and boots.
+        cd: Option<std::thread::JoinHandle<Result<PathBuf, String>>>,
     },
     Rows(Vec<(String, Row)>),
 }
@@ -431,6 +434,7 @@ fn typed_plan(
         log: dir.join("console.log"),
         build,
         params,
+        cd: None,
     }))
 }
 
@@ -600,17 +604,15 @@ fn real_main() -> Result<i32, String> {
             plan: tp,
             build,
             params,
+            cd,
             ..
         } = plan
         {
-            if let Err(e) = typed_cd(&root, build, &runs.join(&p.name), tp, params) {
-                let rows = tp
-                    .rows()
-                    .into_iter()
-                    .map(|t| (t, Row::Fail(format!("{}: {e}", p.name), Vec::new())))
-                    .collect();
-                *plan = Plan::Rows(rows);
-            }
+            let (root, build, dir) = (root.clone(), build.clone(), runs.join(&p.name));
+            let (tp, params) = (tp.clone(), params.clone());
+            *cd = Some(std::thread::spawn(move || {
+                typed_cd(&root, &build, &dir, &tp, &params)
+            }));
             continue;
         }
         let Plan::Run { params, .. } = plan else {
@@ -683,7 +685,7 @@ fn real_main() -> Result<i32, String> {
     let mut results: Vec<GuestResult> = Vec::new();
     std::thread::scope(|s| {
         let mut handles = Vec::new();
-        for (p, plan) in &plans {
+        for (p, plan) in plans.iter_mut() {
             match plan {
                 Plan::Rows(_) => {} // reported after the guests, below
                 Plan::Run {
@@ -707,11 +709,28 @@ fn real_main() -> Result<i32, String> {
                     deadlines,
                     plan,
                     log,
+                    cd,
                     ..
                 } => {
                     let line = &line;
                     let name = p.name.clone();
+                    let cd = cd.take();
                     handles.push(s.spawn(move || {
+                        let made = match cd.map(std::thread::JoinHandle::join) {
+                            Some(Ok(made)) => made,
+                            _ => Err("the payload build did not finish".to_string()),
+                        };
+                        if let Err(e) = made {
+                            let rows: Vec<(String, Row)> = plan
+                                .rows()
+                                .into_iter()
+                                .map(|t| (t, Row::Fail(format!("{name}: {e}"), Vec::new())))
+                                .collect();
+                            for (n, r) in &rows {
+                                line(&name, n, r);
+                            }
+                            return (name, 0.0, rows);
+                        }
                         let t = Instant::now();
                         let rows = typed::run(&name, cmd, plan, *deadlines, log, &|n, r| {
                             line(&name, n, r)
