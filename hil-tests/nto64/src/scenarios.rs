@@ -1267,16 +1267,16 @@ fn kernel_calls(t: &mut Text) -> Verdict {
         }
     };
     step(t, "DupTicket::new", 2, &k);
-    let sender = match seams::Issuer::with_kernel(Counting::new(DefaultKernel::default())) {
+    let issuer = match seams::Issuer::with_kernel(Counting::new(DefaultKernel::default())) {
         Ok(s) => s,
         Err(e) => {
-            note!(t, "Sender: {}", En(e.raw()));
+            note!(t, "Issuer: {}", En(e.raw()));
             return Verdict::Fail;
         }
     };
-    sender.kernel().reset();
-    let _ = sender.dup(b, Recipient::Any);
-    step(t, "Sender::dup", 1, sender.kernel());
+    issuer.kernel().reset();
+    let _ = issuer.dup(b, Recipient::Any);
+    step(t, "Issuer::dup", 1, issuer.kernel());
     let _ = OpenfdTicket::with_kernel(&k, b, Access::Read, Recipient::Any);
     k.reset();
     let openfd = OpenfdTicket::with_kernel(&k, b, Access::Read, Recipient::Any);
