@@ -6,7 +6,8 @@
 //!
 //! What lives here, and why it is worth testing away from a kernel:
 //!
-//! - how a C argument becomes a 64-bit register value ([`int_arg`], [`uint_arg`], [`buf_len`]);
+//! - how a C argument becomes a register value on 64-bit targets, or a 32-bit stack slot on 32-bit x86
+//!   ([`int_arg`], [`uint_arg`], [`buf_len`]);
 //! - how a trap stub's result becomes `Result<_, Errno>` ([`int_result`], [`long_result`]), and how a libc
 //!   entry point's `-1` + `errno` does ([`libc_int`], [`libc_long`]);
 //! - the multi-call sequences whose cleanup order matters: [`self_pid`] (the pid by kernel calls alone,
@@ -34,14 +35,15 @@ pub(crate) const SYSMGR_PID: i32 = 1;
 /// `SYSMGR_CHID`: the process manager's channel. CONFIRMED, all versions (§2.4).
 pub(crate) const SYSMGR_CHID: i32 = 1;
 
-/// The register value for a C `int` (or `pid_t`) argument: sign-extended to 64 bits, as a C compiler
-/// would for a `long` parameter, so the kernel never sees undefined upper bits.
+/// The register value for a C `int` (or `pid_t`) argument: sign-extended to the pointer width (64 bits
+/// in a register, as a C compiler would for a `long` parameter, so the kernel never sees undefined upper
+/// bits; on 32-bit x86 the value itself, in its stack slot).
 #[must_use]
 pub(crate) const fn int_arg(v: i32) -> usize {
     v as isize as usize
 }
 
-/// The register value for a C `unsigned` argument: zero-extended to 64 bits.
+/// The register value for a C `unsigned` argument: zero-extended to the pointer width.
 #[must_use]
 pub(crate) const fn uint_arg(v: u32) -> usize {
     v as usize
