@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Code size of issuing and redeeming one dup ticket (issue 6), beside the C yardstick.
+# Code size of issuing and redeeming one dup ticket, beside the C yardstick.
 #
 # For QNX 8.0 on aarch64 and x86_64 (aarch64-unknown-qnx / x86_64-pc-qnx, or their pre-2026 names
 # *-nto-qnx800 when the nightly has those; .ci/qnx-target.sh) at opt-level "s":
@@ -62,6 +62,7 @@ cat >"$work/src/lib.rs" <<'RUST'
 //! Entry points, so the linker keeps exactly what issuing and redeeming one dup ticket needs.
 #![no_std]
 use qnx_fdpass::wire::IoDup;
+use qnx_fdpass::fd::IntoRawFd;
 use qnx_fdpass::{BorrowedFd, DupTicket, Receiver, Recipient};
 
 const TICKET: usize = core::mem::size_of::<IoDup>();

@@ -3,21 +3,29 @@
 
 Usage: stubcheck.py OBJDUMP TARGET RLIB
 
-Disassembles RLIB with llvm-objdump and checks, against a table kept HERE (transcribed independently
-of src/sys/nto/nr.rs from qnx-abi.md section 3, so a typo in either one fails):
+Disassembles RLIB with llvm-objdump and checks it against two tables kept HERE, both transcribed from
+qnx-abi.md independently of the crate's source (src/sys/nto/nr.rs and arch/*.rs), so an error in either
+the crate or this file fails:
+
+  * CALLS: the kernel-call numbers (section 3) and argument counts (section 4.3 prototypes);
+  * VENDOR: QNX's own libc `_r` stubs as disassembled (section 9: SDP 7.0 libc.so.4 for aarch64 and
+    x86_64, 6.4 libc.so.3 for 32-bit x86), instruction for instruction, and the rule each architecture's
+    stubs follow, which must reproduce every quoted stub before it is trusted for the calls not quoted.
+
+For each architecture (aarch64; x86_64; 32-bit x86, targets i686-*) it checks that:
 
   * every expected trap stub exists (connect_dupfd only on QNX 8.0, and it must be absent on 7.x);
-  * each stub loads the right call number into the right register right before the trap
-    (aarch64: `mov w8, #N` then `svc #0x51`; x86_64: `mov %rcx, %r10`, `mov $N, %eax` then `syscall`;
-    32-bit x86: `mov $N, %eax` then `int $0x28`, arguments left on the stack);
-  * MsgSend / MsgSendnc negate both buffer lengths before the trap (aarch64 x2, x4; x86_64 rdx, r8;
-    x86 the 3rd and 5th stack arguments, `negl 0xc(%esp)`, `negl 0x14(%esp)`);
-  * the error path returns -errno: aarch64 `ret` right after the trap, then `neg x0, x0; ret`
-    (the kernel resumes 4 bytes after the trap); x86_64 `ret` right after the trap, and for every
-    resume offset 1..4 bytes past the end of `syscall` only nops lead to `neg %rax; ret`; x86 a 1-byte
-    `ret` after `int $0x28`, then `neg %eax; ret` (the kernel resumes 1 byte later);
-  * each stub is exactly that sequence (nothing else touches the registers);
-  * every trap instruction in the library is inside one of these stubs;
+  * each stub is exactly the vendor's `_r` instruction sequence for the same call: the call number in
+    w8 / eax right before the trap (svc #0x51 / syscall / int $0x28), the 4th argument moved rcx -> r10
+    on x86_64 by calls that have one, MsgSend / MsgSendnc negating both buffer lengths (x2, x4 / rdx, r8 /
+    the 3rd and 5th stack arguments), a success `ret` right after the trap and `neg; ret` where the kernel
+    resumes on error (4 bytes later on aarch64, 1 byte later on x86_64 and x86);
+    ConnectDetach and ChannelDestroy, whose libc `_r` variants return the positive errno (`ret; ret`),
+    must have the vendor's negating tail instead (the crate's choice: see arch/*.rs), and the rest of
+    their vendor sequence;
+  * the raw `getpid` reads the pid from the thread's TLS block with the vendor's two instructions and
+    makes no kernel call;
+  * every trap instruction in the library is inside one of the stubs;
   * each typed wrapper in sys::nto::raw calls its own stub and no other.
 
 Exit status 0 when everything holds, 1 otherwise. Python 3 standard library only.
@@ -27,19 +35,80 @@ import re
 import subprocess
 import sys
 
-# Call numbers: qnx-abi.md section 3 (kernel call enum / #define list, QNX 6.4, 7.0, 7.1, 8.0).
-# name: (number, negates buffer lengths, QNX 8.0 only)
-STUBS = {
-    "msg_send": (11, True, False),  # __KER_MSG_SENDV
-    "msg_sendnc": (12, True, False),  # __KER_MSG_SENDVNC
-    "channel_create": (35, False, False),  # __KER_CHANNEL_CREATE
-    "channel_destroy": (36, False, False),  # __KER_CHANNEL_DESTROY
-    "connect_attach": (39, False, False),  # __KER_CONNECT_ATTACH
-    "connect_detach": (40, False, False),  # __KER_CONNECT_DETACH
-    "connect_server_info": (41, False, False),  # __KER_CONNECT_SERVER_INFO
-    "connect_flags": (43, False, False),  # __KER_CONNECT_FLAGS
-    "connect_dupfd": (44, False, True),  # __KER_CONNECT_DUPFD (8.0 only)
+# qnx-abi.md section 3 (kernel call enum / #define list, QNX 6.4, 7.0, 7.1, 8.0) and the section 4.3
+# prototypes. name: (number, C arguments, negates buffer lengths, QNX 8.0 only)
+CALLS = {
+    "msg_send": (11, 5, True, False),  # __KER_MSG_SENDV, MsgSend(coid, smsg, sbytes, rmsg, rbytes)
+    "msg_sendnc": (12, 5, True, False),  # __KER_MSG_SENDVNC
+    "channel_create": (35, 1, False, False),  # __KER_CHANNEL_CREATE, ChannelCreate(flags)
+    "channel_destroy": (36, 1, False, False),  # __KER_CHANNEL_DESTROY, ChannelDestroy(chid)
+    "connect_attach": (39, 5, False, False),  # __KER_CONNECT_ATTACH, ConnectAttach(nd, pid, chid, index, flags)
+    "connect_detach": (40, 1, False, False),  # __KER_CONNECT_DETACH, ConnectDetach(coid)
+    "connect_server_info": (41, 3, False, False),  # __KER_CONNECT_SERVER_INFO, ConnectServerInfo(pid, coid, info)
+    "connect_flags": (43, 4, False, False),  # __KER_CONNECT_FLAGS, ConnectFlags(pid, coid, mask, bits)
+    "connect_dupfd": (44, 5, False, True),  # __KER_CONNECT_DUPFD (8.0 only), ConnectDupFd(op, dst, h, srv, info)
 }
+# libc `_r` variants that return the positive errno (`trap; ret; ret`) rather than -errno.
+VENDOR_POSITIVE_ERRNO = {"connect_detach", "channel_destroy"}
+
+# QNX libc `_r` stubs as disassembled (qnx-abi.md section 9), spelled as llvm-objdump prints the same
+# instructions (immediates in decimal after normalisation). 32-bit x86: 6.4 libc also carries a run-time
+# choice between `sysenter` and `int $0x28` (a syspage flag test); only the `int $0x28` branch is listed,
+# which is what the crate's stubs are.
+VENDOR = {
+    "aarch64": {  # section 9.1, SDP 7.0 libc.so.4 (aarch64le)
+        "connect_attach": "mov w8, #39; svc #81; ret; neg x0, x0; ret",
+        "msg_sendnc": "neg x2, x2; neg x4, x4; mov w8, #12; svc #81; ret; neg x0, x0; ret",
+        "connect_detach": "mov w8, #40; svc #81; ret; ret",
+    },
+    "x86_64": {  # section 9.2, SDP 7.0 libc.so.4 (x86_64)
+        "connect_attach": "movq %rcx, %r10; movl $39, %eax; syscall; retq; negq %rax; retq",
+        "connect_server_info": "movl $41, %eax; syscall; retq; negq %rax; retq",
+        "msg_sendnc": "movq %rcx, %r10; negq %rdx; negq %r8; movl $12, %eax; syscall; retq; negq %rax; retq",
+    },
+    "x86": {  # section 9.3 and the 6.4 fixture: 6.4 libc.so.3, the int $0x28 branch
+        "msg_sendnc": "negl 12(%esp); negl 20(%esp); movl $12, %eax; int $40; retl; negl %eax; retl",
+        "msg_send": "negl 12(%esp); negl 20(%esp); movl $11, %eax; int $40; retl; negl %eax; retl",
+        "connect_attach": "movl $39, %eax; int $40; retl; negl %eax; retl",
+        "connect_server_info": "movl $41, %eax; int $40; retl; negl %eax; retl",
+        "channel_create": "movl $35, %eax; int $40; retl; negl %eax; retl",
+        "connect_flags": "movl $43, %eax; int $40; retl; negl %eax; retl",
+        "connect_detach": "movl $40, %eax; int $40; retl; retl",
+        "channel_destroy": "movl $36, %eax; int $40; retl; retl",
+    },
+}
+
+
+def vendor_rule(arch, nr, nargs, negates, negative=True):
+    """The instruction sequence of libc's `_r` stub for a call, by the rule the quoted stubs follow."""
+    seq = []
+    if arch == "aarch64":
+        if negates:
+            seq += ["neg x2, x2", "neg x4, x4"]
+        seq += [f"mov w8, #{nr}", "svc #81", "ret"] + (["neg x0, x0", "ret"] if negative else ["ret"])
+    elif arch == "x86_64":
+        if nargs >= 4:
+            seq += ["movq %rcx, %r10"]  # syscall overwrites rcx: the 4th argument travels in r10
+        if negates:
+            seq += ["negq %rdx", "negq %r8"]
+        seq += [f"movl ${nr}, %eax", "syscall", "retq"] + (["negq %rax", "retq"] if negative else ["retq"])
+    else:
+        if negates:
+            seq += ["negl 12(%esp)", "negl 20(%esp)"]
+        seq += [f"movl ${nr}, %eax", "int $40", "retl"] + (["negl %eax", "retl"] if negative else ["retl"])
+    return seq
+
+
+# The raw getpid: libc's getpid (section 9), a TLS read and no kernel call. Regexes over the wrapper's
+# instructions; the register the compiler picks is free, but must be the same in both instructions.
+TLS_PID = {
+    "aarch64": (r"mrs (x\d+), tpidrro_el0", r"ldr w\d+, \[{0}, #32\]"),  # section 9.1
+    "x86_64": (r"movq %fs:56, %(\w+)", r"movl 32\(%{0}\), %\w+"),  # section 9.2
+    "x86": (r"movl %fs:0, %(\w+)", r"movl 20\(%{0}\), %\w+"),  # section 9.3
+}
+TRAPS = {"aarch64": "svc", "x86_64": "syscall", "x86": "int"}
+ARCHES = {"aarch64": "aarch64", "x86_64": "x86_64", "i686": "x86", "i586": "x86"}
+
 STUB_PREFIX = "__qnx_fdpass_ker_"
 WRAPPER_PREFIX = "qnx_fdpass::sys::nto::raw::"
 
@@ -48,8 +117,18 @@ INSN_RE = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)\s*(.*)$")
 RELOC_RE = re.compile(r"^\s*[0-9a-f]+:\s+(R_\S+)\s+(\S+)")
 
 
+def norm(text):
+    """One instruction as `mnemonic operands`, lower case, hex immediates and displacements in decimal."""
+    text = " ".join(text.lower().split())
+    return re.sub(r"(?<![\w.])0x([0-9a-f]+)", lambda m: str(int(m.group(1), 16)), text)
+
+
+def split(seq):
+    return [norm(i) for i in seq.split(";")] if isinstance(seq, str) else [norm(i) for i in seq]
+
+
 def parse(text, arch):
-    """{function name: {"insns": [(addr, mnemonic, operands)], "relocs": [symbol]}} (first definition wins)."""
+    """{function name: {"insns": [(addr, "mnemonic operands")], "relocs": [symbol]}} (first definition wins)."""
     funcs, cur = {}, None
     for line in text.splitlines():
         m = FUNC_RE.match(line)
@@ -73,175 +152,47 @@ def parse(text, arch):
             ops = m.group(3).split("//")[0].split("<")[0]
             if arch != "aarch64":
                 ops = ops.split("#")[0]
-            cur["insns"].append((int(m.group(1), 16), m.group(2).strip().lower(), " ".join(ops.split()).lower()))
+            cur["insns"].append((int(m.group(1), 16), norm(f"{m.group(2)} {ops}")))
     return funcs
 
 
-def imm(op):
-    """The integer value of an immediate operand like `#0x27`, `#39` or `$0x27`."""
-    op = op.strip().lstrip("#$")
-    return int(op, 0)
-
-
-def fmt(insns):
-    return "; ".join(f"{m} {o}".strip() for _, m, o in insns)
-
-
-def check_aarch64(name, insns, nr, negates):
+def explain(arch, insns, nr, nargs, negates):
+    """Why a stub differs from the vendor sequence, in terms of the ABI (for the FAIL lines)."""
     errs = []
-    traps = [i for i, (_, m, _) in enumerate(insns) if m == "svc"]
+    trap = TRAPS[arch]
+    traps = [i for i, (_, ins) in enumerate(insns) if ins.split()[0] == trap]
     if len(traps) != 1:
-        return [f"expected exactly one svc, found {len(traps)}: {fmt(insns)}"]
+        return [f"expected exactly one `{trap}`, found {len(traps)}"]
     t = traps[0]
-    taddr, _, top = insns[t]
-    if top != "#0x51":
-        errs.append(f"trap is `svc {top}`, expected `svc #0x51`")
-    # The call number: the last write to w8/x8 before the trap must be `mov w8, #nr`.
-    loads = [(m, o) for _, m, o in insns[:t] if re.match(r"^[wx]8\b", o) and m not in ("str", "stp", "cmp", "tst")]
+    before = [ins for _, ins in insns[:t]]
+    numreg = {"aarch64": r"mov w8, #(-?\d+)$", "x86_64": r"movl \$(-?\d+), %eax$", "x86": r"movl \$(-?\d+), %eax$"}[arch]
+    loads = [re.match(numreg, i) for i in before]
+    loads = [m for m in loads if m]
     if not loads:
-        errs.append(f"no call number loaded into w8 before svc ({fmt(insns[:t])})")
-    else:
-        m, o = loads[-1]
-        regs = o.split(",")
-        if m != "mov" or regs[0].strip() != "w8":
-            errs.append(f"call number register: last write before svc is `{m} {o}`, expected `mov w8, #{nr}`")
-        else:
-            got = imm(regs[1])
-            if got != nr:
-                errs.append(f"call number: w8 <- {got}, expected {nr}")
-    others = [(m, o) for _, m, o in insns[:t] if m == "mov" and not o.startswith("w8,")]
-    if others:
-        errs.append(f"unexpected moves before the trap (number in the wrong register?): {others}")
-    pre = [(m, o) for _, m, o in insns[:t] if m == "neg"]
-    want_pre = [("neg", "x2, x2"), ("neg", "x4, x4")] if negates else []
-    if pre != want_pre:
-        errs.append(f"length negation before the trap: found {pre}, expected {want_pre}")
-    # Error path: success `ret` at trap+4, kernel resumes at trap+8 with x0 = errno.
-    after = {a: (m, o) for a, m, o in insns}
-    if after.get(taddr + 4) != ("ret", ""):
-        errs.append(f"no `ret` right after the svc (success path): {after.get(taddr + 4)}")
-    if after.get(taddr + 8) != ("neg", "x0, x0") or after.get(taddr + 12) != ("ret", ""):
-        errs.append(f"error path at svc+8 is not `neg x0, x0; ret`: {after.get(taddr + 8)}, {after.get(taddr + 12)}")
-    expected = [(m, o) for m, o in want_pre] + [("mov", f"w8, #{nr}"), ("svc", "#0x51"), ("ret", ""), ("neg", "x0, x0"), ("ret", "")]
-    got = [(m, re.sub(r"#0x[0-9a-f]+", lambda x: f"#{int(x.group(0)[1:], 16)}", o) if m == "mov" else o) for _, m, o in insns]
-    if not errs and got != expected:
-        errs.append(f"stub is not exactly the expected sequence: {fmt(insns)}")
-    return errs
-
-
-def check_x86_64(name, insns, nr, negates):
-    errs = []
-    traps = [i for i, (_, m, _) in enumerate(insns) if m == "syscall"]
-    if len(traps) != 1:
-        return [f"expected exactly one syscall, found {len(traps)}: {fmt(insns)}"]
-    t = traps[0]
+        errs.append(f"no call number loaded before the trap ({'; '.join(before)})")
+    elif int(loads[-1].group(1)) != nr:
+        errs.append(f"call number: {loads[-1].group(1)} loaded, expected {nr}")
+    negs = [i for i in before if i.startswith("neg")]
+    want = {"aarch64": ["neg x2, x2", "neg x4, x4"], "x86_64": ["negq %rdx", "negq %r8"],
+            "x86": ["negl 12(%esp)", "negl 20(%esp)"]}[arch] if negates else []
+    if negs != want:
+        errs.append(f"length negation before the trap: found {negs}, expected {want}")
+    if arch == "x86_64" and (("movq %rcx, %r10" in before) != (nargs >= 4)):
+        errs.append(f"rcx -> r10 copy {'missing' if nargs >= 4 else 'unexpected'} ({nargs} arguments)")
+    at = dict(insns)
     taddr = insns[t][0]
-    writes_eax = [(m, o) for _, m, o in insns[:t] if re.search(r",\s*%[re]?ax$", o) or (m.startswith(("xor", "pop")) and "%eax" in o)]
-    if not writes_eax:
-        errs.append(f"no call number loaded into eax before syscall ({fmt(insns[:t])})")
-    else:
-        m, o = writes_eax[-1]
-        src, dst = [x.strip() for x in o.rsplit(",", 1)]
-        if not m.startswith("mov") or not src.startswith("$"):
-            errs.append(f"call number: last write to eax before syscall is `{m} {o}`, expected `mov ${nr}, %eax`")
-        elif imm(src) != nr:
-            errs.append(f"call number: eax <- {imm(src)}, expected {nr}")
-    imm_movs = [(m, o) for _, m, o in insns[:t] if m.startswith("mov") and o.startswith("$") and not re.search(r"%[re]?ax$", o)]
-    if imm_movs:
-        errs.append(f"immediate loaded into another register before syscall (call number in the wrong register?): {imm_movs}")
-    if ("movq", "%rcx, %r10") not in [(m, o) for _, m, o in insns[:t]]:
-        errs.append("4th argument not copied rcx -> r10 before syscall")
-    pre = [(m, o) for _, m, o in insns[:t] if m.startswith("neg")]
-    want_pre = [("negq", "%rdx"), ("negq", "%r8")] if negates else []
-    if pre != want_pre:
-        errs.append(f"length negation before the trap: found {pre}, expected {want_pre}")
-    at = {a: (m, o) for a, m, o in insns}
-    end = taddr + 2  # syscall is 0f 05
-    if at.get(end) != ("retq", ""):
-        errs.append(f"no 1-byte `ret` right after the syscall (success path): {at.get(end)}")
-    # Error path: for every resume offset k = 1..4 past the end of the syscall, only nops lead to neg %rax; ret.
-    addrs = sorted(at)
-    for k in range(1, 5):
-        a = end + k
-        if a not in at:
-            errs.append(f"resume offset +{k} lands inside an instruction")
-            continue
-        i = addrs.index(a)
-        while i < len(addrs) and at[addrs[i]][0] == "nop":
-            i += 1
-        if i + 1 >= len(addrs) or at[addrs[i]] != ("negq", "%rax") or at[addrs[i + 1]] != ("retq", ""):
-            errs.append(f"resume offset +{k} does not slide into `neg %rax; ret`")
-    expected = want_pre + [("movq", "%rcx, %r10"), ("movl", f"${nr}, %eax"), ("syscall", ""), ("retq", ""),
-                           ("nop", ""), ("nop", ""), ("nop", ""), ("negq", "%rax"), ("retq", "")]
-    got = [(m, re.sub(r"\$0x[0-9a-f]+", lambda x: f"${int(x.group(0)[1:], 16)}", o)) for _, m, o in insns]
-    if not errs and got != expected:
-        errs.append(f"stub is not exactly the expected sequence: {fmt(insns)}")
+    ret, resume = {"aarch64": (4, 8), "x86_64": (2, 3), "x86": (2, 3)}[arch]
+    if at.get(taddr + ret, "").split(" ")[0] not in ("ret", "retq", "retl"):
+        errs.append(f"no `ret` right after the trap (success path): {at.get(taddr + ret)}")
+    if not at.get(taddr + resume, "").startswith("neg"):
+        errs.append(f"no `neg` where the kernel resumes on error (trap + {resume} bytes): {at.get(taddr + resume)}")
     return errs
-
-
-def check_x86(name, insns, nr, negates):
-    """32-bit x86 (i686-pc-nto-qnx700): QNX 6.4 libc.so.3's `_r` stubs (qnx-abi.md section 9.3), e.g.
-
-    MsgSendnc_r: negl 0xc(%esp); negl 0x14(%esp); mov $0xc,%eax; <syspage test>; int $0x28 (or sysenter);
-                 ret; neg %eax; ret
-    ConnectAttach_r: mov $0x27,%eax; <syspage test>; int $0x28 (or sysenter); ret; neg %eax; ret
-
-    The crate's stubs are the `int $0x28` branch alone (no syspage lookup, no sysenter): arguments stay on
-    the stack, the kernel resumes 1 byte after the trap on error with eax = errno.
-    """
-    errs = []
-    traps = [i for i, (_, m, _) in enumerate(insns) if m == "int"]
-    if len(traps) != 1 or any(m in ("syscall", "sysenter") for _, m, _ in insns):
-        return [f"expected exactly one `int $0x28` and no other trap: {fmt(insns)}"]
-    t = traps[0]
-    taddr, _, top = insns[t]
-    if imm(top) != 0x28:
-        errs.append(f"trap is `int {top}`, expected `int $0x28`")
-    writes_eax = [(m, o) for _, m, o in insns[:t] if re.search(r"%(e?ax|al|ah)$", o)]
-    if not writes_eax:
-        errs.append(f"no call number loaded into eax before the trap ({fmt(insns[:t])})")
-    else:
-        m, o = writes_eax[-1]
-        src = o.rsplit(",", 1)[0].strip()
-        if not m.startswith("mov") or not src.startswith("$"):
-            errs.append(f"call number: last write to eax before the trap is `{m} {o}`, expected `mov ${nr}, %eax`")
-        elif imm(src) != nr:
-            errs.append(f"call number: eax <- {imm(src)}, expected {nr}")
-    pre = [(m, o) for _, m, o in insns[:t] if m.startswith("neg")]
-    want_pre = [("negl", "0xc(%esp)"), ("negl", "0x14(%esp)")] if negates else []
-    if pre != want_pre:
-        errs.append(f"length negation before the trap: found {pre}, expected {want_pre}")
-    at = {a: (m, o) for a, m, o in insns}
-    end = taddr + 2  # int $0x28 is cd 28
-    if at.get(end) != ("retl", ""):
-        errs.append(f"no 1-byte `ret` right after the trap (success path): {at.get(end)}")
-    if at.get(end + 1) != ("negl", "%eax") or at.get(end + 3) != ("retl", ""):
-        errs.append(f"error path at trap+1 byte is not `neg %eax; ret`: {at.get(end + 1)}, {at.get(end + 3)}")
-    expected = want_pre + [("movl", f"${nr}, %eax"), ("int", "$40"), ("retl", ""), ("negl", "%eax"), ("retl", "")]
-    got = [(m, re.sub(r"\$0x[0-9a-f]+", lambda x: f"${int(x.group(0)[1:], 16)}", o)) for _, m, o in insns]
-    if not errs and got != expected:
-        errs.append(f"stub is not exactly the expected sequence: {fmt(insns)}")
-    return errs
-
-
-ARCHES = {
-    # target prefix: (arch, check, trap mnemonic)
-    "aarch64": ("aarch64", check_aarch64, "svc"),
-    "x86_64": ("x86_64", check_x86_64, "syscall"),
-    "i686": ("x86", check_x86, "int"),
-}
 
 
 def main():
     objdump, target, rlib = sys.argv[1:4]
-    arch, check, trap = next(v for k, v in ARCHES.items() if target.startswith(k))
+    arch = next(v for k, v in ARCHES.items() if target.startswith(k))
     is_v8 = "qnx800" in target or target.endswith("-qnx")
-    out = subprocess.run([objdump, "-d", "-r", "--no-show-raw-insn", "--demangle", rlib],
-                         capture_output=True, text=True)
-    if not out.stdout.strip():
-        print(f"FAIL {target}: llvm-objdump produced no disassembly: {out.stderr.strip()}")
-        return 1
-    funcs = parse(out.stdout, arch)
     failures = 0
 
     def report(what, errs):
@@ -253,17 +204,44 @@ def main():
         else:
             print(f"ok   {target} {what}")
 
-    for name, (nr, negates, v8_only) in STUBS.items():
+    # The rule must reproduce every quoted vendor stub before it stands for the others.
+    for name, quoted in VENDOR[arch].items():
+        nr, nargs, negates, _ = CALLS[name]
+        rule = vendor_rule(arch, nr, nargs, negates, negative=name not in VENDOR_POSITIVE_ERRNO)
+        report(f"vendor rule reproduces libc's {name} `_r` stub",
+               [] if split(rule) == split(quoted) else [f"rule {rule} != vendor {quoted}"])
+
+    out = subprocess.run([objdump, "-d", "-r", "--no-show-raw-insn", "--demangle", rlib],
+                         capture_output=True, text=True)
+    if not out.stdout.strip():
+        print(f"FAIL {target}: llvm-objdump produced no disassembly: {out.stderr.strip()}")
+        return 1
+    funcs = parse(out.stdout, arch)
+
+    for name, (nr, nargs, negates, v8_only) in CALLS.items():
         sym = STUB_PREFIX + name
         present = sym in funcs
         if v8_only and not is_v8:
             report(f"{sym} absent on QNX 7.x", [f"{sym} exists on a 7.x target"] if present else [])
             continue
+        if arch == "x86" and v8_only:
+            continue
         if not present:
             report(sym, ["stub not found in the library"])
             continue
-        errs = check(name, funcs[sym]["insns"], nr, negates)
-        report(f"{sym} (nr {nr}{', negated lengths' if negates else ''}, error path)", errs)
+        insns = funcs[sym]["insns"]
+        got = [ins for _, ins in insns]
+        want = split(vendor_rule(arch, nr, nargs, negates))
+        errs = explain(arch, insns, nr, nargs, negates)
+        if got != want:
+            errs.append(f"not libc's `_r` sequence for this call: got [{'; '.join(got)}], "
+                        f"vendor [{'; '.join(want)}]")
+        if name in VENDOR_POSITIVE_ERRNO:
+            # Everything up to the success `ret` is libc's; the error tail is the negating one on purpose.
+            positive = split(vendor_rule(arch, nr, nargs, negates, negative=False))[:-1]
+            if got[: len(positive)] != positive:
+                errs.append(f"differs from libc's `_r` stub before its error tail: [{'; '.join(positive)}]")
+        report(f"{sym} (nr {nr}{', negated lengths' if negates else ''}) is libc's `_r` stub", errs)
         wrapper = WRAPPER_PREFIX + name
         if wrapper not in funcs:
             report(wrapper, ["typed wrapper not found (built with inlining?)"])
@@ -271,8 +249,25 @@ def main():
         called = {r for r in funcs[wrapper]["relocs"] if r.startswith(STUB_PREFIX)}
         report(f"{wrapper} -> {sym}", [] if called == {sym} else [f"calls stubs {sorted(called)}, expected [{sym}]"])
 
+    getpid = WRAPPER_PREFIX + "getpid"
+    if getpid not in funcs:
+        report(getpid, ["not found (built with inlining?)"])
+    else:
+        ins = [i for _, i in funcs[getpid]["insns"]]
+        first, second = TLS_PID[arch]
+        errs = ["no TLS read: " + "; ".join(ins)]
+        for k, i in enumerate(ins[:-1]):
+            m = re.fullmatch(first, i)
+            if m and re.fullmatch(second.format(re.escape(m.group(1))), ins[k + 1]):
+                errs = []
+        stubs = sorted(r for r in funcs[getpid]["relocs"] if r.startswith(STUB_PREFIX))
+        if stubs or any(i.split()[0] == TRAPS[arch] for i in ins):
+            errs.append(f"makes a kernel call: {stubs}")
+        report(f"{getpid} reads the pid from TLS as libc does, no kernel call", errs)
+
+    trap = TRAPS[arch]
     stray = [f"{f}+{a:#x}" for f, d in funcs.items() if not f.startswith(STUB_PREFIX)
-             for a, m, _ in d["insns"] if m == trap]
+             for a, i in d["insns"] if i.split()[0] == trap]
     report(f"no `{trap}` outside the stubs", [f"trap instruction outside the stubs: {', '.join(stray)}"] if stray else [])
     print(f"{'FAIL' if failures else 'PASS'} {target}: {failures} check(s) failed")
     return 1 if failures else 0

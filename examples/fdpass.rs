@@ -129,8 +129,11 @@ fn sender(o: &Options) -> Result<(), String> {
     let first = read_line(&mut file).map_err(|e| format!("can't read {}: {e}", o.file))?;
     println!("SFD: first line [{first}]");
     // `file` stays open until the receiver has redeemed the ticket (we wait for the ack below).
-    let pid = getpid().map_err(|e| format!("can't get this process's pid: {e}"))?;
-    println!("SFD: client pid {pid} passes fd {}", file.as_raw_fd());
+    println!(
+        "SFD: client pid {} passes fd {}",
+        getpid(),
+        file.as_raw_fd()
+    );
     send_fd(borrowed(&file), Recipient::Any, |ticket| {
         mq_send(&mq, ticket, 0)
     })

@@ -179,8 +179,8 @@ impl OpenfdTicket {
 ///
 /// An `Issuer` names the process that made it. A child made by `fork()` inherits the parent's
 /// `Issuer`s, and tickets they issue there would name the parent (whose descriptor of that number the
-/// receiver would get, or `EBADF`): **make a new `Issuer` in the child** (on Neutrino with raw kernel
-/// calls, after [`after_fork`]). `posix_spawn()`ed processes start fresh.
+/// receiver would get, or `EBADF`): **make a new `Issuer` in the child**. `posix_spawn()`ed processes
+/// start fresh.
 ///
 /// # Examples
 ///
@@ -561,29 +561,20 @@ pub fn close(fd: OwnedFd) -> Result<(), Errno> {
     crate::sys::close(fd.into_raw_fd())
 }
 
-/// The calling process's pid, as the tickets name it.
-///
-/// On the Linux host and with `libc-calls` this cannot fail. On Neutrino with raw kernel calls the pid
-/// is computed once per process without the C library and cached; that first computation needs a
-/// channel and a connection and reports their errors.
-///
-/// # Errors
-///
-/// Only on the raw Neutrino path, the first time: the errno of the kernel call that failed.
-pub fn getpid() -> Result<i32, Errno> {
+/// The calling process's pid, as the tickets name it. Cannot fail: on Neutrino it is read from the
+/// thread's TLS block (as the C library's `getpid()` does, also with raw kernel calls), on the Linux host
+/// it is the `getpid` system call.
+#[must_use]
+pub fn getpid() -> i32 {
     crate::sys::getpid()
 }
 
-/// Call in a child made by `fork()` before it issues tickets.
+/// Does nothing; kept for programs written when the raw Neutrino backend cached the pid per process.
 ///
-/// On Neutrino with raw kernel calls the sender's pid is computed once per process (five kernel calls,
-/// no TLS) and cached in a static; a forked child inherits that memory, so without this call its
-/// tickets would name the parent. With `libc-calls` (the C library's `getpid()`) and on the Linux host
-/// backend (which asks the kernel on every [`DupTicket::new`]) there is nothing cached and this does
-/// nothing. An [`Issuer`] or [`Receiver`] made before the fork belongs to the parent: make new ones in
-/// the child (after this call).
-///
-/// `posix_spawn()`ed processes start fresh and need nothing.
+/// The pid tickets name is read on every issue (on Neutrino from the thread's TLS block, on the Linux
+/// host with `getpid`), so a child made by `fork()` names itself without help. What a fork does not
+/// fix: an [`Issuer`] or [`Receiver`] made before it belongs to the parent (an `Issuer` keeps the pid it
+/// was made with): make new ones in the child.
 pub fn after_fork() {
     #[cfg(any(target_os = "nto", target_os = "qnx"))]
     crate::sys::after_fork();

@@ -67,6 +67,14 @@ pub use error::{BatchError, DecodeError, Error};
 pub use fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 pub use ticket::{parse, Access, Recipient, Ticket};
 
+/// The `zerocopy` this crate is built with, re-exported: the [`wire`] types implement its traits
+/// (`FromBytes`, `IntoBytes`, `KnownLayout`, `Immutable`) and [`ticket::Message`] requires them, so code
+/// that reads or writes tickets as bytes uses them through this path. **zerocopy's major version (0.8)
+/// is part of this crate's semver**: moving to an incompatible zerocopy is a breaking release here.
+/// No other dependency appears in the public API (batches come back as [`OwnedFds`], not a
+/// `heapless::Vec`).
+pub use zerocopy;
+
 /// The README's examples, compiled and run as doctests (with the `std` feature: they show both ways in,
 /// and the std one needs it).
 #[cfg(all(doctest, feature = "std"))]

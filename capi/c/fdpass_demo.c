@@ -57,7 +57,6 @@ static int run_sender(const char *path) {
     size_t len = sizeof ticket;
     char done[QNX_FDPASS_TICKET_MAX];
     struct timespec until;
-    int32_t me = 0;
     int fd, e;
     mqd_t mq = open_queue(queue), ack = open_queue(ack_queue);
 
@@ -70,8 +69,7 @@ static int run_sender(const char *path) {
         return 1;
     }
     print_line("SFD", "first line", fd);
-    qnx_fdpass_getpid(&me);
-    printf("SFD: client pid %d passes fd %d\n", (int)me, fd);
+    printf("SFD: client pid %d passes fd %d\n", (int)qnx_fdpass_getpid(), fd);
     if ((e = qnx_fdpass_send_fd(fd, QNX_FDPASS_ANY, ticket, &len)) != 0) {
         fprintf(stderr, "SFD: can't make a ticket: %s\n", strerror(e));
         return 1;
@@ -143,7 +141,6 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (child == 0) {
-        qnx_fdpass_after_fork();
         r = run_sender(path);
         fflush(stdout);
         _exit(r);

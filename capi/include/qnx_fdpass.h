@@ -148,20 +148,10 @@ int qnx_fdpass_receive_fds(const void *packet, size_t len, int *fds, size_t *cou
 size_t qnx_fdpass_dup_ticket_size(void);
 
 /*
- This process's pid as tickets name it, in `*pid`. Returns 0, or the errno of the first computation on
- the raw Neutrino path (`EINVAL` for a null pointer).
-
- # Safety
-
- `pid` is valid for a write, or null.
+ This process's pid as tickets name it (on Neutrino read from the thread's TLS block, as the C
+ library's `getpid()`; it cannot fail).
  */
-int qnx_fdpass_getpid(int32_t *pid);
-
-/*
- Call in a child made by `fork()` before it makes tickets (on Neutrino with raw kernel calls the pid is
- cached per process; elsewhere this does nothing).
- */
-void qnx_fdpass_after_fork(void);
+int32_t qnx_fdpass_getpid(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -362,32 +362,11 @@ pub extern "C" fn qnx_fdpass_dup_ticket_size() -> usize {
     <IoDup as Message>::SIZE
 }
 
-/// This process's pid as tickets name it, in `*pid`. Returns 0, or the errno of the first computation on
-/// the raw Neutrino path (`EINVAL` for a null pointer).
-///
-/// # Safety
-///
-/// `pid` is valid for a write, or null.
+/// This process's pid as tickets name it (on Neutrino read from the thread's TLS block, as the C
+/// library's `getpid()`; it cannot fail).
 #[no_mangle]
-pub unsafe extern "C" fn qnx_fdpass_getpid(pid: *mut i32) -> c_int {
-    if pid.is_null() {
-        return native(Errno::INVAL);
-    }
-    match qnx_fdpass::getpid() {
-        Ok(p) => {
-            // SAFETY: `pid` is valid for a write, not null.
-            unsafe { pid.write(p) };
-            0
-        }
-        Err(e) => native(e),
-    }
-}
-
-/// Call in a child made by `fork()` before it makes tickets (on Neutrino with raw kernel calls the pid is
-/// cached per process; elsewhere this does nothing).
-#[no_mangle]
-pub extern "C" fn qnx_fdpass_after_fork() {
-    qnx_fdpass::after_fork();
+pub extern "C" fn qnx_fdpass_getpid() -> i32 {
+    qnx_fdpass::getpid()
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -481,7 +460,6 @@ mod tests {
             assert_eq!(qnx_fdpass_send_openfd(0, 7, 0, p, &mut len), EINVAL);
             let mut fd = -1;
             assert_eq!(qnx_fdpass_receive_fd(core::ptr::null(), 0, &mut fd), EINVAL);
-            assert_eq!(qnx_fdpass_getpid(core::ptr::null_mut()), EINVAL);
         }
         // Garbage is EINVAL, as the article's receive_fd said.
         assert_eq!(receive(&[1, 2, 3]).unwrap_err(), EINVAL);

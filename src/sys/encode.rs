@@ -6,10 +6,12 @@
 //!
 //! What lives here, and why it is worth testing away from a kernel:
 //!
-//! - how a C argument becomes a 64-bit register value ([`int_arg`], [`uint_arg`], [`buf_len`]);
+//! - how a C argument becomes a register value on 64-bit targets, or a 32-bit stack slot on 32-bit x86
+//!   ([`int_arg`], [`uint_arg`], [`buf_len`]);
 //! - how a trap stub's result becomes `Result<_, Errno>` ([`int_result`], [`long_result`]), and how a libc
 //!   entry point's `-1` + `errno` does ([`libc_int`], [`libc_long`]);
-//! - the multi-call sequences whose cleanup order matters: [`self_pid`] (getpid without TLS, §5),
+//! - the multi-call sequences whose cleanup order matters: [`self_pid`] (the pid by kernel calls alone,
+//!   §5: the self-test's cross-check of the TLS pid),
 //!   [`close_with`] and [`close_retrying`] (what libc's `close()` does, §9.5), [`self_test_with`] (the
 //!   error-path probe).
 //!
@@ -19,7 +21,6 @@
 #![cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
 
 use core::fmt;
-use core::sync::atomic::{AtomicI32, Ordering};
 
 use zerocopy::IntoBytes;
 
@@ -34,14 +35,15 @@ pub(crate) const SYSMGR_PID: i32 = 1;
 /// `SYSMGR_CHID`: the process manager's channel. CONFIRMED, all versions (§2.4).
 pub(crate) const SYSMGR_CHID: i32 = 1;
 
-/// The register value for a C `int` (or `pid_t`) argument: sign-extended to 64 bits, as a C compiler
-/// would for a `long` parameter, so the kernel never sees undefined upper bits.
+/// The register value for a C `int` (or `pid_t`) argument: sign-extended to the pointer width (64 bits
+/// in a register, as a C compiler would for a `long` parameter, so the kernel never sees undefined upper
+/// bits; on 32-bit x86 the value itself, in its stack slot).
 #[must_use]
 pub(crate) const fn int_arg(v: i32) -> usize {
     v as isize as usize
 }
 
-/// The register value for a C `unsigned` argument: zero-extended to 64 bits.
+/// The register value for a C `unsigned` argument: zero-extended to the pointer width.
 #[must_use]
 pub(crate) const fn uint_arg(v: u32) -> usize {
     v as usize
@@ -76,7 +78,7 @@ const fn kernel_parts(len: usize) -> isize {
 /// The stubs return the kernel's value on success and `-errno` on failure (the "NEGATIVE" `_r` shape,
 /// §4.1). Only the low 32 bits are read: the C function returns `int`, and both a 32-bit and a 64-bit
 /// negation of a small errno leave the same low 32 bits, so this is correct whichever width the kernel
-/// writes (ABI-UNVERIFIED detail, see the arch files).
+/// writes (libc's own error path reads only the low 32 bits too, `qnx-abi.md` §9.1).
 ///
 /// # Errors
 ///
@@ -176,7 +178,14 @@ pub(crate) const fn widen_server_info(i: MsgInfo32) -> MsgInfo64 {
     }
 }
 
-/// The channel calls [`self_pid`] needs beyond [`Kernel`].
+/// `_NTO_CHF_PRIVATE`: a channel only its own process may connect to, which needs no `public_channel`
+/// ability. CONFIRMED 0x1000 in the QNX 7.0, 7.1 and 8.0 headers (§9.4). QNX 6.x has no such flag (its
+/// channel flags end at 0x0800); its kernel stores `ChannelCreate`'s flags without checking for unknown
+/// bits and no 6.x code tests this one (CONFIRMED in the 6.4 kernel source), so the same value is
+/// harmless there and one binary serves 6.x and 7.0.
+pub(crate) const NTO_CHF_PRIVATE: u32 = 0x1000;
+
+/// The channel calls [`self_pid`] needs beyond [`Kernel`] (implemented by the Neutrino backends).
 pub(crate) trait ChannelCalls {
     /// `ChannelCreate(flags)`: a new channel; returns its chid.
     fn channel_create(&self, flags: u32) -> Result<i32, Errno>;
@@ -184,61 +193,39 @@ pub(crate) trait ChannelCalls {
     fn channel_destroy(&self, chid: i32) -> Result<(), Errno>;
 }
 
-/// The calling process's pid without reading TLS (§5): a private channel, a side-channel connection to
-/// it with pid 0 (= self), and `ConnectServerInfo` on that connection, whose `pid` is then our own.
+/// The calling process's pid by kernel calls alone, without reading TLS (§5): a private channel, a
+/// side-channel connection to it with pid 0 (= self), and `ConnectServerInfo` on that connection, whose
+/// `pid` is then our own. The channel is made and destroyed through `ch`, the connection calls go
+/// through `k` (the same object, except when `nto::self_test_with` probes a kernel of the caller's).
 ///
-/// Five kernel calls; the caller caches the answer ([`cached_pid`]). Whatever fails midway, the
-/// connection and the channel this function created are released, in reverse order, before it returns.
+/// Five kernel calls. The backends' `getpid` reads the TLS block instead, as libc does; this sequence is
+/// `self_test`'s independent cross-check of that value. Whatever fails midway, the connection and the
+/// channel this function created are released, in reverse order, before it returns.
 ///
 /// # Errors
 ///
 /// The first failing call's errno; [`Errno::SRCH`] if the kernel reports a pid that is not positive.
-pub(crate) fn self_pid<K: Kernel + ChannelCalls + ?Sized>(k: &K) -> Result<i32, Errno> {
-    let chid = k.channel_create(0)?;
+pub(crate) fn self_pid<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
+    k: &K,
+    ch: &C,
+) -> Result<i32, Errno> {
+    let chid = ch.channel_create(NTO_CHF_PRIVATE)?;
     let coid = match k.connect_attach(ND_LOCAL_NODE, 0, chid, NTO_SIDE_CHANNEL, 0) {
         Ok(coid) => coid,
         Err(e) => {
-            let _ = k.channel_destroy(chid);
+            let _ = ch.channel_destroy(chid);
             return Err(e);
         }
     };
     let info = k.connect_server_info(0, coid);
     // Cleanup errors cannot change the answer, and there is nothing more to release.
     let _ = k.connect_detach(coid);
-    let _ = k.channel_destroy(chid);
+    let _ = ch.channel_destroy(chid);
     match info {
         Ok(si) if si.pid > 0 => Ok(si.pid),
         Ok(_) => Err(Errno::SRCH),
         Err(e) => Err(e),
     }
-}
-
-/// Returns the pid stored in `cache`, or computes it once with `compute` and stores it.
-///
-/// `0` in `cache` means "not computed yet" (no process has pid 0). Two threads racing here both compute
-/// the same value, so relaxed ordering is enough. A failure is not cached: the next call tries again.
-///
-/// # Errors
-///
-/// What `compute` returns.
-pub(crate) fn cached_pid(
-    cache: &AtomicI32,
-    compute: impl FnOnce() -> Result<i32, Errno>,
-) -> Result<i32, Errno> {
-    let pid = cache.load(Ordering::Relaxed);
-    if pid > 0 {
-        return Ok(pid);
-    }
-    let pid = compute()?;
-    if pid > 0 {
-        cache.store(pid, Ordering::Relaxed);
-    }
-    Ok(pid)
-}
-
-/// Empties a pid cache filled by [`cached_pid`], so the next call computes again (after `fork()`).
-pub(crate) fn forget_pid(cache: &AtomicI32) {
-    cache.store(0, Ordering::Relaxed);
 }
 
 /// What libc's `close()` does for a connection (qnx-abi.md §9.5): an `_IO_CLOSE` message to the server
@@ -342,8 +329,11 @@ pub struct SelfTestReport {
     pub sysmgr_pid: i32,
     /// The chid `ConnectServerInfo` reported for that connection (`SYSMGR_CHID`, 1).
     pub sysmgr_chid: i32,
-    /// The calling process's pid, as the backend's `getpid` computes it.
+    /// The calling process's pid, as the backend's `getpid` computes it (from the TLS block).
     pub pid: i32,
+    /// The calling process's pid as the kernel names it: `ConnectServerInfo` on a connection to a
+    /// private channel of our own (five kernel calls, no TLS). Equal to `pid`.
+    pub kernel_pid: i32,
 }
 
 /// Why a `nto::self_test` failed.
@@ -379,6 +369,14 @@ pub enum SelfTestError {
         /// The value seen.
         got: i64,
     },
+    /// `getpid` (the TLS block) and the kernel (`ConnectServerInfo` on a connection to ourselves) name
+    /// different processes.
+    PidMismatch {
+        /// What the backend's `getpid` returned.
+        getpid: i32,
+        /// What the kernel named.
+        kernel: i32,
+    },
 }
 
 impl fmt::Display for SelfTestError {
@@ -399,6 +397,10 @@ impl fmt::Display for SelfTestError {
             }
             Self::CallFailed { call, errno } => write!(f, "{call} failed: {errno}"),
             Self::BadValue { what, got } => write!(f, "{what} returned an impossible value {got}"),
+            Self::PidMismatch { getpid, kernel } => write!(
+                f,
+                "getpid says {getpid}, the kernel names this process {kernel}"
+            ),
         }
     }
 }
@@ -411,12 +413,17 @@ impl core::error::Error for SelfTestError {}
 /// 2. `ConnectAttach` to the process manager's channel on a side channel must succeed with a coid at or
 ///    above `_NTO_SIDE_CHANNEL`; `ConnectServerInfo` on it must name pid 1, chid 1 and that coid; then it
 ///    is detached (also when a check fails).
-/// 3. `getpid` must return a pid above 1.
+/// 3. `getpid` must return a pid above 1;
+/// 4. [`self_pid`] (`ConnectServerInfo` on a connection to a private channel of our own, the channel
+///    made through `ch`) must name the same process.
 ///
 /// # Errors
 ///
 /// The first check that failed.
-pub(crate) fn self_test_with<K: Kernel + ?Sized>(k: &K) -> Result<SelfTestReport, SelfTestError> {
+pub(crate) fn self_test_with<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
+    k: &K,
+    ch: &C,
+) -> Result<SelfTestReport, SelfTestError> {
     let detach_errno = match k.connect_detach(-1) {
         Ok(()) => {
             return Err(SelfTestError::ErrorPathNotTaken {
@@ -457,12 +464,23 @@ pub(crate) fn self_test_with<K: Kernel + ?Sized>(k: &K) -> Result<SelfTestReport
             got: i64::from(pid),
         });
     }
+    let kernel_pid = self_pid(k, ch).map_err(|errno| SelfTestError::CallFailed {
+        call: "ChannelCreate/ConnectAttach/ConnectServerInfo on our own channel",
+        errno,
+    })?;
+    if kernel_pid != pid {
+        return Err(SelfTestError::PidMismatch {
+            getpid: pid,
+            kernel: kernel_pid,
+        });
+    }
     Ok(SelfTestReport {
         detach_errno,
         sysmgr_coid: coid,
         sysmgr_pid: info.pid,
         sysmgr_chid: info.chid,
         pid,
+        kernel_pid,
     })
 }
 
@@ -613,23 +631,10 @@ mod tests {
         assert_ne!(wrong.msglen, wide.msglen);
     }
 
-    #[test]
-    fn pid_cache() {
-        let cache = AtomicI32::new(0);
-        assert_eq!(cached_pid(&cache, || Err(Errno::MFILE)), Err(Errno::MFILE));
-        assert_eq!(cache.load(Ordering::Relaxed), 0, "a failure is not cached");
-        assert_eq!(cached_pid(&cache, || Ok(4242)), Ok(4242));
-        assert_eq!(cached_pid(&cache, || panic!("computed twice")), Ok(4242));
-        // A forked child forgets the parent's pid and asks again.
-        forget_pid(&cache);
-        assert_eq!(cached_pid(&cache, || Ok(4343)), Ok(4343));
-        assert_eq!(cached_pid(&cache, || panic!("computed twice")), Ok(4343));
-    }
-
     /// One recorded kernel call.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     enum Call {
-        ChannelCreate,
+        ChannelCreate(u32),
         ChannelDestroy(i32),
         Attach { pid: i32, chid: i32, index: u32 },
         Detach(i32),
@@ -644,6 +649,10 @@ mod tests {
         log: RefCell<Vec<Call>>,
         fail: Option<(&'static str, Errno)>,
         server_pid: i32,
+        /// The pid `ConnectServerInfo` names on a connection attached with pid 0 (to ourselves).
+        own_pid: i32,
+        /// The pid of the last `ConnectAttach`.
+        attached_pid: core::cell::Cell<i32>,
         /// `MsgSend` answers `EINTR` this many more times.
         intr: core::cell::Cell<usize>,
     }
@@ -654,6 +663,8 @@ mod tests {
                 log: RefCell::new(Vec::new()),
                 fail,
                 server_pid: 77,
+                own_pid: 4242,
+                attached_pid: core::cell::Cell::new(-1),
                 intr: core::cell::Cell::new(0),
             }
         }
@@ -673,8 +684,8 @@ mod tests {
     const SIDE: i32 = 0x4000_0002;
 
     impl ChannelCalls for Double {
-        fn channel_create(&self, _flags: u32) -> Result<i32, Errno> {
-            self.call("ChannelCreate", Call::ChannelCreate)
+        fn channel_create(&self, flags: u32) -> Result<i32, Errno> {
+            self.call("ChannelCreate", Call::ChannelCreate(flags))
                 .map(|()| CHID)
         }
         fn channel_destroy(&self, chid: i32) -> Result<(), Errno> {
@@ -691,6 +702,7 @@ mod tests {
             index: u32,
             _flags: i32,
         ) -> Result<i32, Errno> {
+            self.attached_pid.set(pid);
             self.call("ConnectAttach", Call::Attach { pid, chid, index })
                 .map(|()| SIDE)
         }
@@ -709,6 +721,8 @@ mod tests {
             self.call("ConnectServerInfo", Call::ServerInfo(coid))?;
             let pid = if self.fail.map(|f| f.0) == Some("bad pid") {
                 0
+            } else if self.attached_pid.get() == 0 {
+                self.own_pid
             } else {
                 self.server_pid
             };
@@ -760,56 +774,53 @@ mod tests {
         chid: CHID,
         index: NTO_SIDE_CHANNEL,
     };
+    const PRIVATE_CHANNEL: Call = Call::ChannelCreate(NTO_CHF_PRIVATE);
+    /// The whole `self_pid` sequence, in order.
+    const SELF_PID: [Call; 5] = [
+        PRIVATE_CHANNEL,
+        SELF_ATTACH,
+        Call::ServerInfo(SIDE),
+        Call::Detach(SIDE),
+        Call::ChannelDestroy(CHID),
+    ];
 
     #[test]
     fn self_pid_sequence() {
         let k = Double::new(None);
-        assert_eq!(self_pid(&k), Ok(77));
-        assert_eq!(
-            k.log(),
-            [
-                Call::ChannelCreate,
-                SELF_ATTACH,
-                Call::ServerInfo(SIDE),
-                Call::Detach(SIDE),
-                Call::ChannelDestroy(CHID)
-            ]
-        );
+        assert_eq!(self_pid(&k, &k), Ok(4242));
+        assert_eq!(k.log(), SELF_PID);
+        // The channel is private (no `public_channel` ability needed), and the pid is the one the kernel
+        // names for a connection to ourselves, not some server's.
+        assert_eq!(NTO_CHF_PRIVATE, 0x1000);
+        let mut k = Double::new(None);
+        k.own_pid = 5151;
+        assert_eq!(self_pid(&k, &k), Ok(5151));
     }
 
     #[test]
     fn self_pid_releases_on_every_failure() {
         let k = Double::new(Some(("ChannelCreate", Errno::MFILE)));
-        assert_eq!(self_pid(&k), Err(Errno::MFILE));
-        assert_eq!(k.log(), [Call::ChannelCreate]);
+        assert_eq!(self_pid(&k, &k), Err(Errno::MFILE));
+        assert_eq!(k.log(), [PRIVATE_CHANNEL]);
 
         let k = Double::new(Some(("ConnectAttach", Errno::AGAIN)));
-        assert_eq!(self_pid(&k), Err(Errno::AGAIN));
+        assert_eq!(self_pid(&k, &k), Err(Errno::AGAIN));
         assert_eq!(
             k.log(),
-            [Call::ChannelCreate, SELF_ATTACH, Call::ChannelDestroy(CHID)]
+            [PRIVATE_CHANNEL, SELF_ATTACH, Call::ChannelDestroy(CHID)]
         );
 
         let k = Double::new(Some(("ConnectServerInfo", Errno::BADF)));
-        assert_eq!(self_pid(&k), Err(Errno::BADF));
-        assert_eq!(
-            k.log(),
-            [
-                Call::ChannelCreate,
-                SELF_ATTACH,
-                Call::ServerInfo(SIDE),
-                Call::Detach(SIDE),
-                Call::ChannelDestroy(CHID)
-            ]
-        );
+        assert_eq!(self_pid(&k, &k), Err(Errno::BADF));
+        assert_eq!(k.log(), SELF_PID);
 
         let k = Double::new(Some(("bad pid", Errno::IO)));
-        assert_eq!(self_pid(&k), Err(Errno::SRCH));
+        assert_eq!(self_pid(&k, &k), Err(Errno::SRCH));
         assert_eq!(k.log().len(), 5);
 
         // A failing cleanup does not change a good answer, and the channel is still destroyed.
         let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
-        assert_eq!(self_pid(&k), Ok(77));
+        assert_eq!(self_pid(&k, &k), Ok(4242));
         assert_eq!(k.log().last(), Some(&Call::ChannelDestroy(CHID)));
     }
 
@@ -872,7 +883,7 @@ mod tests {
     fn self_test_passes_on_a_sane_kernel() {
         let mut k = Double::new(None);
         k.server_pid = SYSMGR_PID;
-        let r = self_test_with(&k).unwrap();
+        let r = self_test_with(&k, &k).unwrap();
         assert_eq!(
             r,
             SelfTestReport {
@@ -880,7 +891,8 @@ mod tests {
                 sysmgr_coid: SIDE,
                 sysmgr_pid: 1,
                 sysmgr_chid: 1,
-                pid: 4242
+                pid: 4242,
+                kernel_pid: 4242,
             }
         );
         let sysmgr = Call::Attach {
@@ -888,16 +900,41 @@ mod tests {
             chid: SYSMGR_CHID,
             index: NTO_SIDE_CHANNEL,
         };
+        let mut expected = std::vec![
+            Call::Detach(-1),
+            sysmgr,
+            Call::ServerInfo(SIDE),
+            Call::Detach(SIDE),
+            Call::Getpid,
+        ];
+        expected.extend(SELF_PID);
+        assert_eq!(k.log(), expected);
+    }
+
+    #[test]
+    fn self_test_cross_checks_getpid_with_the_kernel() {
+        // The TLS pid and the kernel's answer differ: reported, with both values.
+        let mut k = Double::new(None);
+        k.server_pid = SYSMGR_PID;
+        k.own_pid = 4343;
         assert_eq!(
-            k.log(),
-            [
-                Call::Detach(-1),
-                sysmgr,
-                Call::ServerInfo(SIDE),
-                Call::Detach(SIDE),
-                Call::Getpid
-            ]
+            self_test_with(&k, &k),
+            Err(SelfTestError::PidMismatch {
+                getpid: 4242,
+                kernel: 4343
+            })
         );
+        // The sequence itself fails: reported as a failed call, after it released what it made.
+        let mut k = Double::new(Some(("ChannelCreate", Errno::AGAIN)));
+        k.server_pid = SYSMGR_PID;
+        assert_eq!(
+            self_test_with(&k, &k),
+            Err(SelfTestError::CallFailed {
+                call: "ChannelCreate/ConnectAttach/ConnectServerInfo on our own channel",
+                errno: Errno::AGAIN
+            })
+        );
+        assert_eq!(k.log().last(), Some(&PRIVATE_CHANNEL));
     }
 
     #[test]
@@ -905,7 +942,7 @@ mod tests {
         let mut k = Double::new(Some(("ConnectDetach(-1) ok", Errno::IO)));
         k.server_pid = SYSMGR_PID;
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::ErrorPathNotTaken {
                 call: "ConnectDetach"
             })
@@ -914,7 +951,7 @@ mod tests {
         let mut k = Double::new(Some(("ConnectDetach(-1)", Errno::BADF)));
         k.server_pid = SYSMGR_PID;
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::WrongErrno {
                 call: "ConnectDetach",
                 expected: Errno::INVAL,
@@ -927,7 +964,7 @@ mod tests {
     fn self_test_detaches_when_a_check_fails() {
         let k = Double::new(None); // server pid 77, not the process manager
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::BadValue {
                 what: "ConnectServerInfo pid",
                 got: 77
@@ -938,7 +975,7 @@ mod tests {
         let mut k = Double::new(Some(("ConnectServerInfo", Errno::BADF)));
         k.server_pid = SYSMGR_PID;
         assert_eq!(
-            self_test_with(&k),
+            self_test_with(&k, &k),
             Err(SelfTestError::CallFailed {
                 call: "ConnectServerInfo",
                 errno: Errno::BADF
@@ -958,6 +995,14 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "ConnectDetach failed with Errno(EBADF), expected Errno(EINVAL)"
+        );
+        let e = SelfTestError::PidMismatch {
+            getpid: 7,
+            kernel: 8,
+        };
+        assert_eq!(
+            e.to_string(),
+            "getpid says 7, the kernel names this process 8"
         );
     }
 }

@@ -8,8 +8,8 @@
 //! - `close(fd)`: what `close()` does, used by the core-only [`OwnedFd`](crate::OwnedFd)'s `Drop` and by
 //!   [`qnx_fdpass::close`](crate::close): on Neutrino libc's sequence retried while interrupted, on Linux
 //!   one `close(2)` (never retried: Linux releases the descriptor even when it reports `EINTR`);
-//! - `getpid()`: the calling process's pid, or the errno that kept it from being computed (no
-//!   sentinel value).
+//! - `getpid()`: the calling process's pid; cannot fail (on Neutrino a TLS read, on Linux a system
+//!   call that always succeeds), so there is no sentinel value and no `Result`.
 //!
 //! The QNX kernel trait, [`Kernel`], is declared here for every target because the logic written on top
 //! of it (ticket issue and redeem, batches, cleanup order) is pure and is unit-tested on the host against a

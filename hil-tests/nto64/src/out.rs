@@ -89,7 +89,7 @@ impl<const N: usize> Write for Buf<N> {
 }
 
 /// The answer text of a scenario.
-pub type Text = Buf<700>;
+pub type Text = Buf<1000>;
 
 fn emit(line: &[u8]) {
     for fd in [SERIAL.load(Ordering::Relaxed), 1] {
@@ -110,7 +110,7 @@ fn emit(line: &[u8]) {
 
 /// Writes one plain line (no marker).
 pub fn log(args: fmt::Arguments<'_>) {
-    let mut b = Buf::<1024>::new();
+    let mut b = Buf::<1400>::new();
     let _ = b.write_fmt(args);
     b.end_line();
     emit(b.as_bytes());
@@ -118,7 +118,7 @@ pub fn log(args: fmt::Arguments<'_>) {
 
 /// Writes one marker line: `HIL-<nonce> ` and the arguments.
 pub fn marker(args: fmt::Arguments<'_>) {
-    let mut b = Buf::<1024>::new();
+    let mut b = Buf::<1400>::new();
     b.push_bytes(b"HIL-");
     push_nonce(&mut b);
     b.push_bytes(b" ");

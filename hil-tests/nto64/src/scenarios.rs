@@ -763,7 +763,30 @@ fn try_server(t: &mut Text, h: &mut Peer) -> Result<(bool, bool), ()> {
         let server = qnx_fdpass::parse(tk.as_slice())
             .map(|p| p.info().pid)
             .unwrap_or(-1);
-        match receive_fd(tk.as_slice()) {
+        // The same ticket through the C library: the build's backend must get the same answer (so a
+        // wrong answer of the raw backend fails this row on its own, not only the runner's comparison).
+        let by_libc = match seams::Receiver::<0, CLib>::with_kernel(CLib).redeem(tk.as_slice()) {
+            Ok(fd) => {
+                let _ = CLib.close(fd.into_raw_fd());
+                0
+            }
+            Err(e) => os(&e).unwrap_or(-1),
+        };
+        let mine = receive_fd(tk.as_slice());
+        let by_build = match &mine {
+            Ok(_) => 0,
+            Err(e) => os(e).unwrap_or(-1),
+        };
+        if by_build != by_libc {
+            note!(
+                t,
+                "{kind}: the build's backend answered {}, the C library {} ",
+                Answer(Some(by_build)),
+                Answer(Some(by_libc))
+            );
+            return Err(());
+        }
+        match mine {
             Ok(fd) => {
                 // The new descriptor must be a connection to the ticket's server.
                 let same = kern::server_info_from(fd.as_raw_fd())
@@ -942,9 +965,43 @@ extern "C" {
     fn ChannelCreate(flags: u32) -> i32;
 }
 
-/// Tickets whose server is forged: pid 0 (the receiver itself), chid 0, another process, a remote
-/// node. Each is redeemed in a child with a 5 s deadline: it must neither hang nor yield a descriptor
-/// that is not the sender's file.
+/// Which channel of the receiver's own a forged ticket names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Own {
+    /// None: the ticket's fields as forged.
+    No,
+    /// A channel the receiver creates, with the ticket's server pid left as forged (0).
+    Channel,
+    /// A channel the receiver creates, and the receiver's own pid as the server.
+    PidAndChannel,
+}
+
+/// A crate refusal as a code a child can hand back (-10 and below).
+fn decode_code(d: &DecodeError) -> i32 {
+    match d {
+        DecodeError::BadServerPid(_) => -10,
+        DecodeError::BadChid(_) => -11,
+        DecodeError::RemoteNode(_) => -12,
+        DecodeError::GlobalChannel(_) => -13,
+        _ => -19,
+    }
+}
+
+fn decode_name(code: i32) -> &'static str {
+    match code {
+        -10 => "BadServerPid",
+        -11 => "BadChid",
+        -12 => "RemoteNode",
+        -13 => "GlobalChannel",
+        _ => "another DecodeError",
+    }
+}
+
+/// Tickets whose server is forged: pid 0 (the receiver itself), chid 0 or global, another process, a
+/// remote node. Each is redeemed in a child with a 5 s deadline: it must neither hang nor yield a
+/// descriptor that is not the sender's file. One more, not counted against the verdict: a ticket naming
+/// the receiver's own pid and a channel it owns, which the crate accepts by design (a receiver that is
+/// also the file's server); what the kernel then does is printed.
 fn forged_tickets(t: &mut Text) -> Verdict {
     let before = held();
     let mut h = try_or_fail!(t, hold_data(), "holder");
@@ -962,34 +1019,48 @@ fn forged_tickets(t: &mut Text) -> Verdict {
     let chid_at = offset_of!(IoDup, info.chid);
     let nd_at = offset_of!(IoDup, info.nd);
     let holder_pid = h.pid();
-    let cases: [(&str, peer::Bytes, bool); 6] = [
-        ("server pid 0", put(pid_at, 0), false),
+    let global = real.chid | 0x4000_0000; // _NTO_GLOBAL_CHANNEL
+    let cases: [(&str, peer::Bytes, Own); 8] = [
+        ("server pid 0", put(pid_at, 0), Own::No),
         (
             "server pid 0 on the receiver's own channel",
             put(pid_at, 0),
-            true,
+            Own::Channel,
         ),
-        ("chid 0", put(chid_at, 0), false),
-        ("server pid 1 (process manager)", put(pid_at, 1), false),
+        ("chid 0", put(chid_at, 0), Own::No),
+        (
+            "chid with the global-channel bit",
+            put(chid_at, global),
+            Own::No,
+        ),
+        ("server pid 1 (process manager)", put(pid_at, 1), Own::No),
         (
             "server = the sender (no channel)",
             put(pid_at, holder_pid),
-            false,
+            Own::No,
         ),
-        ("nd 1", put(nd_at, 1), false),
+        ("nd 1", put(nd_at, 1), Own::No),
+        (
+            "the receiver's own pid and channel",
+            good,
+            Own::PidAndChannel,
+        ),
     ];
     let mut bad = false;
-    for (what, bytes, own_channel) in cases {
+    for (what, bytes, own) in cases {
         let answer = in_child(5_000, || {
             let mut bytes = bytes;
-            if own_channel {
-                // The receiver owns a channel, and the ticket names it: pid 0 means "this process".
+            if own != Own::No {
+                // The receiver owns a channel, and the ticket names it.
                 // SAFETY: integer only.
                 let chid = unsafe { ChannelCreate(0) };
                 if chid < 0 {
                     return -3;
                 }
                 bytes.buf[chid_at..chid_at + 4].copy_from_slice(&chid.to_ne_bytes());
+                if own == Own::PidAndChannel {
+                    bytes.buf[pid_at..pid_at + 4].copy_from_slice(&my_pid().to_ne_bytes());
+                }
             }
             match receive_fd(bytes.as_slice()) {
                 Ok(fd) => match kern::server_info_from(fd.as_raw_fd()) {
@@ -998,7 +1069,7 @@ fn forged_tickets(t: &mut Text) -> Verdict {
                     _ => 2,
                 },
                 Err(Error::Os(e)) => e.raw(),
-                Err(Error::Decode(_)) => -1,
+                Err(Error::Decode(d)) => decode_code(&d),
             }
         });
         match answer {
@@ -1007,9 +1078,14 @@ fn forged_tickets(t: &mut Text) -> Verdict {
                 note!(t, "{what}: GRANTED A DESCRIPTOR TO ANOTHER SERVER; ");
                 bad = true;
             }
-            Some(-1) => note!(t, "{what}: refused by the crate (DecodeError); "),
             Some(-3) => note!(t, "{what}: ChannelCreate failed; "),
+            Some(code) if code <= -10 => note!(t, "{what}: refused by the crate ({}); ", decode_name(code)),
             Some(e) => note!(t, "{what}: Os({}); ", En(e)),
+            None if own == Own::PidAndChannel => note!(
+                t,
+                "{what}: no answer within 5 s, the receiver sent to itself (accepted by design: a \
+                 receiver that serves files redeems off its only receiving thread, docs/threat-model.md); "
+            ),
             None => {
                 note!(t, "{what}: NO ANSWER WITHIN 5 s (deadlock, killed); ");
                 bad = true;
@@ -1191,16 +1267,16 @@ fn kernel_calls(t: &mut Text) -> Verdict {
         }
     };
     step(t, "DupTicket::new", 2, &k);
-    let sender = match seams::Issuer::with_kernel(Counting::new(DefaultKernel::default())) {
+    let issuer = match seams::Issuer::with_kernel(Counting::new(DefaultKernel::default())) {
         Ok(s) => s,
         Err(e) => {
-            note!(t, "Sender: {}", En(e.raw()));
+            note!(t, "Issuer: {}", En(e.raw()));
             return Verdict::Fail;
         }
     };
-    sender.kernel().reset();
-    let _ = sender.dup(b, Recipient::Any);
-    step(t, "Sender::dup", 1, sender.kernel());
+    issuer.kernel().reset();
+    let _ = issuer.dup(b, Recipient::Any);
+    step(t, "Issuer::dup", 1, issuer.kernel());
     let _ = OpenfdTicket::with_kernel(&k, b, Access::Read, Recipient::Any);
     k.reset();
     let openfd = OpenfdTicket::with_kernel(&k, b, Access::Read, Recipient::Any);

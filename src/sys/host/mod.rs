@@ -207,8 +207,8 @@ pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
 }
 
 /// The calling process's pid (cannot fail on Linux).
-pub(crate) fn getpid() -> Result<i32, Errno> {
-    Ok(Linux.getpid())
+pub(crate) fn getpid() -> i32 {
+    Linux.getpid()
 }
 
 /// Fault injection: wraps an [`Ops`] and fails its `k`-th fallible call (1-based) with `errno`.

@@ -8,7 +8,7 @@
 use cty::{c_int, c_long, c_uint, c_void, size_t};
 
 use super::{server_info64, Libc, ServerInfo};
-use crate::sys::encode::{self, libc_int, libc_long};
+use crate::sys::encode::{self, libc_int, libc_long, ChannelCalls};
 use crate::sys::Kernel;
 use crate::wire::MsgInfo64;
 use crate::Errno;
@@ -25,6 +25,8 @@ mod ffi {
             flags: c_int,
         ) -> c_int;
         pub(super) fn ConnectDetach(coid: c_int) -> c_int;
+        pub(super) fn ChannelCreate(flags: c_uint) -> c_int;
+        pub(super) fn ChannelDestroy(chid: c_int) -> c_int;
         /// `info` is the `_server_info` of this process's width: `_msg_info64`, or `_msg_info32` in a
         /// 32-bit process (§1.2).
         pub(super) fn ConnectServerInfo(pid: c_int, coid: c_int, info: *mut ServerInfo) -> c_int;
@@ -72,6 +74,18 @@ fn errno() -> i32 {
     }
     // SAFETY: a non-null errno slot is a live, aligned `int` owned by this thread for its whole life.
     unsafe { p.read() }
+}
+
+impl ChannelCalls for Libc {
+    fn channel_create(&self, flags: u32) -> Result<i32, Errno> {
+        // SAFETY: integer only; the C library and kernel validate it.
+        libc_int(unsafe { ffi::ChannelCreate(flags) }, errno)
+    }
+
+    fn channel_destroy(&self, chid: i32) -> Result<(), Errno> {
+        // SAFETY: integer only; the C library and kernel validate it.
+        libc_int(unsafe { ffi::ChannelDestroy(chid) }, errno).map(drop)
+    }
 }
 
 impl Kernel for Libc {

@@ -3,8 +3,10 @@
 //! Two implementations of [`Kernel`] live here:
 //!
 //! - [`Raw`] traps into the kernel directly through the out-of-line stubs in `arch/` (one file per
-//!   architecture, the only files with `asm!`). It needs no C library, no TLS and no `errno`, so the crate
-//!   can live in processes where every instruction is accounted for.
+//!   architecture, the only files with `asm!`), shaped instruction for instruction like the C library's own
+//!   `_r` stubs, and reads the pid from the thread's TLS block as the C library's `getpid()` does. It
+//!   needs no C library and no `errno`, so the crate can live in processes where every instruction is
+//!   accounted for.
 //! - `Libc` (cargo feature `libc-calls`) calls the QNX C library's entry points (`ConnectAttach`,
 //!   `MsgSendnc`, `dupfd_register`, ...). It is the reference the raw path is compared against on a real
 //!   image, and the fallback if a raw-ABI assumption turns out wrong.
@@ -12,8 +14,9 @@
 //! [`DefaultKernel`] is the one the rest of the crate uses. **The switch is the `libc-calls` feature**: off
 //! (the default) selects [`Raw`], on selects `Libc`. Both are zero-sized.
 //!
-//! Which parts of the raw ABI are CONFIRMED and which are ABI-UNVERIFIED until a run on a Neutrino image
-//! is tabled at the top of each arch file; [`self_test`] is the run-time probe for the unverified ones.
+//! Which parts of the raw ABI are CONFIRMED (from QNX's own libc, disassembled), which are INFERRED the
+//! same for versions whose binaries are unseen (7.1, 8.0; 7.0 on 32-bit x86), and which are unknown is
+//! tabled at the top of each arch file; [`self_test`] is the run-time probe for them.
 //!
 //! QNX version differences handled here: `ConnectDupFd` (kernel call 44, `dupfd_register`) exists only on
 //! 8.0 (`target_env = "nto80"`, or `target_os = "qnx"` on newer toolchains); on 7.x
@@ -83,7 +86,7 @@ pub use crate::sys::encode::{SelfTestError, SelfTestReport};
 /// Kernel calls by raw trap (`svc #0x51` on aarch64, `syscall` on x86_64, `int $0x28` on 32-bit x86),
 /// without the C library.
 ///
-/// See the arch files for the calling convention and which parts of it are ABI-UNVERIFIED.
+/// See the arch files for the calling convention, and which parts of it are CONFIRMED or INFERRED.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Raw;
 
@@ -112,31 +115,35 @@ pub(crate) fn close(fd: i32) -> Result<(), Errno> {
     encode::close_retrying(&DefaultKernel::default(), fd)
 }
 
-/// The calling process's pid through [`DefaultKernel`], or why it could not be computed (the raw path
-/// needs a free channel and connection the first time; the answer is cached after that).
-pub(crate) fn getpid() -> Result<i32, Errno> {
-    DefaultKernel::default().getpid()
+/// The calling process's pid through [`DefaultKernel`]: read from the thread's TLS block, as the C
+/// library's `getpid()` does. Neither backend fails (the `Result` is the `Kernel` trait's, for test
+/// doubles); were one to, the TLS read is the answer either would give.
+pub(crate) fn getpid() -> i32 {
+    DefaultKernel::default()
+        .getpid()
+        .unwrap_or_else(|_| raw::getpid())
 }
 
-/// Drops what the raw backend cached about this process (its pid). With `libc-calls` tickets take the
-/// C library's `getpid()`, which caches nothing of ours; the raw cache is emptied anyway (raw calls
-/// stay reachable through [`Raw`]).
-pub(crate) fn after_fork() {
-    raw::forget_pid();
-}
+/// Nothing to do: the crate keeps no per-process state on Neutrino. The pid is read from the thread's
+/// TLS block on every call (as libc's `getpid()` does), so a `fork()`ed child names itself; the
+/// function stays so that callers written for the earlier raw pid cache keep working.
+pub(crate) fn after_fork() {}
 
 /// Checks, on a running Neutrino system, that kernel calls through [`DefaultKernel`] come back the way
 /// this crate assumes.
 ///
 /// This is the run-time half of the ABI verification (the build-time half is the machine-code check in
-/// CI). It probes exactly the assumptions the arch files mark ABI-UNVERIFIED:
+/// CI, which compares every stub with the C library's). It probes what the arch files mark INFERRED for
+/// the version it runs on:
 ///
 /// 1. `ConnectDetach(-1)` must fail with `EINVAL`, so the error path of the trap stub is taken and the
 ///    errno arrives intact (a wrong resume offset after the trap would report success or garbage);
 /// 2. `ConnectAttach(0, SYSMGR_PID, SYSMGR_CHID, _NTO_SIDE_CHANNEL, 0)` must return a side-channel coid,
-///    `ConnectServerInfo` on it must name pid 1 and chid 1 (so the argument registers arrive in order and
-///    the 64-byte info is written where expected), and `ConnectDetach` must release it;
-/// 3. `getpid` must return a plausible pid (above 1).
+///    `ConnectServerInfo` on it must name pid 1 and chid 1 (so the arguments arrive in order and the
+///    `_server_info` is written where expected), and `ConnectDetach` must release it;
+/// 3. `getpid` (the TLS block) must return a plausible pid (above 1);
+/// 4. the kernel must name the same process: `ChannelCreate(_NTO_CHF_PRIVATE)`, `ConnectAttach` with pid
+///    0 (ourselves) and `ConnectServerInfo` on that connection, then both released.
 ///
 /// Test programs run it once with each backend ([`self_test_with`]) and compare the reports.
 ///
@@ -154,11 +161,12 @@ pub fn self_test() -> Result<SelfTestReport, SelfTestError> {
     self_test_with(&DefaultKernel::default())
 }
 
-/// [`self_test`] against a chosen backend, e.g. [`Raw`] and `Libc` in turn.
+/// [`self_test`] against a chosen kernel, e.g. [`Raw`] and `Libc` in turn. Step 4's private channel is
+/// created and destroyed through [`DefaultKernel`]; every other call goes through `kernel`.
 ///
 /// # Errors
 ///
 /// The first check that failed, saying what was seen.
 pub fn self_test_with<K: Kernel + ?Sized>(kernel: &K) -> Result<SelfTestReport, SelfTestError> {
-    encode::self_test_with(kernel)
+    encode::self_test_with(kernel, &DefaultKernel::default())
 }

@@ -16,6 +16,7 @@
 //! | result | `eax` | L64, OQ | CONFIRMED (6.4) |
 //! | error signal | the kernel resumes 1 byte after the `int $0x28`, skipping the 1-byte `ret`, with the positive errno in `eax` | OQ (`KERERR_SKIPAHEAD` = 1 on x86), L64 (`int $0x28; ret; neg %eax; ret`) | CONFIRMED (6.4) |
 //! | plain-buffer lengths of `MsgSend[nc]` | negated in place on the stack: 3rd and 5th arguments (`negl 0xc(%esp)`, `negl 0x14(%esp)`) | L64 (`MsgSendnc_r`, `MsgSend_r`), OQ `mkkercalls` (`NEGATIVE 3 5`) | CONFIRMED (6.4) |
+//! | `getpid` | no kernel call: the TLS block pointer is at `%fs:0`, the pid at offset 0x14 in it | L64 (`getpid`: `mov %fs:0x0, %eax; mov 0x14(%eax), %eax`), OQ `sys/storage.h` (32-bit: pid at 20) and `ker/nano_thread.c` (the kernel writes the pid into every new thread's block) | CONFIRMED (6.4) |
 //! | registers the kernel preserves | not documented | none | unknown; each stub is an ordinary out-of-line cdecl function, so `eax`, `ecx`, `edx`, the x87/SSE registers and the flags are clobbered in the caller's eyes, as for libc's own stubs |
 //!
 //! # Shape
@@ -30,6 +31,11 @@
 //! neg  %eax                           error: the kernel resumed here with eax = errno
 //! ret                                 ... and the caller gets -errno
 //! ```
+//!
+//! `ConnectDetach` and `ChannelDestroy` keep this shape although libc's `_r` variants of those two return
+//! the positive errno (`int $0x28; ret; ret`): with `neg`, a kernel that resumed at the wrong offset would
+//! hand `self_test`'s `ConnectDetach(-1)` a positive value, which it reports, and every stub's result is
+//! decoded the same way.
 //!
 //! The `MsgSend[nc]` stubs write their own argument slots on the stack (cdecl gives the callee those
 //! slots; libc's stubs do the same); no stub touches any other memory. What the *kernel* does with
@@ -91,4 +97,27 @@ stubs! {
     fn __qnx_fdpass_ker_connect_detach(coid) = nr::CONNECT_DETACH;
     fn __qnx_fdpass_ker_connect_server_info(pid, coid, info) = nr::CONNECT_SERVER_INFO;
     fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS;
+}
+
+/// The calling thread's process id, read from its TLS block as libc's `getpid()` does: no kernel call.
+///
+/// The 6.x kernel writes the process id into the TLS block of every thread it starts (CONFIRMED in its
+/// source); that a `fork()`ed child's block holds the child's pid is INFERRED from libc's `getpid()`
+/// reading nothing else.
+#[inline(always)]
+pub(in crate::sys::nto) fn tls_pid() -> i32 {
+    let pid: u32;
+    // SAFETY: on Neutrino x86 `%fs:0` holds a pointer to the calling thread's TLS block, which the kernel
+    // sets up before the thread runs and which lives as long as the thread; the pid is the aligned `int`
+    // at offset 0x14 in it (§9.3: libc's `getpid` is these two loads). Both loads read memory valid for
+    // the whole thread; no register but the output is touched, and nothing is written.
+    unsafe {
+        core::arch::asm!(
+            "mov %fs:0, {p}",
+            "mov 0x14({p}), {p}",
+            p = out(reg) pid,
+            options(att_syntax, nostack, preserves_flags, readonly, pure),
+        );
+    }
+    pid as i32
 }

@@ -1,43 +1,53 @@
-//! Neutrino kernel-call trap stubs for x86_64 (QNX 7.0, 7.1, 8.0).
+//! Neutrino kernel-call trap stubs for x86_64 (QNX 7.0, 7.1, 8.0), and the TLS read behind `getpid`.
 //!
 //! # ABI
 //!
+//! L70X is the disassembly of QNX SDP 7.0's own `libc.so.4` for x86_64 (`qnx-abi.md` §9.2). No 7.1 or 8.0
+//! x86_64 binary has been seen: for those versions every row is INFERRED the same as 7.0 (the kernel-call
+//! numbers are CONFIRMED identical in their headers, §3).
+//!
 //! | item | x86_64 Neutrino | source (`qnx-abi.md`) | status |
 //! |---|---|---|---|
-//! | trap | `syscall` (0f 05) | §4.2: the QNX signal trampoline ends `mov $0x1b, %rax; syscall` (LUW `Gos-qnx.c`) | CONFIRMED |
-//! | call-number register | `eax`/`rax`, loaded with `mov $nr, %eax` (zero-extends into `rax`) | §4.2 (LUW) | CONFIRMED |
-//! | argument registers 1-3, 5, 6 | `rdi`, `rsi`, `rdx`, `r8`, `r9` (System V order) | §4.2 | **ABI-UNVERIFIED**: only the trap and `rax` are seen in a disassembly; the order is inferred from the C prototypes and the System V ABI |
-//! | argument register 4 | `r10`, copied from the C argument in `rcx` (`syscall` overwrites `rcx` with the return address) | §4.2 (STX64: "the amd64 syscall messes a couple of registers, which both the trampoline function and the kernel take into account") | **ABI-UNVERIFIED** (INFERRED, open question 1). The stub leaves `rcx` holding the argument as well until the trap |
-//! | result | `rax` | §4.1 (6.x x86: `eax`) | **ABI-UNVERIFIED** by analogy with 32-bit x86 |
-//! | error signal | the kernel resumes 1 byte after the `syscall`, skipping a 1-byte `ret`, with the positive errno in `rax` | §4.1 (6.x x86 `KERERR_SKIPAHEAD` = 1), §4.2 "UNKNOWN" | **ABI-UNVERIFIED** (open question 1). The stub tolerates any resume offset from 1 to 4 bytes, see below; offset 0 would return the errno as a success value, which `self_test` detects |
-//! | plain-buffer lengths of `MsgSend[nc]` | negated (negative part count = one buffer of that many bytes) | §4.3 (6.x `mkkercalls` table and kernel; 64-bit negation CONFIRMED on aarch64) | CONFIRMED for the kernel's meaning; the x86_64 registers they travel in (`rdx`, `r8`) are ABI-UNVERIFIED as above |
-//! | registers the kernel preserves | not documented; `syscall` itself destroys `rcx` and `r11` | §4.2 | **ABI-UNVERIFIED**; each stub is an ordinary out-of-line C function, so `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8`..`r11`, `xmm0`..`xmm15` and the flags are clobbered in the caller's eyes, as for libc's own stubs |
+//! | trap | `syscall` (0f 05) | §9.2 (L70X: every `_r` stub), §4.2 (LUW signal trampoline) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
+//! | call-number register | `eax`, loaded with `mov $nr, %eax` (zero-extends into `rax`) | §9.2 (L70X) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
+//! | argument registers | `rdi`, `rsi`, `rdx`, **`r10`**, `r8`, `r9`: the 4th is copied from `rcx` (`syscall` overwrites `rcx` and `r11`), only by stubs of calls with 4 or more arguments | §9.2 (L70X: `ConnectAttach_r` and `MsgSendnc_r` start `mov %rcx, %r10`, 3-argument `ConnectServerInfo_r` does not) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
+//! | result | `rax` | §9.2 (L70X) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
+//! | error signal | the kernel resumes 1 byte after the `syscall`, skipping the 1-byte `ret`, with the positive errno in `rax` | §9.2 (L70X: `syscall; ret; neg %rax; ret`), §4.1 (6.x x86 `KERERR_SKIPAHEAD` = 1) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
+//! | plain-buffer lengths of `MsgSend[nc]` | negated (`neg %rdx; neg %r8`: negative part count = one buffer of that many bytes) | §9.2 (L70X `MsgSendnc_r`), §4.3 | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same |
+//! | registers the kernel preserves | not documented; `syscall` itself destroys `rcx` and `r11` | §9.2 ("still not shown") | unknown; each stub is an ordinary out-of-line C function, so `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8`..`r11`, `xmm0`..`xmm15` and the flags are clobbered in the caller's eyes, as for libc's own stubs |
+//! | `getpid` | no kernel call: the thread's TLS block pointer is at `%fs:0x38`, the pid at offset 0x20 in it | §9.2 (L70X `getpid`: `mov %fs:0x38, %rax; mov 0x20(%rax), %eax`), §5 (7.1 and 8.0 `storage.h`: pid at 32) | CONFIRMED (7.0); 7.1, 8.0 INFERRED-same (their `storage.h` keeps the offset; the `%fs:0x38` slot is not seen) |
 //!
 //! # Shape
 //!
-//! Each call is one out-of-line leaf function in the shape open question 1 recommends:
+//! Each call is one out-of-line leaf function, instruction for instruction libc's "NEGATIVE" `_r` stub
+//! for the same call:
 //!
 //! ```text
-//! [neg %rdx; neg %r8]          MsgSend / MsgSendnc only: plain buffers, not iov arrays
-//! mov  %rcx, %r10              4th argument where the kernel is assumed to read it
+//! [mov  %rcx, %r10]            calls with 4 or more arguments: the 4th where the kernel reads it
+//! [neg  %rdx; neg %r8]         MsgSend / MsgSendnc only: plain buffers, not iov arrays
 //! mov  $nr, %eax
 //! syscall
-//! ret                          offset +0 (1 byte): success, rax is the result
-//! nop; nop; nop                offsets +1..+3: a resume anywhere here slides into the error path
-//! neg  %rax                    offset +4: error, rax = errno on entry
+//! ret                          success: rax is the result
+//! neg  %rax                    error: the kernel resumed here with rax = errno
 //! ret                          ... and the caller gets -errno
 //! ```
+//!
+//! `ConnectDetach` and `ChannelDestroy` keep this shape although libc's `_r` variants of those two return
+//! the positive errno (`ret; ret` on aarch64 and x86, §9.1, §9.3): with `neg`, a kernel that resumed at
+//! the wrong offset would hand `self_test`'s `ConnectDetach(-1)` a positive value, which it reports,
+//! and every stub's result is decoded the same way.
 //!
 //! A stub never touches the stack or memory, so it is sound to call with any argument values; what the
 //! *kernel* does with pointer arguments is the caller's contract (see `raw.rs`). Each stub sits in its own
 //! section, so the linker drops the ones a program does not use. `.ci/stubcheck.py` disassembles the built
-//! library and checks every stub instruction by instruction, including the resume offsets.
+//! library and compares every stub with libc's instruction sequence for the same call.
 
 use crate::sys::nto::nr;
 
 /// Emits one trap stub per `name(args) = number` entry, plus its Rust declaration.
 ///
-/// `pre` holds instructions placed before the call-number load (the length negation of `MsgSend[nc]`).
+/// `pre` holds instructions placed before the call-number load: the `rcx` -> `r10` copy of calls with a
+/// 4th argument, then the length negation of `MsgSend[nc]`, in libc's order.
 /// The declaration names only the arguments the kernel call takes, so callers do not spend instructions
 /// zeroing registers the kernel never reads (the stub is the same whatever they hold, as libc's are).
 macro_rules! stubs {
@@ -52,13 +62,9 @@ macro_rules! stubs {
                 ".p2align 4",
                 concat!(stringify!($name), ":"),
                 $($pre,)?
-                "mov %rcx, %r10",
                 "mov ${nr}, %eax",
                 "syscall",
                 "ret",
-                "nop",
-                "nop",
-                "nop",
                 "neg %rax",
                 "ret",
                 concat!(".size ", stringify!($name), ", . - ", stringify!($name)),
@@ -85,14 +91,39 @@ macro_rules! stubs {
 }
 
 stubs! {
-    fn __qnx_fdpass_ker_msg_send(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDV, pre = "neg %rdx\nneg %r8";
-    fn __qnx_fdpass_ker_msg_sendnc(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDVNC, pre = "neg %rdx\nneg %r8";
+    fn __qnx_fdpass_ker_msg_send(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDV, pre = "mov %rcx, %r10\nneg %rdx\nneg %r8";
+    fn __qnx_fdpass_ker_msg_sendnc(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDVNC, pre = "mov %rcx, %r10\nneg %rdx\nneg %r8";
     fn __qnx_fdpass_ker_channel_create(flags) = nr::CHANNEL_CREATE;
     fn __qnx_fdpass_ker_channel_destroy(chid) = nr::CHANNEL_DESTROY;
-    fn __qnx_fdpass_ker_connect_attach(nd, pid, chid, index, flags) = nr::CONNECT_ATTACH;
+    fn __qnx_fdpass_ker_connect_attach(nd, pid, chid, index, flags) = nr::CONNECT_ATTACH, pre = "mov %rcx, %r10";
     fn __qnx_fdpass_ker_connect_detach(coid) = nr::CONNECT_DETACH;
     fn __qnx_fdpass_ker_connect_server_info(pid, coid, info) = nr::CONNECT_SERVER_INFO;
-    fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS;
+    fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS, pre = "mov %rcx, %r10";
     #[cfg(any(target_env = "nto80", target_os = "qnx"))]
-    fn __qnx_fdpass_ker_connect_dupfd(op, dstpid, handle, srvpid, info) = nr::CONNECT_DUPFD;
+    fn __qnx_fdpass_ker_connect_dupfd(op, dstpid, handle, srvpid, info) = nr::CONNECT_DUPFD, pre = "mov %rcx, %r10";
+}
+
+/// The calling thread's process id, read from its TLS block as libc's `getpid()` does: no kernel call.
+///
+/// The thread's `_thread_local_storage` holds the process id: the 6.x kernel writes it into the block of
+/// every thread it starts (CONFIRMED in its source); that 7.x/8.0 do the same, and that a `fork()`ed
+/// child's block holds the child's pid, is INFERRED from libc's `getpid()` reading nothing else. Who
+/// loads the `%fs` base on x86_64 (the kernel or the process start-up code) is not seen; every Neutrino
+/// program runs that start-up before `main`.
+#[inline(always)]
+pub(in crate::sys::nto) fn tls_pid() -> i32 {
+    let tls: u64;
+    // SAFETY: on Neutrino x86_64 `%fs:0x38` holds a pointer to the calling thread's TLS block, set up
+    // before `main` and alive as long as the thread; the pid is the aligned `int` at offset 0x20 in it
+    // (§9.2: libc's `getpid` is these two loads). Both loads read memory valid for the whole thread; no
+    // register but the output is touched, and nothing is written.
+    unsafe {
+        core::arch::asm!(
+            "mov %fs:0x38, {tls}",
+            "movl 0x20({tls}), {tls:e}",
+            tls = out(reg) tls,
+            options(att_syntax, nostack, preserves_flags, readonly, pure),
+        );
+    }
+    tls as u32 as i32
 }
