@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use qnx_fdpass::sys::host::{FailAt, Linux};
 use qnx_fdpass::ticket::{check, parse_as, Message, Ticket};
 use qnx_fdpass::wire::{v7, v8};
-use qnx_fdpass::{parse, BatchError, Errno, Error, Receiver};
+use qnx_fdpass::seams::Receiver;
+use qnx_fdpass::{parse, BatchError, Errno, Error};
 use zerocopy::IntoBytes;
 
 /// Parses `data` as `M`; if accepted, the message must be the same bytes and pass `check` again.

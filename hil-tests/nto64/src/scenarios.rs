@@ -763,7 +763,30 @@ fn try_server(t: &mut Text, h: &mut Peer) -> Result<(bool, bool), ()> {
         let server = qnx_fdpass::parse(tk.as_slice())
             .map(|p| p.info().pid)
             .unwrap_or(-1);
-        match receive_fd(tk.as_slice()) {
+        // The same ticket through the C library: the build's backend must get the same answer (so a
+        // wrong answer of the raw backend fails this row on its own, not only the runner's comparison).
+        let by_libc = match seams::Receiver::<0, CLib>::with_kernel(CLib).redeem(tk.as_slice()) {
+            Ok(fd) => {
+                let _ = CLib.close(fd.into_raw_fd());
+                0
+            }
+            Err(e) => os(&e).unwrap_or(-1),
+        };
+        let mine = receive_fd(tk.as_slice());
+        let by_build = match &mine {
+            Ok(_) => 0,
+            Err(e) => os(e).unwrap_or(-1),
+        };
+        if by_build != by_libc {
+            note!(
+                t,
+                "{kind}: the build's backend answered {}, the C library {} ",
+                Answer(Some(by_build)),
+                Answer(Some(by_libc))
+            );
+            return Err(());
+        }
+        match mine {
             Ok(fd) => {
                 // The new descriptor must be a connection to the ticket's server.
                 let same = kern::server_info_from(fd.as_raw_fd())
@@ -1244,16 +1267,16 @@ fn kernel_calls(t: &mut Text) -> Verdict {
         }
     };
     step(t, "DupTicket::new", 2, &k);
-    let sender = match seams::Issuer::with_kernel(Counting::new(DefaultKernel::default())) {
+    let issuer = match seams::Issuer::with_kernel(Counting::new(DefaultKernel::default())) {
         Ok(s) => s,
         Err(e) => {
-            note!(t, "Sender: {}", En(e.raw()));
+            note!(t, "Issuer: {}", En(e.raw()));
             return Verdict::Fail;
         }
     };
-    sender.kernel().reset();
-    let _ = sender.dup(b, Recipient::Any);
-    step(t, "Sender::dup", 1, sender.kernel());
+    issuer.kernel().reset();
+    let _ = issuer.dup(b, Recipient::Any);
+    step(t, "Issuer::dup", 1, issuer.kernel());
     let _ = OpenfdTicket::with_kernel(&k, b, Access::Read, Recipient::Any);
     k.reset();
     let openfd = OpenfdTicket::with_kernel(&k, b, Access::Read, Recipient::Any);
