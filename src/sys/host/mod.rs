@@ -321,6 +321,30 @@ mod tests {
         assert_eq!(close(w), Ok(()));
     }
 
+    /// Descriptor 0 is closed like any other (a daemon closes its standard input): only negative numbers
+    /// are refused without asking the kernel. Standard input is set aside meanwhile and put back.
+    #[test]
+    fn close_takes_descriptor_0() {
+        let saved = rustix::io::dup(borrow(0)).unwrap();
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        // SAFETY: descriptor 0 exists (it was just duplicated); `dup2` replaces it and the wrapper is
+        // never dropped, so this test's close below is the only one.
+        let mut zero = core::mem::ManuallyDrop::new(unsafe {
+            <rustix::fd::OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(0)
+        });
+        rustix::io::dup2(&r, &mut zero).unwrap();
+        assert_eq!(close(0), Ok(()));
+        assert_eq!(
+            rustix::io::fcntl_getfd(borrow(0)),
+            Err(rustix::io::Errno::BADF),
+            "descriptor 0 was closed"
+        );
+        // Standard input back on 0 (dup2 onto the free number).
+        rustix::io::dup2(&saved, &mut zero).unwrap();
+        assert!(rustix::io::fcntl_getfd(borrow(0)).is_ok());
+        drop((r, w, saved));
+    }
+
     #[test]
     fn own_start_time_is_stable() {
         let a = Linux.start_time(Linux.getpid()).unwrap();
