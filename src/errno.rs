@@ -75,7 +75,7 @@ errnos! {
     MSGSIZE = 240, "EMSGSIZE", "message too long";
     NOTCONN = 257, "ENOTCONN", "not connected";
     TIMEDOUT = 260, "ETIMEDOUT", "timed out";
-    NOREMOTE = 300, "ENOREMOTE", "must be done on the remote node";
+    NOREMOTE = 300, "ENOREMOTE", "only possible on the local node";
     SRVRFAULT = 312, "ESRVRFAULT", "server fault";
     ENDIAN = 313, "EENDIAN", "endian mismatch";
 }
@@ -430,5 +430,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(&b.0[..b.1], b"error 4242 Errno(EACCES)");
+        // QNX's ENOREMOTE means the operation needs the local node (issue refuses a remote server with
+        // it); the text must not say the opposite.
+        assert_eq!(
+            Errno::NOREMOTE.description(),
+            Some("only possible on the local node")
+        );
     }
 }

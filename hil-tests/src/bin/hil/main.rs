@@ -217,10 +217,13 @@ enum Plan {
     Typed {
         cmd: Vec<String>,
         deadlines: Deadlines,
-        plan: typed::Plan,
+        plan: Box<typed::Plan>,
         log: PathBuf,
         build: PathBuf,
         params: GuestParams,
+        /// The CD being built, in its own thread: the payload's build (mostly `core` for a target with
+        /// no prebuilt standard library, on one CPU) overlaps the other guests' builds and boots.
+        cd: Option<std::thread::JoinHandle<Result<PathBuf, String>>>,
     },
     Rows(Vec<(String, Row)>),
 }
@@ -326,16 +329,16 @@ fn typed_plan(
         Some(d) => PathBuf::from(d),
         None => root.join(p.fixture.as_deref().unwrap_or_default()),
     };
+    // A unix socket path is limited to 107 bytes: keep it short and out of a deep checkout, one per run
+    // and guest (the nonce) so parallel runs never share it. `typed::run` removes it.
+    let qmp = std::env::temp_dir().join(format!("hil-{}-{}.qmp", &nonce[..8], p.name));
     let vars = BTreeMap::from([
         ("HIL_FIXTURE".to_string(), fixture.display().to_string()),
         (
             "HIL_PAYLOAD".to_string(),
             dir.join("payload.iso").display().to_string(),
         ),
-        (
-            "HIL_QMP".to_string(),
-            dir.join("qmp.sock").display().to_string(),
-        ),
+        ("HIL_QMP".to_string(), qmp.display().to_string()),
         (
             "HIL_CONSOLE".to_string(),
             dir.join("console.log").display().to_string(),
@@ -353,9 +356,11 @@ fn typed_plan(
         nonce: nonce.to_string(),
         scenarios,
         typed,
-        qmp: dir.join("qmp.sock"),
+        qmp,
         scratch: dir.join("vga.bin"),
         lose_key: o.lose_key,
+        hang: o.hang.clone(),
+        broken: o.broken.clone(),
     };
     if o.dry_run {
         let note = if missing.is_empty() {
@@ -425,10 +430,11 @@ fn typed_plan(
             test: o.test.unwrap_or(p.test_timeout),
             total: o.total.unwrap_or(p.total_timeout),
         },
-        plan,
+        plan: Box::new(plan),
         log: dir.join("console.log"),
         build,
         params,
+        cd: None,
     }))
 }
 
@@ -598,17 +604,15 @@ fn real_main() -> Result<i32, String> {
             plan: tp,
             build,
             params,
+            cd,
             ..
         } = plan
         {
-            if let Err(e) = typed_cd(&root, build, &runs.join(&p.name), tp, params) {
-                let rows = tp
-                    .rows()
-                    .into_iter()
-                    .map(|t| (t, Row::Fail(format!("{}: {e}", p.name), Vec::new())))
-                    .collect();
-                *plan = Plan::Rows(rows);
-            }
+            let (root, build, dir) = (root.clone(), build.clone(), runs.join(&p.name));
+            let (tp, params) = (tp.clone(), params.clone());
+            *cd = Some(std::thread::spawn(move || {
+                typed_cd(&root, &build, &dir, &tp, &params)
+            }));
             continue;
         }
         let Plan::Run { params, .. } = plan else {
@@ -681,7 +685,7 @@ fn real_main() -> Result<i32, String> {
     let mut results: Vec<GuestResult> = Vec::new();
     std::thread::scope(|s| {
         let mut handles = Vec::new();
-        for (p, plan) in &plans {
+        for (p, plan) in plans.iter_mut() {
             match plan {
                 Plan::Rows(_) => {} // reported after the guests, below
                 Plan::Run {
@@ -705,11 +709,28 @@ fn real_main() -> Result<i32, String> {
                     deadlines,
                     plan,
                     log,
+                    cd,
                     ..
                 } => {
                     let line = &line;
                     let name = p.name.clone();
+                    let cd = cd.take();
                     handles.push(s.spawn(move || {
+                        let made = match cd.map(std::thread::JoinHandle::join) {
+                            Some(Ok(made)) => made,
+                            _ => Err("the payload build did not finish".to_string()),
+                        };
+                        if let Err(e) = made {
+                            let rows: Vec<(String, Row)> = plan
+                                .rows()
+                                .into_iter()
+                                .map(|t| (t, Row::Fail(format!("{name}: {e}"), Vec::new())))
+                                .collect();
+                            for (n, r) in &rows {
+                                line(&name, n, r);
+                            }
+                            return (name, 0.0, rows);
+                        }
                         let t = Instant::now();
                         let rows = typed::run(&name, cmd, plan, *deadlines, log, &|n, r| {
                             line(&name, n, r)

@@ -49,6 +49,10 @@ pub struct Plan {
     pub scratch: PathBuf,
     /// Prove the read-back check: the first attempt at each line leaves out its second character.
     pub lose_key: bool,
+    /// Scenarios `--hang` names (on the CD as `hang`): they must not finish.
+    pub hang: Vec<String>,
+    /// Scenarios `--break` names (on the CD as `break`): they must not pass.
+    pub broken: Vec<String>,
 }
 
 impl Plan {
@@ -202,6 +206,7 @@ pub fn run(
         Err(e) => Err(Stop(format!("cannot read {}: {e}", log_path.display()))),
     };
     drop(child); // kill (if still running) and reap
+    let _ = std::fs::remove_file(&plan.qmp);
     if let Err(Stop(why)) = &outcome {
         d.transcript.push(format!("stopped: {why}; QEMU killed"));
         d.fail_rest(&format!("guest stopped earlier: {why}"));
@@ -468,6 +473,25 @@ impl Driver<'_> {
                 c.lines.clone(),
             ),
         };
+        // The payload must honour the CD's `hang` and `break` files; one that ignores them would
+        // otherwise let a harness check (`cargo hil --hang S`, `--break S`) pass silently.
+        if matches!(row, Row::Pass) && self.plan.hang.contains(&c.name) {
+            row = Row::Fail(
+                format!(
+                    "--hang named {}, yet it finished: the payload ignores /fs/cd0/hang",
+                    c.name
+                ),
+                c.lines.clone(),
+            );
+        } else if matches!(row, Row::Pass) && self.plan.broken.contains(&c.name) {
+            row = Row::Fail(
+                format!(
+                    "--break named {}, yet it passed: the payload ignores /fs/cd0/break",
+                    c.name
+                ),
+                c.lines.clone(),
+            );
+        }
         if !self.plan.scenarios.contains(&c.name) {
             row = Row::Fail(
                 format!(
@@ -823,6 +847,8 @@ mod tests {
             qmp: PathBuf::new(),
             scratch: PathBuf::new(),
             lose_key: false,
+            hang: Vec::new(),
+            broken: Vec::new(),
         };
         assert_eq!(plan.rows(), ["a::raw", "b::raw", "a::libc", "b::libc"]);
     }
