@@ -172,8 +172,9 @@ impl OpenfdTicket {
 /// On the Linux host backend a ticket names its sender by pid and start time: [`DupTicket::new`] asks
 /// the kernel for the pid (`getpid`) at every call, because glibc does not cache it either (a forked
 /// child must name itself). An `Issuer` keeps both, so [`Issuer::dup`] makes no system call at all and
-/// [`Issuer::openfd`] only its access check. On Neutrino it keeps the pid (which the raw backend caches
-/// per process anyway); the server calls are the same as [`DupTicket::new`]'s.
+/// [`Issuer::openfd`] only its access check. On Neutrino it keeps the pid, saving the TLS read (raw
+/// backend) or the C library's `getpid()` per ticket; the server calls are the same as
+/// [`DupTicket::new`]'s.
 ///
 /// # After `fork()`
 ///
