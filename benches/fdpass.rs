@@ -1,4 +1,4 @@
-//! Cross-process descriptor-pass benchmark (issue 6): this crate against `SCM_RIGHTS`, against the same
+//! Cross-process descriptor-pass benchmark: this crate against `SCM_RIGHTS`, against the same
 //! pass written by hand with `rustix`, and against the floors (the transport alone, a bare
 //! `pidfd_getfd` + `close`).
 //!

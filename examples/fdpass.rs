@@ -27,6 +27,10 @@ use qnx_fdpass::{getpid, receive_fd, send_fd, BorrowedFd, OwnedFd, Recipient};
 
 const DEFAULT_QUEUE: &str = "/fdpass";
 const DEFAULT_FILE: &str = "/etc/passwd";
+#[cfg(target_os = "linux")]
+const BACKEND: &str = "the Linux host's (pidfd_open + pidfd_getfd; no QNX involved)";
+#[cfg(not(target_os = "linux"))]
+const BACKEND: &str = "QNX Neutrino's (_IO_DUP to the file's server)";
 
 struct Options {
     role: Option<bool>, // Some(true) sender, Some(false) receiver, None both
@@ -203,6 +207,11 @@ fn both(o: &Options) -> Result<(), String> {
             .spawn()
             .map_err(|e| format!("can't start the {role} process: {e}"))
     };
+    println!(
+        "fdpass: a sender process passes its open descriptor of {} to a receiver process over the POSIX \
+         message queue {queue}, and the receiver reads on from where the sender stopped. Backend: {}",
+        o.file, BACKEND
+    );
     let mut s = spawn("-s")?;
     let mut r = match spawn("-r") {
         Ok(r) => r,

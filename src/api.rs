@@ -172,8 +172,9 @@ impl OpenfdTicket {
 /// On the Linux host backend a ticket names its sender by pid and start time: [`DupTicket::new`] asks
 /// the kernel for the pid (`getpid`) at every call, because glibc does not cache it either (a forked
 /// child must name itself). An `Issuer` keeps both, so [`Issuer::dup`] makes no system call at all and
-/// [`Issuer::openfd`] only its access check. On Neutrino it keeps the pid (which the raw backend caches
-/// per process anyway); the server calls are the same as [`DupTicket::new`]'s.
+/// [`Issuer::openfd`] only its access check. On Neutrino it keeps the pid, saving the TLS read (raw
+/// backend) or the C library's `getpid()` per ticket; the server calls are the same as
+/// [`DupTicket::new`]'s.
 ///
 /// # After `fork()`
 ///
@@ -540,6 +541,43 @@ pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
     Receiver::<0>::new().redeem(bytes)
 }
 
+/// Withdraws a ticket, or every ticket of a [`DupBatch`] packet, from its bytes: [`DupTicket::withdraw`]
+/// for a sender that kept only the bytes it tried to send (the C interface's `qnx_fdpass_withdraw`).
+///
+/// The same rules hold: withdraw only what is known not to have reached the receiver. On QNX 6.x/7.x
+/// and the Linux host nothing is registered, and a well-formed ticket is withdrawn by doing nothing.
+///
+/// # Errors
+///
+/// [`Error::Decode`] if the bytes are neither one ticket nor a batch packet (nothing is withdrawn then);
+/// [`Error::Os`] as [`DupTicket::withdraw`], for a batch the first ticket's error (every ticket is
+/// tried).
+pub fn withdraw(bytes: &[u8]) -> Result<(), Error> {
+    let k = DefaultKernel::default();
+    let one = match crate::parse(bytes) {
+        Ok(crate::Ticket::Dup(m)) => return Ok(active::withdraw(&k, &*m)?),
+        Ok(crate::Ticket::Openfd(m)) => return Ok(active::withdraw(&k, &*m)?),
+        Err(e) => e,
+    };
+    let size = <wire::IoDup as crate::ticket::Message>::SIZE;
+    if bytes.len() <= size || bytes.len() % size != 0 {
+        return Err(one.into());
+    }
+    // A batch packet: every ticket is checked before any is withdrawn.
+    for chunk in bytes.chunks_exact(size) {
+        crate::ticket::parse_as::<wire::IoDup>(chunk)?;
+    }
+    let mut first = Ok(());
+    for chunk in bytes.chunks_exact(size) {
+        let m = crate::ticket::parse_as::<wire::IoDup>(chunk)?;
+        let r = active::withdraw(&k, &*m);
+        if first.is_ok() {
+            first = r;
+        }
+    }
+    Ok(first?)
+}
+
 /// Closes `fd` and returns what the close answered, where dropping an [`OwnedFd`] ignores it (as std's
 /// does).
 ///
@@ -862,6 +900,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn withdraw_takes_tickets_and_batches_and_refuses_the_rest() {
+        let d = IoDup::with_info(hdr(), 7);
+        let o = IoOpenfd::with_info(hdr(), 7);
+        // On the host nothing is registered: a well-formed ticket or packet is withdrawn by doing nothing.
+        assert_eq!(withdraw(d.as_bytes()), Ok(()));
+        assert_eq!(withdraw(o.as_bytes()), Ok(()));
+        let mut batch = [d.as_bytes(), d.as_bytes(), d.as_bytes()].concat();
+        assert_eq!(withdraw(&batch), Ok(()));
+        // Anything else is refused with what parse says about it.
+        batch[IoDup::SIZE] ^= 0xff; // the second ticket's type
+        assert!(
+            matches!(
+                withdraw(&batch),
+                Err(Error::Decode(DecodeError::WrongType(_)))
+            ),
+            "{:?}",
+            withdraw(&batch)
+        );
+        assert_eq!(
+            withdraw(&[1, 2, 3]),
+            Err(Error::Decode(crate::parse(&[1, 2, 3]).unwrap_err()))
+        );
+        let cut = &d.as_bytes()[..IoDup::SIZE - 1];
+        assert_eq!(
+            withdraw(cut),
+            Err(Error::Decode(crate::parse(cut).unwrap_err()))
+        );
     }
 
     #[test]

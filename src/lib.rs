@@ -60,8 +60,8 @@ pub mod wire;
 #[cfg(feature = "kernel-seams")]
 pub use api::seams;
 pub use api::{
-    after_fork, close, getpid, receive_fd, send_fd, Delivery, DupBatch, DupTicket, Issuer,
-    OpenfdTicket, OwnedFds, OwnedFdsIter, Receiver,
+    after_fork, close, getpid, receive_fd, send_fd, withdraw, Delivery, DupBatch, DupTicket,
+    Issuer, OpenfdTicket, OwnedFds, OwnedFdsIter, Receiver,
 };
 #[allow(deprecated)]
 pub use api::{Batch, Sender};

@@ -7,14 +7,13 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn demo() -> PathBuf {
-    // target/<profile>/deps/<this test> -> target/<profile>/examples/fdpass
+    // Cargo builds the example beside this test: target/<profile>/examples/fdpass, with this test in
+    // target/<profile>/deps (newer cargo may keep test binaries deeper, in its build directory).
     let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("fdpass")
+    exe.ancestors()
+        .map(|dir| dir.join("examples").join("fdpass"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("no examples/fdpass above {}", exe.display()))
 }
 
 #[test]
@@ -31,6 +30,13 @@ fn demo_passes_the_repositioned_descriptor() {
         out.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // The first line says what the demo shows.
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("fdpass: a sender process passes its open descriptor of")
+            && first.contains("Backend: "),
+        "{stdout}"
     );
     assert!(stdout.contains("SFD: first line [alpha line]"), "{stdout}");
     assert!(stdout.contains("RFD: next line [beta line]"), "{stdout}");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke run of the benchmarks (issue 6): a few passes of every variant, so a broken benchmark shows in CI;
+# Smoke run of the benchmarks: a few passes of every variant, so a broken benchmark shows in CI;
 # the figures are meaningless at this size. Then the code-size report (.ci/codesize.sh).
 set -uo pipefail
 cd "$(dirname "$0")/../.."

@@ -62,6 +62,12 @@ static int sender(const char *path, int out, int ack) {
     if (qnx_fdpass_send_fd(fd, QNX_FDPASS_ANY, small, &len) != EMSGSIZE) return 11;
     if (len != qnx_fdpass_dup_ticket_size()) return 12;
 
+    /* A ticket that is not sent is withdrawn (on QNX 8.0 that frees its dupfd registration). */
+    len = sizeof ticket;
+    if (qnx_fdpass_send_fd(fd, QNX_FDPASS_ANY, ticket, &len) != 0) return 23;
+    if (qnx_fdpass_withdraw(ticket, len) != 0) return 24;
+    if (qnx_fdpass_withdraw(ticket, len - 1) != EINVAL) return 25;
+
     /* 1: a dup ticket (shares the offset, now 4). */
     len = sizeof ticket;
     if ((e = qnx_fdpass_send_fd(fd, QNX_FDPASS_ANY, ticket, &len)) != 0) return 13;

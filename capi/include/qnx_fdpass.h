@@ -142,6 +142,24 @@ int qnx_fdpass_send_fds(const int *fds,
 int qnx_fdpass_receive_fds(const void *packet, size_t len, int *fds, size_t *count, size_t *failed);
 
 /*
+ Withdraws a ticket (of `qnx_fdpass_send_fd()` or `qnx_fdpass_send_openfd()`) or a batch packet (of
+ `qnx_fdpass_send_fds()`) whose bytes never reached the receiver, e.g. because `mq_send` failed. On
+ QNX 8.0 a ticket holds a `dupfd` registration (at most 200 per process) until it is redeemed or
+ withdrawn; elsewhere nothing is registered and this only checks the bytes. Never withdraw a ticket
+ that may have been delivered: its redeem would fail.
+
+ Returns 0; `EINVAL` if the bytes are not a ticket or a packet (or the pointer is null); on QNX 8.0
+ the errors of `dupfd_unregister` (`ENOENT`: already redeemed, or the descriptor closed), for a packet
+ the first ticket's (every ticket is tried).
+
+ # Safety
+
+ `ticket` is valid for reads of `len` bytes.
+ */
+int qnx_fdpass_withdraw(const void *ticket,
+                        size_t len);
+
+/*
  The size of a dup ticket on this target (what `qnx_fdpass_send_fd()` writes): 40 bytes on QNX 8.0
  and the Linux host, 60 on QNX 7.
  */

@@ -355,6 +355,32 @@ pub unsafe extern "C" fn qnx_fdpass_receive_fds(
     }
 }
 
+/// Withdraws a ticket (of `qnx_fdpass_send_fd()` or `qnx_fdpass_send_openfd()`) or a batch packet (of
+/// `qnx_fdpass_send_fds()`) whose bytes never reached the receiver, e.g. because `mq_send` failed. On
+/// QNX 8.0 a ticket holds a `dupfd` registration (at most 200 per process) until it is redeemed or
+/// withdrawn; elsewhere nothing is registered and this only checks the bytes. Never withdraw a ticket
+/// that may have been delivered: its redeem would fail.
+///
+/// Returns 0; `EINVAL` if the bytes are not a ticket or a packet (or the pointer is null); on QNX 8.0
+/// the errors of `dupfd_unregister` (`ENOENT`: already redeemed, or the descriptor closed), for a packet
+/// the first ticket's (every ticket is tried).
+///
+/// # Safety
+///
+/// `ticket` is valid for reads of `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn qnx_fdpass_withdraw(ticket: *const c_void, len: usize) -> c_int {
+    if ticket.is_null() {
+        return native(Errno::INVAL);
+    }
+    // SAFETY: `ticket` is valid for reads of `len` bytes (the caller's obligation), not null.
+    let bytes = unsafe { core::slice::from_raw_parts(ticket.cast::<u8>(), len) };
+    match qnx_fdpass::withdraw(bytes) {
+        Ok(()) => 0,
+        Err(e) => error(e),
+    }
+}
+
 /// The size of a dup ticket on this target (what `qnx_fdpass_send_fd()` writes): 40 bytes on QNX 8.0
 /// and the Linux host, 60 on QNX 7.
 #[no_mangle]
@@ -464,6 +490,11 @@ mod tests {
         // Garbage is EINVAL, as the article's receive_fd said.
         assert_eq!(receive(&[1, 2, 3]).unwrap_err(), EINVAL);
         assert_eq!(receive(&[0; 40]).unwrap_err(), EINVAL);
+        // SAFETY: the slices are readable, the null pointer is refused.
+        unsafe {
+            assert_eq!(qnx_fdpass_withdraw([1u8, 2, 3].as_ptr().cast(), 3), EINVAL);
+            assert_eq!(qnx_fdpass_withdraw(core::ptr::null(), 0), EINVAL);
+        }
         // A closed descriptor: EBADF at redeem (a high number, not reused by the tests meanwhile).
         let closed = dup_at_least(&f, 1200);
         let (t, len) = send(closed);
@@ -501,6 +532,13 @@ mod tests {
             qnx_fdpass_send_fds(fds.as_ptr(), 3, 0, packet.as_mut_ptr().cast(), &mut len)
         };
         assert_eq!((r, len), (0, 3 * qnx_fdpass_dup_ticket_size()));
+        // A packet, and a ticket in it, are recognised for withdrawal (on the host nothing is registered).
+        // SAFETY: `packet` has `len` readable bytes.
+        unsafe {
+            assert_eq!(qnx_fdpass_withdraw(packet.as_ptr().cast(), len), 0);
+            assert_eq!(qnx_fdpass_withdraw(packet.as_ptr().cast(), len / 3), 0);
+            assert_eq!(qnx_fdpass_withdraw(packet.as_ptr().cast(), len - 1), EINVAL);
+        }
 
         let mut out = [-1; 3];
         let (mut n, mut failed) = (2usize, usize::MAX);

@@ -629,7 +629,7 @@ enum Job {
     Sync(std::sync::mpsc::Sender<()>),
 }
 
-/// Soak and concurrency (issue 7), the guest-sized version of tests/soak.rs: a sender process issues
+/// Soak and concurrency, the guest-sized version of tests/soak.rs: a sender process issues
 /// fresh dup tickets for [`SOAK_THREADS`] files round robin; this process hands ticket `i` to thread
 /// `i % SOAK_THREADS`, which redeems it through its own `Receiver<4>` and checks that the descriptor is
 /// its file (same device and inode by `fstat`, same contents by `pread`). After a warm-up the descriptor
