@@ -15,7 +15,8 @@ use qnx_fdpass::fd::FromRawFd;
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::{IoDup, IoOpenfd};
 use qnx_fdpass::{
-    close, getpid, send_fd, Access, Delivery, DupTicket, Errno, OpenfdTicket, OwnedFd, Recipient,
+    close, getpid, send_fd, Access, Delivery, DupTicket, Errno, Issuer, OpenfdTicket, OwnedFd,
+    Recipient,
 };
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -74,6 +75,7 @@ fn a_tickets_message_is_the_message_its_bytes_are() {
 #[test]
 fn getpid_is_this_process() {
     assert_eq!(getpid(), std::process::id() as i32);
+    assert_eq!(Issuer::new().unwrap().pid(), std::process::id() as i32);
 }
 
 /// `close` closes, and reports the close's answer: `EBADF` for a number that was not open (where
