@@ -103,3 +103,23 @@ fn a_batch_error_names_the_ticket() {
     assert!(d.to_string().contains("ticket 0"), "{d}");
     assert!(d.to_string().contains("bad sender pid 0"), "{d}");
 }
+
+/// The pairs QNX numbers twice and Linux once, and the running system's number (on the host, Linux's).
+#[cfg(target_os = "linux")]
+#[test]
+fn errno_numbers_on_this_system() {
+    assert_eq!(Errno::from_raw(56).to_linux(), Some(35), "EDEADLOCK");
+    assert_eq!(Errno::from_raw(45).to_linux(), Some(35), "EDEADLK");
+    assert_eq!(Errno::OPNOTSUPP.to_linux(), Some(95));
+    for (e, linux) in [
+        (Errno::PERM, Some(1)),
+        (Errno::BADF, Some(9)),
+        (Errno::NOSYS, Some(38)),
+        (Errno::TIMEDOUT, Some(110)),
+        (Errno::NOREMOTE, None),
+        (Errno::from_raw(0), None),
+    ] {
+        assert_eq!(e.to_native(), linux, "{e:?}");
+        assert_eq!(e.to_native(), e.to_linux(), "{e:?}");
+    }
+}
