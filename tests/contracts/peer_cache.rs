@@ -12,20 +12,14 @@
 //! The senders are `cat` processes whose standard input is a pipe; the tickets name their descriptor 0
 //! (dup tickets are plain bytes: the receiver cannot tell who wrote them). Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr};
 use qnx_fdpass::{Errno, Error, OwnedFd, Receiver};
 use zerocopy::IntoBytes;
-
-/// Descriptor tables are per process: the tests that read them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
     // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
@@ -145,7 +139,7 @@ fn redeem<const P: usize>(r: &mut Receiver<P>, p: &Peer) {
 
 #[test]
 fn pidfds_are_kept_per_sender_and_reused() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::serial();
     let base = pidfd_pids();
     let (a, b) = (Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -176,7 +170,7 @@ fn pidfds_are_kept_per_sender_and_reused() {
 
 #[test]
 fn a_dead_senders_pidfd_is_closed_and_only_that_one() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::serial();
     let base = pidfd_pids();
     let (a, b, c) = (Peer::spawn(), Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -209,7 +203,7 @@ fn a_dead_senders_pidfd_is_closed_and_only_that_one() {
 
 #[test]
 fn another_start_time_for_a_cached_pid_drops_its_entry() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::serial();
     let base = pidfd_pids();
     let (a, b) = (Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -236,7 +230,7 @@ fn another_start_time_for_a_cached_pid_drops_its_entry() {
 
 #[test]
 fn a_full_cache_replaces_its_entries_round_robin() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::serial();
     let base = pidfd_pids();
     let peers: Vec<Peer> = (0..6).map(|_| Peer::spawn()).collect();
     let pid = |i: usize| peers[i].pid;

@@ -8,27 +8,19 @@
 //! where the file's permissions would let any re-open through `/proc/self/fd` through, so the backend's
 //! own check is the only thing between a write-only original and a reader. Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
-use common::fd;
+use crate::common::fd;
 use qnx_fdpass::{
     receive_fd, Access, Errno, Error, Issuer, OpenfdTicket, OwnedFd, Receiver, Recipient,
 };
 use rustix::fs::OFlags;
 use rustix::io::FdFlags;
-
-/// Descriptor tables are per process: the tests that compare them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 const ALL: [Access; 3] = [Access::Read, Access::Write, Access::ReadWrite];
 const CONTENT: &[u8] = b"0123456789abcdef\n";
@@ -158,7 +150,7 @@ fn assert_granted(got: &OwnedFd, orig: &File, file: &TempFile, want: Access, wha
 
 #[test]
 fn openfd_grants_exactly_the_access_within_the_original() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::serial();
     let file = TempFile::new("matrix");
     let sender = Issuer::new().unwrap();
     let mut cached = Receiver::<2>::new();
@@ -219,7 +211,7 @@ fn openfd_grants_exactly_the_access_within_the_original() {
 
 #[test]
 fn openfd_tickets_for_path_only_descriptors_are_refused() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::serial();
     let file = TempFile::new("path");
     let path_only = rustix::fs::open(
         &file.0,
@@ -239,6 +231,7 @@ fn openfd_tickets_for_path_only_descriptors_are_refused() {
 /// `within` is what the matrix test's expectations come from: check it against the table written out.
 #[test]
 fn the_expected_matrix() {
+    let _g = crate::serial();
     use Access::{Read as R, ReadWrite as RW, Write as W};
     let granted: Vec<(Access, Access)> = ALL
         .iter()

@@ -5,24 +5,16 @@
 //! This process issues the tickets for its own file and redeems them (a ticket may name its own
 //! issuer). Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
-use std::sync::Mutex;
 
-use common::fd;
+use crate::common::fd;
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::IoDup;
 use qnx_fdpass::{
     BatchError, DecodeError, DupBatch, DupTicket, Error, OwnedFd, Receiver, Recipient,
 };
-
-/// Descriptor tables are per process: the tests that compare them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 const SIZE: usize = IoDup::SIZE;
 
@@ -67,6 +59,7 @@ fn same_file(got: &OwnedFd, f: &File) -> bool {
 
 #[test]
 fn batch_counts_its_tickets_up_to_n() {
+    let _g = crate::serial();
     let f = File::open("Cargo.toml").unwrap();
     let mut b = DupBatch::<3>::new();
     assert_eq!((b.len(), b.is_empty()), (0, true));
@@ -170,7 +163,7 @@ fn check<const N: usize>(f: &File) {
 
 #[test]
 fn packets_at_and_around_every_length_boundary() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::serial();
     let f = File::open("Cargo.toml").unwrap();
     check::<0>(&f);
     check::<1>(&f);
@@ -181,6 +174,7 @@ fn packets_at_and_around_every_length_boundary() {
 /// The expectations above, against the values written out for `N = 2` (ticket size `S`).
 #[test]
 fn the_expected_answers() {
+    let _g = crate::serial();
     let e = |index, error| {
         Err(BatchError {
             index,
