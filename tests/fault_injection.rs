@@ -65,45 +65,21 @@ fn start_sender() -> (Child, BTreeMap<String, Vec<u8>>) {
 
 // ---- a recorder, to learn each path and which ticket of a batch each call belongs to ----
 
-struct Recorder<'a> {
-    log: &'a RefCell<Vec<&'static str>>,
-}
-
-impl Ops for Recorder<'_> {
-    fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
-        self.log.borrow_mut().push("pidfd_open");
-        Linux.pidfd_open(pid)
-    }
-    fn pidfd_getfd(&self, pidfd: i32, fd: i32) -> Result<i32, Errno> {
-        self.log.borrow_mut().push("pidfd_getfd");
-        Linux.pidfd_getfd(pidfd, fd)
-    }
-    fn access_mode(&self, fd: i32) -> Result<Access, Errno> {
-        self.log.borrow_mut().push("access_mode");
-        Linux.access_mode(fd)
-    }
-    fn reopen(&self, fd: i32, access: Access) -> Result<i32, Errno> {
-        self.log.borrow_mut().push("reopen");
-        Linux.reopen(fd, access)
-    }
-    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
-        self.log.borrow_mut().push("start_time");
-        Linux.start_time(pid)
-    }
-    fn close(&self, fd: i32) {
-        Linux.close(fd);
-    }
-    fn getpid(&self) -> i32 {
-        Linux.getpid()
-    }
-}
+/// The real kernel, telling its function each call's name.
+type Recorder<'a> = common::Tap<&'a dyn Fn(&'static str)>;
 
 /// The fallible calls a successful run of `op` makes, in order.
 fn path_of<const P: usize>(
     op: &dyn Fn(&mut Receiver<P, Recorder<'_>>) -> bool,
 ) -> Vec<&'static str> {
     let log = RefCell::new(Vec::new());
-    let mut r = Receiver::<P, _>::with_kernel(Recorder { log: &log });
+    // The fallible calls only: `close` and `getpid` cannot fail.
+    let note = |call| {
+        if call != "close" && call != "getpid" {
+            log.borrow_mut().push(call);
+        }
+    };
+    let mut r = Receiver::<P, _>::with_kernel(common::Tap(&note as &dyn Fn(&'static str)));
     assert!(op(&mut r), "the unfailed path must succeed");
     drop(r);
     log.into_inner()

@@ -10,6 +10,8 @@
 
 #![allow(dead_code, unsafe_code)]
 
+use qnx_fdpass::sys::host::{Linux, Ops};
+use qnx_fdpass::{Access, Errno};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, Write};
@@ -108,6 +110,43 @@ pub fn path_id(path: &std::path::Path) -> (u64, u64) {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).unwrap();
     (m.dev(), m.ino())
+}
+
+// ---- the host kernel, watched ----
+
+/// The real host kernel (`Linux`), telling its function the name of every call before making it: to
+/// count the calls, or to learn a path's calls in order.
+pub struct Tap<F: Fn(&'static str)>(pub F);
+
+impl<F: Fn(&'static str)> Ops for Tap<F> {
+    fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
+        (self.0)("pidfd_open");
+        Linux.pidfd_open(pid)
+    }
+    fn pidfd_getfd(&self, pidfd: i32, fd: i32) -> Result<i32, Errno> {
+        (self.0)("pidfd_getfd");
+        Linux.pidfd_getfd(pidfd, fd)
+    }
+    fn access_mode(&self, fd: i32) -> Result<Access, Errno> {
+        (self.0)("access_mode");
+        Linux.access_mode(fd)
+    }
+    fn reopen(&self, fd: i32, access: Access) -> Result<i32, Errno> {
+        (self.0)("reopen");
+        Linux.reopen(fd, access)
+    }
+    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
+        (self.0)("start_time");
+        Linux.start_time(pid)
+    }
+    fn close(&self, fd: i32) {
+        (self.0)("close");
+        Linux.close(fd);
+    }
+    fn getpid(&self) -> i32 {
+        (self.0)("getpid");
+        Linux.getpid()
+    }
 }
 
 // ---- tickets on a helper's line protocol ----
