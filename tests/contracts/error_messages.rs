@@ -49,7 +49,7 @@ fn all_decode_errors() -> Vec<(DecodeError, &'static [&'static str])> {
 
 #[test]
 fn decode_errors_say_what_and_which_value() {
-    let _g = crate::serial();
+    let _g = crate::common::serial();
     for (e, words) in all_decode_errors() {
         let s = e.to_string();
         for w in words {
@@ -61,7 +61,7 @@ fn decode_errors_say_what_and_which_value() {
 
 #[test]
 fn an_error_says_what_its_inner_error_says_and_has_it_as_source() {
-    let _g = crate::serial();
+    let _g = crate::common::serial();
     for (d, _) in all_decode_errors() {
         let e = Error::from(d);
         assert_eq!(e, Error::Decode(d));
@@ -86,7 +86,7 @@ fn an_error_says_what_its_inner_error_says_and_has_it_as_source() {
 
 #[test]
 fn a_batch_error_names_the_ticket() {
-    let _g = crate::serial();
+    let _g = crate::common::serial();
     let inner = Error::Os(Errno::SRCH);
     let e = BatchError {
         index: 2,
@@ -111,7 +111,7 @@ fn a_batch_error_names_the_ticket() {
 #[cfg(target_os = "linux")]
 #[test]
 fn errno_numbers_on_this_system() {
-    let _g = crate::serial();
+    let _g = crate::common::serial();
     assert_eq!(Errno::from_raw(56).to_linux(), Some(35), "EDEADLOCK");
     assert_eq!(Errno::from_raw(45).to_linux(), Some(35), "EDEADLK");
     assert_eq!(Errno::OPNOTSUPP.to_linux(), Some(95));

@@ -21,7 +21,7 @@ fn owned() -> (OwnedFd, RawFd) {
 
 #[test]
 fn every_way_to_the_number_gives_the_descriptors_own() {
-    let _g = crate::serial();
+    let _g = crate::common::serial();
     let (mut fd, n) = owned();
     assert!(n > 2, "a descriptor of its own: {n}");
     assert_eq!(fd.as_raw_fd(), n);
@@ -42,7 +42,7 @@ fn every_way_to_the_number_gives_the_descriptors_own() {
 
 #[test]
 fn into_raw_fd_keeps_it_open_and_drop_closes_it() {
-    let _g = crate::serial();
+    let _g = crate::common::serial();
     let (fd, n) = owned();
     assert_eq!(fd.into_raw_fd(), n);
     assert!(is_open(n), "into_raw_fd must not close");

@@ -5,11 +5,9 @@
 //!
 //! One test program for all of them, so that each mutant rebuilds one program instead of seven. Its
 //! tests read and compare this process's descriptor table, or check that a number was closed, so every
-//! test takes [`serial`]: none opens a descriptor while another looks.
+//! test takes `common::serial()`, this program's one lock: none opens a descriptor while another looks.
 
 #![cfg(target_os = "linux")]
-
-use std::sync::{Mutex, MutexGuard};
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -21,11 +19,3 @@ mod fd_types;
 mod kernel_defaults;
 mod openfd_access;
 mod peer_cache;
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Runs the calling test alone among this program's tests (a failed test's poisoned lock is taken
-/// over: its failure is reported on its own).
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
