@@ -1071,4 +1071,21 @@ pub(crate) mod tests {
         let _ = parse_as::<IoDup>(msg.as_bytes()).unwrap();
         let _ = IO_CLOSE;
     }
+
+    /// Descriptor 0 is a descriptor like any other; every negative number is refused before any kernel
+    /// call, also those whose side-channel bit is clear (below -2^30, down to i32::MIN).
+    #[test]
+    fn issue_takes_descriptor_0_and_refuses_every_negative_number() {
+        let m: v7::IoDup = issue(&Fake::default(), 0, Recipient::Any).unwrap();
+        assert_eq!(m.info().coid, 0);
+        for fd in [-1, -2, -0x4000_0000, -0x4000_0001, i32::MIN] {
+            let k = Fake::default();
+            assert_eq!(
+                issue::<v7::IoDup, _>(&k, fd, Recipient::Any).map(|_| ()),
+                Err(Errno::BADF),
+                "{fd}"
+            );
+            assert!(k.calls.borrow().is_empty(), "{fd}: no kernel call");
+        }
+    }
 }
