@@ -948,6 +948,21 @@ pub(crate) mod tests {
         assert!(matches!(&r.calls.borrow()[1], Call::Send { nc: false, .. }));
     }
 
+    /// The dup entry points the API calls: the generic issue for the target's layout, and a redeem that
+    /// sends with `MsgSendnc` (not a cancellation point) and hands back the attached connection.
+    #[test]
+    fn dup_uses_msg_sendnc_and_returns_the_connection() {
+        let msg = issue_dup(&Fake::default(), 3, Recipient::Pid(5)).unwrap();
+        let same: IoDup = issue(&Fake::default(), 3, Recipient::Pid(5)).unwrap();
+        assert_eq!(msg.as_bytes(), same.as_bytes());
+        assert_eq!(msg.info().coid, 3);
+        let r = Fake::default();
+        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg).unwrap();
+        assert_eq!(*r.open.borrow(), [fd]);
+        assert!(matches!(&r.calls.borrow()[0], Call::Attach { .. }));
+        assert!(matches!(&r.calls.borrow()[1], Call::Send { coid, nc: true, .. } if *coid == fd));
+    }
+
     /// Fault injection: for every call k along redeem and batch redeem, failing it returns the injected
     /// errno and leaves no connection open.
     #[test]
