@@ -12,12 +12,13 @@
 //! | [`v7`] | 6.x, 7.0, 7.1 | 60 bytes, align 4 | 68 bytes, align 4 | `key` (`MsgKeyData`) |
 //! | [`v8`] | 8.0 | 40 bytes, align 8 | 48 bytes, align 8 | `handle` (`dupfd_register`) |
 //!
-//! [`IoDup`] and [`IoOpenfd`] name the layout of the QNX version being built for. The choice is made in
-//! exactly one place, the `cfg` block below:
+//! [`IoDup`] and [`IoOpenfd`] name the layout of the QNX version being built for. The crate's build
+//! script turns the target into the cfgs `qnx_v7` and `qnx_v8`, and the choice is made in exactly one
+//! place, the `cfg` block below:
 //!
-//! - `target_env = "nto70"` or `"nto71"`/`"nto71_iosock"` selects [`v7`];
-//! - `target_env = "nto80"`, or `target_os = "qnx"` (the newer toolchains' name for the 8.0 targets), selects
-//!   [`v8`];
+//! - `qnx_v7` (`target_env = "nto70"` or `"nto71"`/`"nto71_iosock"`) selects [`v7`];
+//! - `qnx_v8` (`target_env = "nto80"`, or `target_os = "qnx"`, the newer toolchains' name for the 8.0
+//!   targets) selects [`v8`];
 //! - any other target (the Linux host backend) selects [`v8`]: it is the current QNX layout, it is the
 //!   smaller one, and its 64-bit `handle` slot is where the host backend carries the sender's identity
 //!   token (the start time that guards against pid reuse), the same role the `dupfd` handle plays on 8.0.
@@ -60,25 +61,21 @@ pub mod v7;
 pub mod v8;
 
 // The one place where the message layout is chosen.
-#[cfg(any(
-    target_env = "nto70",
-    target_env = "nto71",
-    target_env = "nto71_iosock"
-))]
+#[cfg(qnx_v7)]
 pub use v7::{IoDup, IoOpenfd};
-#[cfg(not(any(
-    target_env = "nto70",
-    target_env = "nto71",
-    target_env = "nto71_iosock"
-)))]
+#[cfg(not(qnx_v7))]
 pub use v8::{IoDup, IoOpenfd};
 
 /// `true` when [`IoDup`]/[`IoOpenfd`] are the QNX 8.0 layout ([`v8`]).
-pub const IS_V8: bool = cfg!(not(any(
-    target_env = "nto70",
-    target_env = "nto71",
-    target_env = "nto71_iosock"
-)));
+pub const IS_V8: bool = cfg!(not(qnx_v7));
+
+// The ticket size shows the layout: 40 bytes (v8) or 60 (v7) for a dup ticket.
+const _: () = assert!(core::mem::size_of::<IoDup>() == if IS_V8 { 40 } else { 60 });
+// On Neutrino the layout and the kernel calls are of one QNX version: the 8.0 layout exactly when the
+// 8.0-only calls (`dupfd`) are built. CI's stub check proves, per target name, whether they are (the
+// `ConnectDupFd` stub must be there on 8.0 and absent on 7.x), so together the two prove the layout.
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
+const _: () = assert!(IS_V8 == cfg!(qnx_v8));
 
 /// `_IO_CONNECT` (= `_IO_BASE`), the first I/O message type. CONFIRMED in 6.x, 7.0, 7.1, 8.0.
 pub const IO_CONNECT: u16 = 0x100;

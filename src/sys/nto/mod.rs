@@ -19,8 +19,8 @@
 //! tabled at the top of each arch file; [`self_test`] is the run-time probe for them.
 //!
 //! QNX version differences handled here: `ConnectDupFd` (kernel call 44, `dupfd_register`) exists only on
-//! 8.0 (`target_env = "nto80"`, or `target_os = "qnx"` on newer toolchains); on 7.x
-//! [`Kernel::dupfd_register`] fails with `ENOSYS`. On 8.0 `Libc` registers and redeems through the
+//! 8.0 (cfg `qnx_v8`, set by the build script for `target_env = "nto80"` and `target_os = "qnx"`); on
+//! 7.x [`Kernel::dupfd_register`] fails with `ENOSYS`. On 8.0 `Libc` registers and redeems through the
 //! documented `dupfd_register()`/`dupfd()`; [`Raw`] registers with the raw call only when the
 //! `raw-dupfd` feature opts in (its argument directions are not public, `docs/qnx-abi.md` §9.4), and
 //! answers `ENOSYS` otherwise.
