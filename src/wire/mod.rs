@@ -57,8 +57,12 @@
 use defmt::Format;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+mod message;
 pub mod v7;
 pub mod v8;
+
+pub(crate) use message::OpenfdAccess;
+pub use message::{Access, Message};
 
 // The one place where the message layout is chosen.
 #[cfg(qnx_v7)]

@@ -6,6 +6,7 @@
 use defmt::Format;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use super::message::message;
 use super::{assert_layout, MsgInfo32};
 
 /// `io_dup_t` on QNX 6.x/7.0/7.1 (60 bytes, align 4).
@@ -37,6 +38,13 @@ pub struct IoDup {
     pub key: u32,
 }
 assert_layout!(IoDup, size = 60, align = 4, { type_ = 0, combine_len = 2, info = 4, reserved = 52, key = 56 });
+message!(
+    IoDup,
+    dup,
+    handle = false,
+    proof = key,
+    reserved = [reserved]
+);
 
 /// `io_openfd_t` on QNX 6.x/7.0/7.1 (68 bytes, align 4).
 ///
@@ -78,6 +86,13 @@ pub struct IoOpenfd {
 assert_layout!(IoOpenfd, size = 68, align = 4, {
     type_ = 0, combine_len = 2, ioflag = 4, sflag = 8, xtype = 10, info = 12, reserved2 = 60, key = 64,
 });
+message!(
+    IoOpenfd,
+    openfd,
+    handle = false,
+    proof = key,
+    reserved = [reserved2]
+);
 
 #[cfg(test)]
 mod tests {

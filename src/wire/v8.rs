@@ -6,6 +6,7 @@
 use defmt::Format;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use super::message::message;
 use super::{assert_layout, MsgInfoHdr, ALIGN_64BIT_FIELD};
 
 /// `io_dup_t` on QNX 8.0 (40 bytes, align 8).
@@ -34,6 +35,7 @@ pub struct IoDup {
     pub handle: u64,
 }
 assert_layout!(IoDup, size = 40, align = ALIGN_64BIT_FIELD, { type_ = 0, combine_len = 2, info = 4, handle = 32 });
+message!(IoDup, dup, handle = true, proof = handle, reserved = []);
 
 /// `io_openfd_t` on QNX 8.0 (48 bytes, align 8).
 ///
@@ -72,6 +74,13 @@ pub struct IoOpenfd {
 assert_layout!(IoOpenfd, size = 48, align = ALIGN_64BIT_FIELD, {
     type_ = 0, combine_len = 2, ioflag = 4, sflag = 8, xtype = 10, info = 12, handle = 40,
 });
+message!(
+    IoOpenfd,
+    openfd,
+    handle = true,
+    proof = handle,
+    reserved = []
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,7 @@ use rustix::fd::{AsRawFd, BorrowedFd, IntoRawFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
 
-use crate::ticket::Access;
+use crate::wire::Access;
 use crate::{Errno, RawFd};
 
 mod stat;
