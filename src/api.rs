@@ -625,10 +625,8 @@ pub mod seams {
     //! underneath. Public only with the `kernel-seams` feature, and **not covered by semver**: programs
     //! use [`Issuer`](crate::Issuer) and [`Receiver`](crate::Receiver).
 
-    use heapless::Vec;
-
     use super::{DupTicket, OpenfdTicket, OwnedFds};
-    use crate::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+    use crate::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd, RawFd};
     use crate::imp::{self, active};
     use crate::sys::own;
     use crate::ticket::{self, Access, Recipient};
@@ -773,12 +771,13 @@ pub mod seams {
             bytes: &[u8],
         ) -> Result<OwnedFds<N>, BatchError> {
             let (k, peers) = (&self.k, &mut self.peers);
-            let raw = imp::redeem_batch::<wire::IoDup, N>(
+            // Owned as each is obtained, so the result is already the container the user gets; a
+            // rollback closes through the kernel-call implementation, as every failing path does.
+            let fds = imp::redeem_batch_as::<wire::IoDup, OwnedFd, N>(
                 bytes,
-                |m| active::redeem_dup(k, peers, m),
-                |fd| active::release(k, fd),
+                |m| active::redeem_dup(k, peers, m).map(own),
+                |fd| active::release(k, fd.into_raw_fd()),
             )?;
-            let fds: Vec<OwnedFd, N> = raw.into_iter().map(own).collect();
             Ok(OwnedFds { fds })
         }
     }

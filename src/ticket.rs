@@ -29,6 +29,8 @@
 
 use core::ops::Deref;
 
+use heapless::Vec;
+
 use crate::wire::{
     self, MsgInfoHdr, IO_DUP, IO_OPENFD, ND_LOCAL_NODE, NTO_GLOBAL_CHANNEL, NTO_SIDE_CHANNEL,
 };
@@ -261,39 +263,37 @@ pub fn parse(bytes: &[u8]) -> Result<Ticket<'_>, DecodeError> {
     }
 }
 
-/// Splits a batch packet: a run of tickets of one kind back to back, at most `max` of them.
+/// Splits a batch packet, a run of tickets of one kind back to back, into checked copies of its
+/// tickets in `msgs` (cleared first), at most `N` of them. Each ticket is parsed once, here: the redeem
+/// works from the copies.
 ///
 /// Every ticket is checked before the first is returned, so a batch with a bad ticket is refused whole
 /// before anything is opened.
 ///
 /// # Errors
 ///
-/// `(index, error)` of the first bad ticket; index 0 for a length that is no multiple of the ticket size
-/// or an empty packet, `max` for more than `max` tickets.
-pub(crate) fn split_batch<M: Message>(
+/// `(index, error)` of the first bad ticket; index 0 for an empty or too short packet, `N` for more than
+/// `N` tickets, the index of the cut ticket for a length that is no multiple of the ticket size.
+#[inline]
+pub(crate) fn split_batch<M: Message, const N: usize>(
     bytes: &[u8],
-    max: usize,
-) -> Result<usize, (usize, DecodeError)> {
-    if bytes.len() < M::SIZE {
-        return Err((
-            0,
-            DecodeError::TooShort {
-                need: M::SIZE,
-                got: bytes.len(),
-            },
-        ));
+    msgs: &mut Vec<M, N>,
+) -> Result<(), (usize, DecodeError)> {
+    let got = bytes.len();
+    if got < M::SIZE {
+        return Err((0, DecodeError::TooShort { need: M::SIZE, got }));
     }
-    let count = bytes.len() / M::SIZE;
-    if count > max {
+    let count = got / M::SIZE;
+    if count > N {
         return Err((
-            max,
+            N,
             DecodeError::TooLong {
-                max: max * M::SIZE,
-                got: bytes.len(),
+                max: N * M::SIZE,
+                got,
             },
         ));
     }
-    let rest = bytes.len() % M::SIZE;
+    let rest = got % M::SIZE;
     if rest != 0 {
         return Err((
             count,
@@ -303,13 +303,21 @@ pub(crate) fn split_batch<M: Message>(
             },
         ));
     }
+    msgs.clear();
     for (i, chunk) in bytes.chunks_exact(M::SIZE).enumerate() {
-        if peek_type(chunk) != Some(M::TYPE) {
-            return Err((i, DecodeError::WrongType(peek_type(chunk).unwrap_or(0))));
+        let msg = parse_copy::<M>(chunk).map_err(|e| (i, e))?;
+        // Never full: `count <= N` was checked above.
+        if msgs.push(msg).is_err() {
+            return Err((
+                i,
+                DecodeError::TooLong {
+                    max: N * M::SIZE,
+                    got,
+                },
+            ));
         }
-        parse_as::<M>(chunk).map_err(|e| (i, e))?;
     }
-    Ok(count)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -558,23 +566,25 @@ mod tests {
         for c in buf.chunks_exact_mut(40) {
             c.copy_from_slice(d.as_bytes());
         }
-        assert_eq!(split_batch::<v8::IoDup>(&buf, 4), Ok(4));
-        assert_eq!(split_batch::<v8::IoDup>(&buf[..80], 4), Ok(2));
-        assert_eq!(split_batch::<v8::IoDup>(&buf, 3).unwrap_err().0, 3);
+        let count = |b: &[u8]| {
+            let mut v = heapless::Vec::<v8::IoDup, 4>::new();
+            split_batch(b, &mut v).map(|()| v.len())
+        };
+        assert_eq!(count(&buf), Ok(4));
+        assert_eq!(count(&buf[..80]), Ok(2));
+        let mut three = heapless::Vec::<v8::IoDup, 3>::new();
+        assert_eq!(split_batch(&buf, &mut three).unwrap_err().0, 3);
         assert_eq!(
-            split_batch::<v8::IoDup>(&buf[..79], 4).unwrap_err(),
+            count(&buf[..79]).unwrap_err(),
             (1, DecodeError::TooShort { need: 40, got: 39 })
         );
         assert_eq!(
-            split_batch::<v8::IoDup>(&[], 4).unwrap_err(),
+            count(&[]).unwrap_err(),
             (0, DecodeError::TooShort { need: 40, got: 0 })
         );
         buf[80 + 16] = 0; // ticket 2: info.tid low byte
         buf[80 + 17] = 0;
-        assert_eq!(
-            split_batch::<v8::IoDup>(&buf, 4).unwrap_err(),
-            (2, DecodeError::BadSender(0))
-        );
+        assert_eq!(count(&buf).unwrap_err(), (2, DecodeError::BadSender(0)));
     }
 
     /// `parse_copy` (what the redeem paths use) answers exactly as `parse_as`: every length from 0 to 80

@@ -13,8 +13,8 @@
 
 use heapless::Vec;
 
-use crate::ticket::{parse_as, split_batch, Message};
-use crate::{BatchError, Errno, Error, RawFd};
+use crate::ticket::{split_batch, Message};
+use crate::{BatchError, Errno, Error};
 
 #[cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
 pub mod qnx;
@@ -59,38 +59,49 @@ pub(crate) fn withdraw_all<M>(
 }
 
 /// Redeems a batch packet all-or-nothing: every ticket is checked before the first is redeemed; if the
-/// k-th redeem fails, the k descriptors already obtained are closed with `close` and the error names k.
-pub(crate) fn redeem_batch<M: Message, const N: usize>(
+/// k-th redeem fails, the k descriptors already obtained are closed with `close` (last first) and the
+/// error names k.
+///
+/// Each ticket is parsed once ([`split_batch`] hands over checked copies), and the loop does per ticket
+/// only what a hand-written one does: redeem, keep the descriptor. `T` is what `redeem` hands out (the
+/// API's owned descriptor, so the result needs no second container; a raw one in the tests).
+pub(crate) fn redeem_batch_as<M: Message, T, const N: usize>(
     bytes: &[u8],
-    mut redeem: impl FnMut(&M) -> Result<RawFd, Errno>,
-    mut close: impl FnMut(RawFd),
-) -> Result<Vec<RawFd, N>, BatchError> {
-    let count = split_batch::<M>(bytes, N).map_err(|(index, e)| BatchError {
+    mut redeem: impl FnMut(&M) -> Result<T, Errno>,
+    mut close: impl FnMut(T),
+) -> Result<Vec<T, N>, BatchError> {
+    let mut msgs: Vec<M, N> = Vec::new();
+    split_batch(bytes, &mut msgs).map_err(|(index, e)| BatchError {
         index,
         error: Error::Decode(e),
     })?;
-    let mut out: Vec<RawFd, N> = Vec::new();
-    for (index, chunk) in bytes.chunks_exact(M::SIZE).take(count).enumerate() {
-        let step = parse_as::<M>(chunk)
-            .map_err(Error::Decode)
-            .and_then(|msg| redeem(&msg).map_err(Error::Os));
-        let fail = match step {
+    let mut out: Vec<T, N> = Vec::new();
+    for (index, msg) in msgs.iter().enumerate() {
+        let error = match redeem(msg) {
             Ok(fd) => match out.push(fd) {
-                Ok(()) => None,
-                // Unreachable (count <= N), but a full vector must not leak the descriptor.
+                Ok(()) => continue,
+                // Unreachable (at most N tickets), but a full vector must not leak the descriptor.
                 Err(fd) => {
                     close(fd);
-                    Some(Error::Os(Errno::MFILE))
+                    Error::Os(Errno::MFILE)
                 }
             },
-            Err(e) => Some(e),
+            Err(e) => Error::Os(e),
         };
-        if let Some(error) = fail {
-            for fd in out.iter().rev() {
-                close(*fd);
-            }
-            return Err(BatchError { index, error });
+        while let Some(fd) = out.pop() {
+            close(fd);
         }
+        return Err(BatchError { index, error });
     }
     Ok(out)
+}
+
+/// [`redeem_batch_as`] handing out raw descriptors, as the tests' kernel doubles do.
+#[cfg(test)]
+pub(crate) fn redeem_batch<M: Message, const N: usize>(
+    bytes: &[u8],
+    redeem: impl FnMut(&M) -> Result<crate::RawFd, Errno>,
+    close: impl FnMut(crate::RawFd),
+) -> Result<Vec<crate::RawFd, N>, BatchError> {
+    redeem_batch_as::<M, crate::RawFd, N>(bytes, redeem, close)
 }
