@@ -323,20 +323,9 @@ pub(crate) fn split_batch<M: Message, const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_support::hdr;
     use crate::wire::{v7, v8, TicketBuf};
     use zerocopy::IntoBytes;
-
-    fn hdr() -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: 0,
-            srcnd: 0,
-            pid: 7,
-            tid: 1234,
-            chid: 1,
-            scoid: 0x4000_0003,
-            coid: 5,
-        }
-    }
 
     fn roundtrip<M: Message + core::fmt::Debug + PartialEq>() {
         let msg = M::with_info(hdr(), 0x55);
@@ -551,7 +540,7 @@ mod tests {
         let o = wire::IoOpenfd::with_info(hdr(), 0);
         let t = parse(o.as_bytes()).unwrap();
         assert!(matches!(t, Ticket::Openfd(_)));
-        assert_eq!(t.sender_pid(), 1234);
+        assert_eq!(t.sender_pid(), 77);
         assert_eq!(
             parse(&[]).unwrap_err(),
             DecodeError::TooShort { need: 2, got: 0 }

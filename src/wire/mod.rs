@@ -296,37 +296,29 @@ assert_layout!(MsgInfo64, size = 64, align = ALIGN_64BIT_FIELD, {
     priority = 28, flags = 30, msglen = 32, srcmsglen = 40, dstmsglen = 48, type_id = 56, reserved = 60,
 });
 
-impl MsgInfo64 {
-    /// The 28-byte header prefix, the only part a ticket carries.
-    #[must_use]
-    pub const fn hdr(&self) -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: self.nd,
-            srcnd: self.srcnd,
-            pid: self.pid,
-            tid: self.tid,
-            chid: self.chid,
-            scoid: self.scoid,
-            coid: self.coid,
+/// `hdr()` for the `_msg_info` variants, which all begin with the header's seven fields.
+macro_rules! impl_hdr {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// The 28-byte header prefix, the only part a ticket carries.
+            #[must_use]
+            pub const fn hdr(&self) -> MsgInfoHdr {
+                MsgInfoHdr {
+                    nd: self.nd,
+                    srcnd: self.srcnd,
+                    pid: self.pid,
+                    tid: self.tid,
+                    chid: self.chid,
+                    scoid: self.scoid,
+                    coid: self.coid,
+                }
+            }
         }
-    }
+    )*};
 }
+impl_hdr!(MsgInfo32, MsgInfo64);
 
 impl MsgInfo32 {
-    /// The 28-byte header prefix.
-    #[must_use]
-    pub const fn hdr(&self) -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: self.nd,
-            srcnd: self.srcnd,
-            pid: self.pid,
-            tid: self.tid,
-            chid: self.chid,
-            scoid: self.scoid,
-            coid: self.coid,
-        }
-    }
-
     /// A `_msg_info32` whose header is `hdr` and whose other fields are zero.
     #[must_use]
     pub const fn from_hdr(hdr: MsgInfoHdr) -> Self {
@@ -412,6 +404,37 @@ impl<const N: usize> Default for TicketBuf<N> {
     fn default() -> Self {
         Self::DEFAULT
     }
+}
+
+/// What the layout tests of every module build their messages from.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::MsgInfoHdr;
+
+    /// A header with a distinct value in every field a ticket uses (server pid, sender pid in `tid`,
+    /// chid, a side-channel scoid, the sender's coid).
+    pub(crate) const fn hdr() -> MsgInfoHdr {
+        MsgInfoHdr {
+            nd: 0,
+            srcnd: 0,
+            pid: 0x0102_0304,
+            tid: 77,
+            chid: 1,
+            scoid: 0x4000_0002,
+            coid: 3,
+        }
+    }
+
+    /// [`hdr`]'s 28 bytes (little-endian).
+    #[rustfmt::skip]
+    pub(crate) const HDR_BYTES: [u8; 28] = [
+        0, 0, 0, 0, 0, 0, 0, 0,                // nd, srcnd
+        0x04, 0x03, 0x02, 0x01,                // pid
+        77, 0, 0, 0,                           // tid
+        1, 0, 0, 0,                            // chid
+        2, 0, 0, 0x40,                         // scoid
+        3, 0, 0, 0,                            // coid
+    ];
 }
 
 #[cfg(test)]

@@ -97,19 +97,8 @@ message!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{MsgInfoHdr, IO_DUP, IO_OPENFD, IO_OPENFD_NONE, SH_DENYNO};
-
-    fn hdr() -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: 0,
-            srcnd: 0,
-            pid: 0x0102_0304,
-            tid: 77,
-            chid: 1,
-            scoid: 0x4000_0002,
-            coid: 3,
-        }
-    }
+    use crate::wire::test_support::{hdr, HDR_BYTES};
+    use crate::wire::{IO_DUP, IO_OPENFD, IO_OPENFD_NONE, SH_DENYNO};
 
     #[test]
     fn io_dup_bytes() {
@@ -120,21 +109,15 @@ mod tests {
             reserved: 0,
             key: 0xAABB_CCDD,
         };
-        #[rustfmt::skip]
-        let want: [u8; 60] = [
-            0x15, 0x01, 60, 0,                     // type, combine_len
-            0, 0, 0, 0, 0, 0, 0, 0,                // nd, srcnd
-            0x04, 0x03, 0x02, 0x01,                // pid
-            77, 0, 0, 0,                           // tid
-            1, 0, 0, 0,                            // chid
-            2, 0, 0, 0x40,                         // scoid
-            3, 0, 0, 0,                            // coid
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,    // msglen, srcmsglen, dstmsglen
-            0, 0, 0, 0, 0, 0, 0, 0,                // priority, flags, type_id
-            0, 0, 0, 0,                            // reserved
-            0xDD, 0xCC, 0xBB, 0xAA,                // key
-        ];
-        assert_eq!(msg.as_bytes(), &want);
+        let want = [
+            &[0x15, 0x01, 60, 0][..],  // type, combine_len
+            &HDR_BYTES,                // info: the header ...
+            &[0; 20],                  // ... msglen, srcmsglen, dstmsglen, priority, flags, type_id
+            &[0; 4],                   // reserved
+            &[0xDD, 0xCC, 0xBB, 0xAA], // key
+        ]
+        .concat();
+        assert_eq!(msg.as_bytes(), &want[..]);
         assert_eq!(IoDup::read_from_bytes(&want).ok(), Some(msg));
     }
 

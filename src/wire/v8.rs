@@ -85,19 +85,8 @@ message!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_support::{hdr, HDR_BYTES};
     use crate::wire::{IO_DUP, IO_OPENFD, SH_DENYNO};
-
-    fn hdr() -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: 0,
-            srcnd: 0,
-            pid: 0x0102_0304,
-            tid: 77,
-            chid: 1,
-            scoid: 0x4000_0002,
-            coid: 3,
-        }
-    }
 
     #[test]
     fn io_dup_bytes() {
@@ -134,19 +123,14 @@ mod tests {
             handle: 9,
         };
         let b = msg.as_bytes();
-        #[rustfmt::skip]
-        let want: [u8; 48] = [
-            0x0D, 0x01, 48, 0,
-            3, 0, 0, 0,
-            0x40, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0,
-            0x04, 0x03, 0x02, 0x01,
-            77, 0, 0, 0,
-            1, 0, 0, 0,
-            2, 0, 0, 0x40,
-            3, 0, 0, 0,
-            9, 0, 0, 0, 0, 0, 0, 0,
-        ];
-        assert_eq!(b, &want);
+        let want = [
+            &[0x0D, 0x01, 48, 0][..],  // type, combine_len
+            &[3, 0, 0, 0],             // ioflag
+            &[0x40, 0, 0, 0],          // sflag, xtype
+            &HDR_BYTES,                // info
+            &[9, 0, 0, 0, 0, 0, 0, 0], // handle
+        ]
+        .concat();
+        assert_eq!(b, &want[..]);
     }
 }
