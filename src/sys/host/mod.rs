@@ -321,10 +321,198 @@ mod tests {
         assert_eq!(close(w), Ok(()));
     }
 
+    /// Descriptor 0 is closed like any other (a daemon closes its standard input): only negative numbers
+    /// are refused without asking the kernel. Standard input is set aside meanwhile and put back.
+    #[test]
+    fn close_takes_descriptor_0() {
+        let saved = rustix::io::dup(borrow(0)).unwrap();
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        // SAFETY: descriptor 0 exists (it was just duplicated); `dup2` replaces it and the wrapper is
+        // never dropped, so this test's close below is the only one.
+        let mut zero = core::mem::ManuallyDrop::new(unsafe {
+            <rustix::fd::OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(0)
+        });
+        rustix::io::dup2(&r, &mut zero).unwrap();
+        assert_eq!(close(0), Ok(()));
+        assert_eq!(
+            rustix::io::fcntl_getfd(borrow(0)),
+            Err(rustix::io::Errno::BADF),
+            "descriptor 0 was closed"
+        );
+        // Standard input back on 0 (dup2 onto the free number).
+        rustix::io::dup2(&saved, &mut zero).unwrap();
+        assert!(rustix::io::fcntl_getfd(borrow(0)).is_ok());
+        drop((r, w, saved));
+    }
+
     #[test]
     fn own_start_time_is_stable() {
         let a = Linux.start_time(Linux.getpid()).unwrap();
         assert_eq!(Linux.start_time(Linux.getpid()), Ok(a));
         assert_eq!(Linux.start_time(0x3fff_fff0), Err(Errno::SRCH));
+    }
+
+    use std::string::String;
+
+    /// A fresh regular file holding `content`, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(tag: &str, content: &[u8]) -> Self {
+            let path = std::env::temp_dir().join(std::format!(
+                "qnx-fdpass-sys-host-{}-{tag}",
+                std::process::id()
+            ));
+            std::fs::write(&path, content).unwrap();
+            TempFile(path)
+        }
+
+        fn open(&self, flags: OFlags) -> rustix::fd::OwnedFd {
+            rustix::fs::open(&self.0, flags | OFlags::CLOEXEC, Mode::empty()).unwrap()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn access_mode_is_the_open_mode() {
+        let f = TempFile::new("mode", b"x");
+        for (flags, want) in [
+            (OFlags::RDONLY, Ok(Access::Read)),
+            (OFlags::WRONLY, Ok(Access::Write)),
+            (OFlags::RDWR, Ok(Access::ReadWrite)),
+            (OFlags::WRONLY | OFlags::APPEND, Ok(Access::Write)),
+            (OFlags::RDWR | OFlags::NONBLOCK, Ok(Access::ReadWrite)),
+            // A path-only descriptor grants no access at all.
+            (OFlags::PATH, Err(Errno::ACCES)),
+        ] {
+            let fd = f.open(flags);
+            assert_eq!(Linux.access_mode(fd.as_raw_fd()), want, "{flags:?}");
+        }
+        let closed = f.open(OFlags::RDONLY).into_raw_fd();
+        assert_eq!(close(closed), Ok(()));
+        assert_eq!(Linux.access_mode(closed), Err(Errno::BADF));
+    }
+
+    /// The access mode and descriptor flags a re-open must have: exactly the access asked for,
+    /// close-on-exec, blocking, and nothing else of the open flags that were used to make it.
+    #[test]
+    fn reopen_has_the_access_asked_and_is_close_on_exec() {
+        let f = TempFile::new("reopen", b"content");
+        let orig = f.open(OFlags::RDWR | OFlags::APPEND);
+        for (access, mode) in [
+            (Access::Read, OFlags::RDONLY),
+            (Access::Write, OFlags::WRONLY),
+            (Access::ReadWrite, OFlags::RDWR),
+        ] {
+            let fd = Linux.reopen(orig.as_raw_fd(), access).unwrap();
+            let fl = rustix::fs::fcntl_getfl(borrow(fd)).unwrap();
+            assert_eq!(fl & OFlags::RWMODE, mode, "{access:?}: {fl:?}");
+            assert_eq!(Linux.access_mode(fd), Ok(access));
+            assert!(
+                !fl.intersects(OFlags::NONBLOCK | OFlags::APPEND | OFlags::PATH),
+                "{access:?}: {fl:?}"
+            );
+            let fdfl = rustix::io::fcntl_getfd(borrow(fd)).unwrap();
+            assert_eq!(fdfl, rustix::io::FdFlags::CLOEXEC, "{access:?}");
+            // A new open file: its own offset, at 0.
+            assert_eq!(
+                rustix::fs::seek(borrow(fd), rustix::fs::SeekFrom::Current(0)),
+                Ok(0)
+            );
+            let mut b = [0u8; 16];
+            let read = rustix::io::read(borrow(fd), &mut b);
+            if access == Access::Write {
+                assert_eq!(read, Err(rustix::io::Errno::BADF));
+            } else {
+                assert_eq!(read.map(|n| &b[..n]), Ok(&b"content"[..]));
+            }
+            assert_eq!(close(fd), Ok(()));
+        }
+        assert_eq!(Linux.reopen(-1, Access::Read), Err(Errno::NOENT));
+    }
+
+    /// How many `read` calls this thread has made (`syscr` in `/proc/thread-self/io`), itself read with
+    /// one `read` (which the next sample counts).
+    fn reads_so_far() -> u64 {
+        let f = rustix::fs::open(
+            "/proc/thread-self/io",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        let mut b = [0u8; 512];
+        let n = rustix::io::read(&f, &mut b).unwrap();
+        let text = core::str::from_utf8(&b[..n]).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("syscr:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// procfs hands out the whole stat line in one read: a start-time lookup (one per new peer) makes
+    /// one `read`, not a second one that would only return 0.
+    #[test]
+    fn start_time_reads_the_stat_line_with_one_read() {
+        let pid = Linux.getpid();
+        let a = reads_so_far();
+        let b = reads_so_far();
+        let idle = b - a;
+        for _ in 0..3 {
+            let before = reads_so_far();
+            Linux.start_time(pid).unwrap();
+            let after = reads_so_far();
+            assert_eq!(after - before, idle + 1, "reads for one start time");
+        }
+    }
+
+    /// Renames this process (its main thread: what `/proc/self/stat` shows in parentheses); at most 15
+    /// bytes are kept.
+    fn set_own_name(name: &str) {
+        std::fs::write("/proc/self/comm", name).unwrap();
+    }
+
+    fn own_name() -> String {
+        let n = std::fs::read_to_string("/proc/self/comm").unwrap();
+        String::from(n.trim_end_matches('\n'))
+    }
+
+    /// The real stat line of this process, its command name changed to ones with spaces, parentheses and
+    /// digits (a program may name itself anything): the start time read is the same, and it is field 22
+    /// as counted here independently, from the last `)`.
+    #[test]
+    fn start_time_is_read_past_any_command_name() {
+        let pid = Linux.getpid();
+        let before = Linux.start_time(pid).unwrap();
+        let line = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let after_name = &line[line.rfind(')').unwrap() + 1..];
+        let field22: u64 = after_name
+            .split_whitespace()
+            .nth(19)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(before, field22);
+        assert!(before > 0);
+        let old = own_name();
+        for name in [
+            "a b",
+            ") 1 2 3 4 5 (",
+            "x) S 9 9 9 9 9",
+            "((((",
+            "))))",
+            "0 0 0 0 0 0 0",
+        ] {
+            set_own_name(name);
+            let got = Linux.start_time(pid);
+            set_own_name(&old);
+            assert_eq!(got, Ok(before), "named {name:?}");
+        }
     }
 }

@@ -36,6 +36,70 @@ mod tests {
         assert_eq!(starttime_from_stat(line), Some(987_654));
     }
 
+    /// A stat line for a process named `name`, whose field `n` (from 3 on) holds `n`, except
+    /// starttime (22), which holds `start`.
+    fn line(name: &str, start: &str) -> std::string::String {
+        let mut l = std::format!("4321 ({name}) S");
+        for n in 4..=52 {
+            if n == 22 {
+                l += &std::format!(" {start}");
+            } else {
+                l += &std::format!(" {n}");
+            }
+        }
+        l + "\n"
+    }
+
+    /// Names with spaces, parentheses and digits, which would shift the fields for a parser that
+    /// counted them from the start or from the first `)`.
+    #[test]
+    fn field_22_past_any_name() {
+        for name in [
+            "x",
+            "a b",
+            "(",
+            ")",
+            "()",
+            ") (",
+            "a) S 1 2 3",
+            ") 1 2 3 4 5 (",
+            "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22)",
+            "))))",
+            "",
+        ] {
+            for start in ["0", "7", "123456789", "18446744073709551615"] {
+                let l = line(name, start);
+                assert_eq!(
+                    starttime_from_stat(l.as_bytes()),
+                    Some(start.parse().unwrap()),
+                    "{l:?}"
+                );
+            }
+            // One more than u64 holds, and a field that is not a number: refused.
+            let l = line(name, "18446744073709551616");
+            assert_eq!(starttime_from_stat(l.as_bytes()), None, "{l:?}");
+            let l = line(name, "12x");
+            assert_eq!(starttime_from_stat(l.as_bytes()), None, "{l:?}");
+            let l = line(name, "-1");
+            assert_eq!(starttime_from_stat(l.as_bytes()), None, "{l:?}");
+        }
+    }
+
+    /// The line cut right after field 22, or right before it.
+    #[test]
+    fn field_22_is_the_20th_after_the_name() {
+        let l = line("p", "99");
+        let upto22 = &l[..l.find(" 99 ").unwrap() + 3];
+        assert_eq!(starttime_from_stat(upto22.as_bytes()), Some(99));
+        let upto21 = &l[..l.find(" 99 ").unwrap()];
+        assert_eq!(starttime_from_stat(upto21.as_bytes()), None);
+        // No closing parenthesis at all.
+        assert_eq!(
+            starttime_from_stat(b"4321 p S 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 99 23"),
+            None
+        );
+    }
+
     #[test]
     fn refuses_malformed() {
         assert_eq!(starttime_from_stat(b""), None);

@@ -222,7 +222,7 @@ enum Plan {
         build: PathBuf,
         params: GuestParams,
         /// The CD being built, in its own thread: the payload's build (mostly `core` for a target with
-        /// no prebuilt standard library, on one CPU) overlaps the other guests' builds and boots.
+        /// no prebuilt standard library, on one CPU) overlaps the other guests' builds.
         cd: Option<std::thread::JoinHandle<Result<PathBuf, String>>>,
     },
     Rows(Vec<(String, Row)>),
@@ -661,6 +661,25 @@ fn real_main() -> Result<i32, String> {
         }
     }
 
+    // Every build is done before any guest boots: a guest sharing the CPUs with a compiler can miss its
+    // deadlines.
+    for (p, plan) in plans.iter_mut() {
+        if let Plan::Typed { plan: tp, cd, .. } = plan {
+            let made = match cd.take().map(std::thread::JoinHandle::join) {
+                Some(Ok(made)) => made,
+                _ => Err("the payload build did not finish".to_string()),
+            };
+            if let Err(e) = made {
+                let rows = tp
+                    .rows()
+                    .into_iter()
+                    .map(|t| (t, Row::Fail(format!("{}: {e}", p.name), Vec::new())))
+                    .collect();
+                *plan = Plan::Rows(rows);
+            }
+        }
+    }
+
     let total_tests: usize = plans
         .iter()
         .map(|(_, pl)| match pl {
@@ -685,7 +704,7 @@ fn real_main() -> Result<i32, String> {
     let mut results: Vec<GuestResult> = Vec::new();
     std::thread::scope(|s| {
         let mut handles = Vec::new();
-        for (p, plan) in plans.iter_mut() {
+        for (p, plan) in &plans {
             match plan {
                 Plan::Rows(_) => {} // reported after the guests, below
                 Plan::Run {
@@ -709,28 +728,11 @@ fn real_main() -> Result<i32, String> {
                     deadlines,
                     plan,
                     log,
-                    cd,
                     ..
                 } => {
                     let line = &line;
                     let name = p.name.clone();
-                    let cd = cd.take();
                     handles.push(s.spawn(move || {
-                        let made = match cd.map(std::thread::JoinHandle::join) {
-                            Some(Ok(made)) => made,
-                            _ => Err("the payload build did not finish".to_string()),
-                        };
-                        if let Err(e) = made {
-                            let rows: Vec<(String, Row)> = plan
-                                .rows()
-                                .into_iter()
-                                .map(|t| (t, Row::Fail(format!("{name}: {e}"), Vec::new())))
-                                .collect();
-                            for (n, r) in &rows {
-                                line(&name, n, r);
-                            }
-                            return (name, 0.0, rows);
-                        }
                         let t = Instant::now();
                         let rows = typed::run(&name, cmd, plan, *deadlines, log, &|n, r| {
                             line(&name, n, r)

@@ -1,0 +1,99 @@
+//! Small promises of the public API that no other test pins down: what counts as delivered for
+//! `send_fd`, that a ticket's `message()` is the message its bytes are, that `close` reports what the
+//! close answered, and that `getpid` is this process's pid. Linux host backend only.
+
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::sync::Mutex;
+
+use common::fd;
+use qnx_fdpass::fd::FromRawFd;
+use qnx_fdpass::ticket::Message;
+use qnx_fdpass::wire::{IoDup, IoOpenfd};
+use qnx_fdpass::{
+    close, getpid, send_fd, Access, Delivery, DupTicket, Errno, OpenfdTicket, OwnedFd, Recipient,
+};
+use zerocopy::{FromBytes, IntoBytes};
+
+/// Descriptor numbers are per process: the tests that close numbers must not overlap with any that
+/// open descriptors.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+#[test]
+fn what_counts_as_delivered() {
+    assert!(().delivered());
+    assert!(true.delivered());
+    assert!(!false.delivered());
+    assert!(Ok::<usize, Errno>(0).delivered());
+    assert!(!Err::<usize, Errno>(Errno::PIPE).delivered());
+    assert!(Some(3).delivered());
+    assert!(!None::<usize>.delivered());
+}
+
+/// `send_fd` hands the sink the ticket's bytes and returns what the sink returned, delivered or not.
+#[test]
+fn send_fd_returns_what_the_sink_returned() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let f = File::open("Cargo.toml").unwrap();
+    let reference = DupTicket::new(fd(&f), Recipient::Any).unwrap();
+    let mut seen = Vec::new();
+    let r = send_fd(fd(&f), Recipient::Any, |b: &[u8]| {
+        seen = b.to_vec();
+        Err::<(), _>(Errno::PIPE)
+    });
+    assert_eq!(r, Ok(Err(Errno::PIPE)));
+    assert_eq!(seen, reference.as_bytes());
+    assert_eq!(
+        send_fd(fd(&f), Recipient::Any, |b: &[u8]| Some(b.len())),
+        Ok(Some(IoDup::SIZE))
+    );
+}
+
+#[test]
+fn a_tickets_message_is_the_message_its_bytes_are() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let f = File::open("Cargo.toml").unwrap();
+    let d = DupTicket::new(fd(&f), Recipient::Any).unwrap();
+    assert_eq!(d.message().as_bytes(), d.as_bytes());
+    assert_eq!(*d.message(), IoDup::read_from_bytes(d.as_bytes()).unwrap());
+    assert_eq!(d.message().info.tid, std::process::id() as i32);
+    assert_eq!(d.message().info.coid, f.as_raw_fd());
+    let o = OpenfdTicket::new(fd(&f), Access::Read, Recipient::Any).unwrap();
+    assert_eq!(o.message().as_bytes(), o.as_bytes());
+    assert_eq!(
+        *o.message(),
+        IoOpenfd::read_from_bytes(o.as_bytes()).unwrap()
+    );
+    assert_eq!(o.message().info.coid, f.as_raw_fd());
+}
+
+#[test]
+fn getpid_is_this_process() {
+    assert_eq!(getpid(), std::process::id() as i32);
+}
+
+/// `close` closes, and reports the close's answer: `EBADF` for a number that was not open (where
+/// dropping the `OwnedFd` would say nothing).
+#[test]
+fn close_reports_what_the_close_answered() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let open = File::open("Cargo.toml").unwrap();
+    let n = std::os::fd::IntoRawFd::into_raw_fd(open);
+    // SAFETY: `n` is an open descriptor this test owns and hands over.
+    let owned = unsafe { OwnedFd::from_raw_fd(n) };
+    assert_eq!(close(owned), Ok(()));
+    // Closed: the number is free (no other test of this file opens descriptors meanwhile).
+    assert_eq!(
+        // SAFETY: borrowed for this one call, which only asks whether `n` is open.
+        rustix::io::fcntl_getfd(unsafe { std::os::fd::BorrowedFd::borrow_raw(n) }),
+        Err(rustix::io::Errno::BADF)
+    );
+    // SAFETY: `n` is not open; closing it again is the point (nothing else can own it now: the tests
+    // of this file run one at a time and open nothing in between).
+    let stale = unsafe { OwnedFd::from_raw_fd(n) };
+    assert_eq!(close(stale), Err(Errno::BADF));
+}
