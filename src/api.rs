@@ -10,7 +10,7 @@ use heapless::Vec;
 use zerocopy::IntoBytes;
 
 use crate::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
-use crate::imp::{self, active};
+use crate::pass::{self, active};
 use crate::sys::DefaultKernel;
 use crate::ticket::{Access, Recipient};
 use crate::{wire, BatchError, Errno, Error};
@@ -307,7 +307,7 @@ impl<const N: usize> DupBatch<N> {
     /// The first ticket's error, as [`DupTicket::withdraw`].
     pub fn withdraw(self) -> Result<(), Errno> {
         let k = DefaultKernel::default();
-        imp::withdraw_all(&self.tickets, |m| active::withdraw(&k, m))
+        pass::withdraw_all(&self.tickets, |m| active::withdraw(&k, m))
     }
 
     /// [`DupBatch::withdraw`] through the given kernel-call implementation (`kernel-seams` feature).
@@ -317,7 +317,7 @@ impl<const N: usize> DupBatch<N> {
     /// As [`DupBatch::withdraw`].
     #[cfg(feature = "kernel-seams")]
     pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
-        imp::withdraw_all(&self.tickets, |m| active::withdraw(k, m))
+        pass::withdraw_all(&self.tickets, |m| active::withdraw(k, m))
     }
 }
 
@@ -528,7 +528,7 @@ pub fn send_fd<R: Delivery>(
 ) -> Result<R, Errno> {
     let k = DefaultKernel::default();
     let ticket = seams::issue_dup(&k, fd.as_fd().as_raw_fd(), to)?;
-    Ok(imp::send(&ticket.msg, sink, |m| active::withdraw(&k, m)))
+    Ok(pass::send(&ticket.msg, sink, |m| active::withdraw(&k, m)))
 }
 
 /// Checks `bytes` and redeems the ticket: the article's `receive_fd`. Keeps no state between calls; use
@@ -627,7 +627,7 @@ pub mod seams {
 
     use super::{DupTicket, OpenfdTicket, OwnedFds};
     use crate::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd, RawFd};
-    use crate::imp::{self, active};
+    use crate::pass::{self, active};
     use crate::sys::own;
     use crate::ticket::{self, Access, Recipient};
     use crate::{wire, BatchError, DecodeError, Errno, Error};
@@ -773,7 +773,7 @@ pub mod seams {
             let (k, peers) = (&self.k, &mut self.peers);
             // Owned as each is obtained, so the result is already the container the user gets; a
             // rollback closes through the kernel-call implementation, as every failing path does.
-            let fds = imp::redeem_batch_as::<wire::IoDup, OwnedFd, N>(
+            let fds = pass::redeem_batch_as::<wire::IoDup, OwnedFd, N>(
                 bytes,
                 |m| active::redeem_dup(k, peers, m).map(own),
                 |fd| active::release(k, fd.into_raw_fd()),

@@ -6,8 +6,11 @@
 //! the receiver attaches to the same server channel and sends it the message, and the server binds the
 //! receiver's new connection to the sender's open file.
 //!
-//! Layers, top to bottom: the API at this root ([`OwnedFd`], tickets, [`send_fd`]/[`receive_fd`]),
-//! [`wire`] (the `#[repr(C)]` messages), and `sys` (kernel calls, the only `unsafe` code).
+//! Layers, top to bottom: the API at this root ([`OwnedFd`], tickets, [`send_fd`]/[`receive_fd`]);
+//! `pass` (issuing and redeeming tickets, one file per backend: `pass/nto.rs`, `pass/host.rs`, generic
+//! over the kernel calls so the tests put a double underneath); [`ticket`] (parsing and checks) and
+//! [`wire`] (the `#[repr(C)]` messages); and `sys` (kernel calls, the only `unsafe` code: `sys/nto/` for
+//! Neutrino, `sys/host/` for the Linux host, and the core-only descriptor types).
 //!
 //! # Features
 //!
@@ -38,7 +41,7 @@ extern crate std;
 mod fmt;
 
 mod api;
-mod imp;
+mod pass;
 pub mod ticket;
 
 pub mod errno;

@@ -15,7 +15,8 @@ use qnx_fdpass::fd::FromRawFd;
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::{IoDup, IoOpenfd};
 use qnx_fdpass::{
-    close, getpid, send_fd, Access, Delivery, DupTicket, Errno, OpenfdTicket, OwnedFd, Recipient,
+    close, getpid, send_fd, withdraw, Access, DecodeError, Delivery, DupTicket, Errno, Error,
+    Issuer, OpenfdTicket, OwnedFd, Recipient,
 };
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -74,6 +75,7 @@ fn a_tickets_message_is_the_message_its_bytes_are() {
 #[test]
 fn getpid_is_this_process() {
     assert_eq!(getpid(), std::process::id() as i32);
+    assert_eq!(Issuer::new().unwrap().pid(), std::process::id() as i32);
 }
 
 /// `close` closes, and reports the close's answer: `EBADF` for a number that was not open (where
@@ -96,4 +98,48 @@ fn close_reports_what_the_close_answered() {
     // of this file run one at a time and open nothing in between).
     let stale = unsafe { OwnedFd::from_raw_fd(n) };
     assert_eq!(close(stale), Err(Errno::BADF));
+}
+
+/// `withdraw(bytes)` takes one ticket or a whole batch packet and refuses anything else before
+/// withdrawing any ticket (on the host a well-formed ticket is withdrawn by doing nothing).
+#[test]
+fn withdraw_from_bytes_takes_a_ticket_or_a_batch_and_nothing_else() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let f = File::open("Cargo.toml").unwrap();
+    let d = DupTicket::new(fd(&f), Recipient::Any).unwrap();
+    let o = OpenfdTicket::new(fd(&f), Access::Read, Recipient::Any).unwrap();
+    let size = IoDup::SIZE;
+    assert_eq!(withdraw(d.as_bytes()), Ok(()));
+    assert_eq!(withdraw(o.as_bytes()), Ok(()));
+    let two = d.as_bytes().repeat(2);
+    assert_eq!(withdraw(&two), Ok(()));
+    assert_eq!(
+        withdraw(&[]),
+        Err(Error::Decode(DecodeError::TooShort { need: 2, got: 0 }))
+    );
+    let mut one_and_a_byte = d.as_bytes().to_vec();
+    one_and_a_byte.push(0);
+    assert_eq!(
+        withdraw(&one_and_a_byte),
+        Err(Error::Decode(DecodeError::TooLong {
+            max: size,
+            got: size + 1
+        }))
+    );
+    let mut two_and_a_byte = two.clone();
+    two_and_a_byte.push(0);
+    assert_eq!(
+        withdraw(&two_and_a_byte),
+        Err(Error::Decode(DecodeError::TooLong {
+            max: size,
+            got: 2 * size + 1
+        }))
+    );
+    // A batch with a bad second ticket: refused with that ticket's error.
+    let mut bad = two;
+    bad[size + 16..size + 20].copy_from_slice(&0i32.to_ne_bytes()); // info.tid
+    assert_eq!(
+        withdraw(&bad),
+        Err(Error::Decode(DecodeError::BadSender(0)))
+    );
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 . .ci/nightly.sh
 export CARGO_TARGET_DIR=${MIRI_TARGET_DIR:-$PWD/target/miri}
 export CARGO_TERM_COLOR=never
-filters=(ticket:: wire:: errno:: imp::qnx:: sys::encode:: sys::host::stat:: sys::host::tests::paths)
+filters=(ticket:: wire:: errno:: pass::nto:: sys::nto::encode:: sys::nto::close:: sys::nto::selftest:: sys::host::stat:: sys::host::tests::paths)
 echo "miri: cargo +$NIGHTLY miri test -p qnx-fdpass --lib -- ${filters[*]}"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -8,7 +8,8 @@
 use cty::{c_int, c_long, c_uint, c_void, size_t};
 
 use super::{server_info64, Libc, ServerInfo};
-use crate::sys::encode::{self, libc_int, libc_long, ChannelCalls};
+use crate::sys::nto::encode::{self, libc_int, libc_long};
+use crate::sys::nto::selftest::ChannelCalls;
 use crate::sys::Kernel;
 use crate::wire::MsgInfo64;
 use crate::Errno;

@@ -1,8 +1,8 @@
 //! The QNX Neutrino backend: kernel calls by raw trap, or through the QNX C library.
 //!
-//! Two implementations of [`Kernel`] live here:
+//! Two implementations of [`Kernel`](crate::sys::Kernel) live here:
 //!
-//! - [`Raw`] traps into the kernel directly through the out-of-line stubs in `arch/` (one file per
+//! - `Raw` traps into the kernel directly through the out-of-line stubs in `arch/` (one file per
 //!   architecture, the only files with `asm!`), shaped instruction for instruction like the C library's own
 //!   `_r` stubs, and reads the pid from the thread's TLS block as the C library's `getpid()` does. It
 //!   needs no C library and no `errno`, so the crate can live in processes where every instruction is
@@ -11,19 +11,19 @@
 //!   `MsgSendnc`, `dupfd_register`, ...). It is the reference the raw path is compared against on a real
 //!   image, and the fallback if a raw-ABI assumption turns out wrong.
 //!
-//! [`DefaultKernel`] is the one the rest of the crate uses. **The switch is the `libc-calls` feature**: off
-//! (the default) selects [`Raw`], on selects `Libc`. Both are zero-sized.
+//! `DefaultKernel` is the one the rest of the crate uses. **The switch is the `libc-calls` feature**: off
+//! (the default) selects `Raw`, on selects `Libc`. Both are zero-sized.
 //!
 //! Which parts of the raw ABI are CONFIRMED (from QNX's own libc, disassembled), which are INFERRED the
 //! same for versions whose binaries are unseen (7.1, 8.0; 7.0 on 32-bit x86), and which are unknown is
-//! tabled at the top of each arch file; [`self_test`] is the run-time probe for them.
+//! tabled at the top of each arch file; `self_test` is the run-time probe for them.
 //!
 //! QNX version differences handled here: `ConnectDupFd` (kernel call 44, `dupfd_register`) exists only on
 //! 8.0 (cfg `qnx_v8`, set by the build script for `target_env = "nto80"` and `target_os = "qnx"`); on
-//! 7.x [`Kernel::dupfd_register`] fails with `ENOSYS`. On 8.0 `Libc` registers and redeems through the
-//! documented `dupfd_register()`/`dupfd()`; [`Raw`] registers with the raw call only when the
-//! `raw-dupfd` feature opts in (its argument directions are not public, `docs/qnx-abi.md` §9.4), and
-//! answers `ENOSYS` otherwise.
+//! 7.x [`Kernel::dupfd_register`](crate::sys::Kernel::dupfd_register) fails with `ENOSYS`. On 8.0 `Libc`
+//! registers and redeems through the documented `dupfd_register()`/`dupfd()`; `Raw` registers with the
+//! raw call only when the `raw-dupfd` feature opts in (its argument directions are not public,
+//! `docs/qnx-abi.md` §9.4), and answers `ENOSYS` otherwise.
 //!
 //! 32-bit x86 (`i686-pc-nto-qnx700`: QNX 7.0, whose binaries also run on 6.x kernels) differs in two
 //! places. Kernel-call arguments travel on the stack (`arch/x86.rs`). And `ConnectServerInfo` fills the
@@ -40,53 +40,71 @@
 //! call's contract: integers are always acceptable (the kernel validates them), and every pointer comes
 //! from a live Rust reference or slice of the size the call reads or writes. Each block says which.
 
-#[cfg(not(any(target_arch = "aarch64", target_arch = "x86_64", target_arch = "x86")))]
+#[cfg(all(
+    any(target_os = "nto", target_os = "qnx"),
+    not(any(target_arch = "aarch64", target_arch = "x86_64", target_arch = "x86"))
+))]
 compile_error!(
     "qnx-fdpass: the Neutrino kernel-call stubs exist for aarch64, x86_64 and 32-bit x86 only"
 );
 
+// The pure parts, compiled on every target so the host tests them (and runs them under Miri).
+pub(crate) mod close;
+#[cfg(test)]
+pub(crate) mod double;
+pub(crate) mod encode;
+pub(crate) mod selftest;
+
+// The kernel calls themselves, on Neutrino only.
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 #[cfg_attr(target_arch = "aarch64", path = "arch/aarch64.rs")]
 #[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
 #[cfg_attr(target_arch = "x86", path = "arch/x86.rs")]
 mod arch;
-#[cfg(feature = "libc-calls")]
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), feature = "libc-calls"))]
 mod clib;
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub mod nr;
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub(crate) mod raw;
 
-use crate::sys::{encode, Kernel};
-#[cfg(target_pointer_width = "32")]
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
+use crate::sys::Kernel;
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), target_pointer_width = "32"))]
 use crate::wire::MsgInfo32;
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 use crate::wire::MsgInfo64;
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 use crate::Errno;
 
 /// The `_server_info` the kernel writes for this process (§1.2): `_msg_info64` (64 bytes) in a 64-bit
 /// process.
-#[cfg(target_pointer_width = "64")]
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), target_pointer_width = "64"))]
 type ServerInfo = MsgInfo64;
 /// The `_server_info` the kernel writes for this process (§1.1, §1.2): `_msg_info32` (48 bytes, the 6.x
 /// `_msg_info`) in a 32-bit process.
-#[cfg(target_pointer_width = "32")]
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), target_pointer_width = "32"))]
 type ServerInfo = MsgInfo32;
 
 /// A [`ServerInfo`] as the [`MsgInfo64`] the [`Kernel`] trait returns: itself in a 64-bit process.
-#[cfg(target_pointer_width = "64")]
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), target_pointer_width = "64"))]
 const fn server_info64(info: ServerInfo) -> MsgInfo64 {
     info
 }
 /// A [`ServerInfo`] as the [`MsgInfo64`] the [`Kernel`] trait returns: widened field by field in a 32-bit
 /// process.
-#[cfg(target_pointer_width = "32")]
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), target_pointer_width = "32"))]
 const fn server_info64(info: ServerInfo) -> MsgInfo64 {
     encode::widen_server_info(info)
 }
 
-pub use crate::sys::encode::{SelfTestError, SelfTestReport};
+pub use selftest::{SelfTestError, SelfTestReport};
 
 /// Kernel calls by raw trap (`svc #0x51` on aarch64, `syscall` on x86_64, `int $0x28` on 32-bit x86),
 /// without the C library.
 ///
 /// See the arch files for the calling convention, and which parts of it are CONFIRMED or INFERRED.
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Raw;
 
@@ -94,30 +112,32 @@ pub struct Raw;
 /// `errno` read through `__get_errno_ptr()`.
 ///
 /// Only with the `libc-calls` feature; linking needs the QNX C library (`qcc`).
-#[cfg(feature = "libc-calls")]
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), feature = "libc-calls"))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Libc;
 
 /// The backend the crate uses: [`Raw`] by default, `Libc` with the `libc-calls` feature.
 ///
 /// A type alias, like the host backend's: construct it with `DefaultKernel::default()`.
-#[cfg(not(feature = "libc-calls"))]
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), not(feature = "libc-calls")))]
 pub type DefaultKernel = Raw;
 /// The backend the crate uses: `Raw` by default, [`Libc`] with the `libc-calls` feature.
 ///
 /// A type alias, like the host backend's: construct it with `DefaultKernel::default()`.
-#[cfg(feature = "libc-calls")]
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), feature = "libc-calls"))]
 pub type DefaultKernel = Libc;
 
 /// What `close()` does for a descriptor, through [`DefaultKernel`], retried while interrupted
-/// (`encode::close_retrying`, qnx-abi.md §9.5).
+/// (`close::close_retrying`, qnx-abi.md §9.5).
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub(crate) fn close(fd: i32) -> Result<(), Errno> {
-    encode::close_retrying(&DefaultKernel::default(), fd)
+    close::close_retrying(&DefaultKernel::default(), fd)
 }
 
 /// The calling process's pid through [`DefaultKernel`]: read from the thread's TLS block, as the C
 /// library's `getpid()` does. Neither backend fails (the `Result` is the `Kernel` trait's, for test
 /// doubles); were one to, the TLS read is the answer either would give.
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub(crate) fn getpid() -> i32 {
     DefaultKernel::default()
         .getpid()
@@ -127,6 +147,7 @@ pub(crate) fn getpid() -> i32 {
 /// Nothing to do: the crate keeps no per-process state on Neutrino. The pid is read from the thread's
 /// TLS block on every call (as libc's `getpid()` does), so a `fork()`ed child names itself; the
 /// function stays so that callers written for the earlier raw pid cache keep working.
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub(crate) fn after_fork() {}
 
 /// Checks, on a running Neutrino system, that kernel calls through [`DefaultKernel`] come back the way
@@ -157,6 +178,7 @@ pub(crate) fn after_fork() {}
 /// let report = qnx_fdpass::sys::nto::self_test().expect("raw kernel-call ABI");
 /// assert_eq!(report.detach_errno, qnx_fdpass::Errno::INVAL);
 /// ```
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub fn self_test() -> Result<SelfTestReport, SelfTestError> {
     self_test_with(&DefaultKernel::default())
 }
@@ -167,6 +189,7 @@ pub fn self_test() -> Result<SelfTestReport, SelfTestError> {
 /// # Errors
 ///
 /// The first check that failed, saying what was seen.
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub fn self_test_with<K: Kernel + ?Sized>(kernel: &K) -> Result<SelfTestReport, SelfTestError> {
-    encode::self_test_with(kernel, &DefaultKernel::default())
+    selftest::self_test_with(kernel, &DefaultKernel::default())
 }

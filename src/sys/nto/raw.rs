@@ -7,7 +7,9 @@
 use core::ptr::addr_of_mut;
 
 use super::{arch, server_info64, Raw, ServerInfo};
-use crate::sys::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg, ChannelCalls};
+use crate::sys::nto::close::close_with;
+use crate::sys::nto::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg};
+use crate::sys::nto::selftest::ChannelCalls;
 use crate::sys::Kernel;
 use crate::wire::MsgInfo64;
 #[cfg(qnx_v8)]
@@ -178,13 +180,13 @@ static KEEP_CONNECT_DUPFD: fn(
 ) -> Result<i32, Errno> = connect_dupfd;
 
 /// What libc's `close()` does for a connection: `_IO_CLOSE` to the server with `MsgSend`, then
-/// `ConnectDetach` unless the send was interrupted; the server's answer (`encode::close_with`, §9.5).
+/// `ConnectDetach` unless the send was interrupted; the server's answer (`close::close_with`, §9.5).
 pub(crate) fn close(coid: i32) -> Result<(), Errno> {
-    encode::close_with(&Raw, coid)
+    close_with(&Raw, coid)
 }
 
 /// The calling process's pid, read from the thread's TLS block as libc's `getpid()` does (§9): no kernel
-/// call, nothing cached, so a `fork()`ed child names itself. The kernel-call sequence of `encode::self_pid`
+/// call, nothing cached, so a `fork()`ed child names itself. The kernel-call sequence of `selftest::self_pid`
 /// is kept as `self_test`'s cross-check of this value.
 pub(crate) fn getpid() -> i32 {
     arch::tls_pid()

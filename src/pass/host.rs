@@ -299,7 +299,7 @@ mod tests {
             for withdrawal in [Ok(()), Err(Errno::NOENT)] {
                 let withdrawn = Cell::new(0);
                 let seen = Cell::new(0);
-                let r: Result<i32, Errno> = crate::imp::send(
+                let r: Result<i32, Errno> = crate::pass::send(
                     &msg,
                     |b| {
                         assert_eq!(b, msg.as_bytes());
@@ -333,7 +333,7 @@ mod tests {
             (&[1, 2, 3, 4][..], Err(Errno::BADF)),
         ] {
             let mut tried = std::vec::Vec::new();
-            let r = crate::imp::withdraw_all(&msgs, |m| {
+            let r = crate::pass::withdraw_all(&msgs, |m| {
                 tried.push(*m);
                 if fails.contains(m) {
                     Err(error(*m))

@@ -8,7 +8,7 @@
 //! - `redeem_dup(k, peers, msg)`, `redeem_openfd(k, peers, msg)`: turn a checked ticket into a raw
 //!   descriptor, closing everything opened on the way when they fail.
 //!
-//! [`qnx`] is pure and compiled on every target so the host can test the Neutrino sequence; `host` is the
+//! [`nto`] is pure and compiled on every target so the host can test the Neutrino sequence; `host` is the
 //! Linux backend.
 
 use heapless::Vec;
@@ -17,13 +17,13 @@ use crate::ticket::{split_batch, Message};
 use crate::{BatchError, Errno, Error};
 
 #[cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
-pub mod qnx;
+pub mod nto;
 
 #[cfg(target_os = "linux")]
 pub mod host;
 
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
-pub(crate) use qnx as active;
+pub(crate) use nto as active;
 
 #[cfg(target_os = "linux")]
 pub(crate) use host as active;

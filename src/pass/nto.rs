@@ -183,10 +183,10 @@ fn attach_and_send<K: Kernel>(
 }
 
 /// Closes a descriptor the crate holds on a failing path (a failed redeem, a batch rolled back) the way
-/// every descriptor is closed: libc's `close()`, retried while interrupted (`encode::close_retrying`).
+/// every descriptor is closed: libc's `close()`, retried while interrupted (`sys::nto::close::close_retrying`).
 /// The answer is not the caller's error, so it is dropped.
 pub(crate) fn release<K: Kernel>(k: &K, fd: RawFd) {
-    let _ = crate::sys::encode::close_retrying(k, fd);
+    let _ = crate::sys::nto::close::close_retrying(k, fd);
 }
 
 pub(crate) fn issue_dup<K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
@@ -256,7 +256,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::ticket::parse_as;
     use crate::wire::{v7, v8, MsgInfo64, IO_CLOSE};
-    use crate::{imp, BatchError, DecodeError, Error};
+    use crate::{pass, BatchError, DecodeError, Error};
 
     #[derive(Debug, Clone, PartialEq)]
     pub enum Call {
@@ -681,7 +681,7 @@ pub(crate) mod tests {
         let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
         let sent = |r: Result<usize, Errno>| {
             k.calls.borrow_mut().clear();
-            let out = imp::send(&msg, |b| r.map(|_| b.len()), |m| withdraw(&k, m));
+            let out = pass::send(&msg, |b| r.map(|_| b.len()), |m| withdraw(&k, m));
             (out, k.calls.borrow().clone())
         };
         // Delivered: the handle stays for the receiver.
@@ -696,7 +696,7 @@ pub(crate) mod tests {
             fail_at: Some((1, Errno::NOENT)),
             ..Fake::default()
         };
-        let out = imp::send(&msg, |_| false, |m| withdraw(&f, m));
+        let out = pass::send(&msg, |_| false, |m| withdraw(&f, m));
         assert!(!out);
         assert_eq!(*f.calls.borrow(), [Call::Unregister(0xABCD)]);
     }
@@ -712,7 +712,7 @@ pub(crate) mod tests {
             ..Fake::default()
         };
         assert_eq!(
-            imp::withdraw_all(&msgs, |m| withdraw(&f, m)),
+            pass::withdraw_all(&msgs, |m| withdraw(&f, m)),
             Err(Errno::NOENT)
         );
         assert_eq!(f.calls.borrow().len(), 3);
@@ -838,7 +838,7 @@ pub(crate) mod tests {
         };
         let sent = <v8::IoDup as zerocopy::FromBytes>::read_from_bytes(bytes).unwrap();
         let server = k.register_info.borrow().unwrap();
-        let registered = crate::sys::encode::dupfd_register_header(&server, msg.info.tid);
+        let registered = crate::sys::nto::encode::dupfd_register_header(&server, msg.info.tid);
         assert_eq!(registered, sent.info);
         assert_ne!(registered.pid, server.pid, "not the server-info form");
     }
@@ -925,7 +925,7 @@ pub(crate) mod tests {
             fail_at: Some((4, Errno::NOMEM)),
             ..Fake::default()
         };
-        let r = imp::redeem_batch::<IoDup, 2>(
+        let r = pass::redeem_batch::<IoDup, 2>(
             &batch,
             |m| {
                 let r = redeem(&f, m, false);
@@ -976,7 +976,7 @@ pub(crate) mod tests {
                 fail_at: Some((k, Errno::NOMEM)),
                 ..Fake::default()
             };
-            let r = imp::redeem_batch::<IoDup, 4>(
+            let r = pass::redeem_batch::<IoDup, 4>(
                 &batch,
                 |m| redeem(&f, m, false),
                 |fd| release(&f, fd),
@@ -996,7 +996,7 @@ pub(crate) mod tests {
             );
         }
         let f = Fake::default();
-        let ok = imp::redeem_batch::<IoDup, 4>(&batch, |m| redeem(&f, m, false), |_| {}).unwrap();
+        let ok = pass::redeem_batch::<IoDup, 4>(&batch, |m| redeem(&f, m, false), |_| {}).unwrap();
         assert_eq!(ok.len(), 4);
         assert_eq!(f.open.borrow().len(), 4);
     }
@@ -1059,7 +1059,7 @@ pub(crate) mod tests {
         let mut batch = [0u8; 2 * core::mem::size_of::<IoDup>()];
         batch[..msg.as_bytes().len()].copy_from_slice(msg.as_bytes());
         let f = Fake::default();
-        let r = imp::redeem_batch::<IoDup, 4>(&batch, |m| redeem(&f, m, false), |_| {});
+        let r = pass::redeem_batch::<IoDup, 4>(&batch, |m| redeem(&f, m, false), |_| {});
         assert_eq!(
             r,
             Err(BatchError {

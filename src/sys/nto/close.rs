@@ -1,0 +1,120 @@
+//! Closing a connection the way the QNX C library's `close()` does (qnx-abi.md §9.5), and retrying it
+//! while it is interrupted: how every descriptor the crate owns on Neutrino is closed.
+//!
+//! Pure sequences over [`Kernel`], compiled on every target so the host tests the order of the calls.
+
+// On targets other than Neutrino only the tests use this module.
+#![cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
+
+use zerocopy::IntoBytes;
+
+use crate::sys::Kernel;
+use crate::wire::IoClose;
+use crate::Errno;
+
+/// What libc's `close()` does for a connection (qnx-abi.md §9.5): an `_IO_CLOSE` message to the server
+/// with `MsgSend`, then, **unless that send was interrupted** (`EINTR`), `ConnectDetach`; the result is the
+/// server's answer.
+///
+/// After `EINTR` the descriptor is still open and still bound in the server: detaching then would drop the
+/// connection link without the server hearing of it (every descriptor a process holds to one channel
+/// shares one kernel connection, and the server is told only when the last link goes), so the server
+/// would keep a binding for this descriptor number, and a later bind of the same number to that server
+/// would fail with `EBUSY`. The caller retries ([`close_retrying`]) or keeps the descriptor.
+///
+/// # Errors
+///
+/// `EINTR` (the descriptor is still open); otherwise the server's error for `_IO_CLOSE` (the descriptor is
+/// detached all the same, as libc does), or the errno of `ConnectDetach`.
+pub(crate) fn close_with<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
+    let msg = IoClose::new();
+    let sent = k.msg_send(coid, msg.as_bytes(), &mut []);
+    if sent == Err(Errno::INTR) {
+        return Err(Errno::INTR);
+    }
+    let detached = k.connect_detach(coid);
+    match sent {
+        Err(e) => Err(e),
+        Ok(_) => detached,
+    }
+}
+
+/// How many times [`close_retrying`] calls `close` while it answers `EINTR`.
+pub(crate) const CLOSE_ATTEMPTS: usize = 8;
+
+/// [`Kernel::close`], repeated while it is interrupted, at most [`CLOSE_ATTEMPTS`] times: how every
+/// descriptor the crate owns is closed (`OwnedFd`'s drop, `qnx_fdpass::close`, a failed redeem, a batch
+/// rolled back).
+///
+/// On Neutrino an interrupted `close()` leaves the descriptor open (libc does not detach after `EINTR`,
+/// §9.5), so trying again is correct and cannot close a descriptor another thread has opened since.
+///
+/// # Errors
+///
+/// The last answer of `close`: `EINTR` after [`CLOSE_ATTEMPTS`] interrupted attempts, in which case the
+/// descriptor stays open (leaked rather than detached behind the server's back).
+pub(crate) fn close_retrying<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
+    let mut result = k.close(coid);
+    let mut attempts = 1;
+    while result == Err(Errno::INTR) && attempts < CLOSE_ATTEMPTS {
+        result = k.close(coid);
+        attempts += 1;
+    }
+    result
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::sys::nto::double::{Call, Double};
+
+    #[test]
+    fn close_sends_io_close_then_detaches() {
+        // libc's close(): `_IO_CLOSE` with MsgSend (a cancellation point), not MsgSendnc.
+        let k = Double::new(None);
+        assert_eq!(close_with(&k, 5), Ok(()));
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
+
+        // The server's answer is the result; the connection is detached all the same.
+        let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
+        assert_eq!(close_with(&k, 5), Err(Errno::SRVRFAULT));
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
+
+        let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
+        assert_eq!(close_with(&k, 5), Err(Errno::BADF));
+    }
+
+    #[test]
+    fn interrupted_close_does_not_detach() {
+        // EINTR: the server still holds the binding, so the descriptor must stay attached.
+        let k = Double::new(Some(("MsgSend", Errno::INTR)));
+        assert_eq!(close_with(&k, 5), Err(Errno::INTR));
+        assert_eq!(k.log(), [Call::SendClose(5)]);
+    }
+
+    #[test]
+    fn close_retries_while_interrupted_and_gives_up_attached() {
+        // Two interruptions, then the close goes through: three `_IO_CLOSE`s, one detach.
+        let k = Double::new(None);
+        k.intr.set(2);
+        assert_eq!(close_retrying(&k, 5), Ok(()));
+        assert_eq!(
+            k.log(),
+            [
+                Call::SendClose(5),
+                Call::SendClose(5),
+                Call::SendClose(5),
+                Call::Detach(5)
+            ]
+        );
+        // Interrupted every time: bounded, and never detached.
+        let k = Double::new(Some(("MsgSend", Errno::INTR)));
+        assert_eq!(close_retrying(&k, 5), Err(Errno::INTR));
+        assert_eq!(k.log(), [Call::SendClose(5); CLOSE_ATTEMPTS]);
+        // Another error is not retried.
+        let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
+        assert_eq!(close_retrying(&k, 5), Err(Errno::SRVRFAULT));
+        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
+    }
+}
