@@ -18,7 +18,8 @@ mod common;
 
 use qnx_fdpass::fd::AsRawFd;
 use qnx_fdpass::seams::Receiver;
-use qnx_fdpass::sys::host::{FailAt, Linux, Ops};
+use qnx_fdpass::sys::host::Linux;
+use qnx_fdpass::sys::{FailAt, Kernel};
 use qnx_fdpass::{
     Access, BatchError, DupBatch, DupTicket, Errno, Error, OpenfdTicket, OwnedFd, Recipient,
 };
@@ -148,7 +149,7 @@ struct Recorder<'a> {
     log: &'a RefCell<Vec<&'static str>>,
 }
 
-impl Ops for Recorder<'_> {
+impl Kernel for Recorder<'_> {
     fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
         self.log.borrow_mut().push("pidfd_open");
         Linux.pidfd_open(pid)
@@ -169,10 +170,13 @@ impl Ops for Recorder<'_> {
         self.log.borrow_mut().push("start_time");
         Linux.start_time(pid)
     }
-    fn close(&self, fd: i32) {
-        Linux.close(fd);
+    fn close(&self, fd: i32) -> Result<(), Errno> {
+        Linux.close(fd)
     }
-    fn getpid(&self) -> i32 {
+    fn close_attempts(&self) -> usize {
+        Linux.close_attempts()
+    }
+    fn getpid(&self) -> Result<i32, Errno> {
         Linux.getpid()
     }
 }
@@ -197,7 +201,7 @@ enum Via {
     RedeemDup,
 }
 
-fn redeem_via<const P: usize, K: Ops>(
+fn redeem_via<const P: usize, K: Kernel>(
     r: &mut Receiver<P, K>,
     via: Via,
     ticket: &[u8],

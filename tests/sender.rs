@@ -12,7 +12,8 @@ use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 
 use qnx_fdpass::seams;
-use qnx_fdpass::sys::host::{FailAt, Linux, Ops};
+use qnx_fdpass::sys::host::Linux;
+use qnx_fdpass::sys::{FailAt, Kernel};
 use qnx_fdpass::{Access, DupTicket, Errno, Error, Issuer, OpenfdTicket, Receiver, Recipient};
 
 /// Counts every call, `getpid` and `close` included, and forwards it to the real kernel.
@@ -27,7 +28,7 @@ impl Counting {
     }
 }
 
-impl Ops for Counting {
+impl Kernel for Counting {
     fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
         self.note();
         Linux.pidfd_open(pid)
@@ -48,11 +49,14 @@ impl Ops for Counting {
         self.note();
         Linux.start_time(pid)
     }
-    fn close(&self, fd: i32) {
+    fn close(&self, fd: i32) -> Result<(), Errno> {
         self.note();
-        Linux.close(fd);
+        Linux.close(fd)
     }
-    fn getpid(&self) -> i32 {
+    fn close_attempts(&self) -> usize {
+        Linux.close_attempts()
+    }
+    fn getpid(&self) -> Result<i32, Errno> {
         self.note();
         Linux.getpid()
     }

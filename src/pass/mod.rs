@@ -2,19 +2,24 @@
 //!
 //! Each backend module exposes the same items (the API names only these):
 //!
-//! - `Os`: the kernel-call trait the logic is generic over (so tests can put a double or a fault
-//!   injector underneath), and `Peers<P>`, the per-receiver state;
+//! - `Peers<P>`, the per-receiver state, and `Identity`, who a ticket names as its sender;
 //! - `issue_dup(k, fd, to)`, `issue_openfd(k, fd, access, to)`: build a ticket;
-//! - `redeem_dup(k, peers, msg)`, `redeem_openfd(k, peers, msg)`: turn a checked ticket into a raw
-//!   descriptor, closing everything opened on the way when they fail.
+//! - `redeem_dup(k, peers, msg)`, `redeem_openfd(k, peers, msg)`: turn a checked ticket into a
+//!   [`KernelFd`] (owned, closed through `k` when dropped), so everything opened on the way is closed
+//!   by dropping it when they fail.
+//!
+//! Both are generic over the one kernel-call trait, [`Kernel`](crate::sys::Kernel), so tests put a
+//! double or a fault injector underneath.
 //!
 //! [`nto`] is pure and compiled on every target so the host can test the Neutrino sequence; `host` is the
 //! Linux backend.
 
 use heapless::Vec;
 
+#[cfg(doc)]
+use crate::sys::KernelFd;
 use crate::ticket::{parse_as, split_batch, Message};
-use crate::{BatchError, Errno, Error, RawFd};
+use crate::{BatchError, Errno, Error};
 
 #[cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
 pub mod nto;
@@ -59,17 +64,17 @@ pub(crate) fn withdraw_all<M>(
 }
 
 /// Redeems a batch packet all-or-nothing: every ticket is checked before the first is redeemed; if the
-/// k-th redeem fails, the k descriptors already obtained are closed with `close` and the error names k.
-pub(crate) fn redeem_batch<M: Message, const N: usize>(
+/// k-th redeem fails, the k descriptors already obtained (owning guards, `T`) are dropped, newest first,
+/// which closes them, and the error names k.
+pub(crate) fn redeem_batch<M: Message, T, const N: usize>(
     bytes: &[u8],
-    mut redeem: impl FnMut(&M) -> Result<RawFd, Errno>,
-    mut close: impl FnMut(RawFd),
-) -> Result<Vec<RawFd, N>, BatchError> {
+    mut redeem: impl FnMut(&M) -> Result<T, Errno>,
+) -> Result<Vec<T, N>, BatchError> {
     let count = split_batch::<M>(bytes, N).map_err(|(index, e)| BatchError {
         index,
         error: Error::Decode(e),
     })?;
-    let mut out: Vec<RawFd, N> = Vec::new();
+    let mut out: Vec<T, N> = Vec::new();
     for (index, chunk) in bytes.chunks_exact(M::SIZE).take(count).enumerate() {
         let step = parse_as::<M>(chunk)
             .map_err(Error::Decode)
@@ -77,18 +82,14 @@ pub(crate) fn redeem_batch<M: Message, const N: usize>(
         let fail = match step {
             Ok(fd) => match out.push(fd) {
                 Ok(()) => None,
-                // Unreachable (count <= N), but a full vector must not leak the descriptor.
-                Err(fd) => {
-                    close(fd);
-                    Some(Error::Os(Errno::MFILE))
-                }
+                // Unreachable (count <= N); the descriptor that did not fit is closed as it drops.
+                Err(_) => Some(Error::Os(Errno::MFILE)),
             },
             Err(e) => Some(e),
         };
         if let Some(error) = fail {
-            for fd in out.iter().rev() {
-                close(*fd);
-            }
+            // Newest first: each descriptor is closed as its guard drops.
+            while out.pop().is_some() {}
             return Err(BatchError { index, error });
         }
     }
