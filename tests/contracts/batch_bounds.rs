@@ -5,13 +5,9 @@
 //! This process issues the tickets for its own file and redeems them (a ticket may name its own
 //! issuer). Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
 use std::fs::File;
 
-use common::{fd, open_fds};
+use crate::common::{fd, open_fds};
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::IoDup;
 use qnx_fdpass::{
@@ -31,12 +27,13 @@ fn packet(f: &File, k: usize) -> Vec<u8> {
 }
 
 fn same_file(got: &OwnedFd, f: &File) -> bool {
-    let got = common::sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(got));
-    common::file_id(&got) == common::file_id(f)
+    let got = crate::common::sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(got));
+    crate::common::file_id(&got) == crate::common::file_id(f)
 }
 
 #[test]
 fn batch_counts_its_tickets_up_to_n() {
+    let _g = crate::common::serial();
     let f = File::open("Cargo.toml").unwrap();
     let mut b = DupBatch::<3>::new();
     assert_eq!((b.len(), b.is_empty()), (0, true));
@@ -140,7 +137,7 @@ fn check<const N: usize>(f: &File) {
 
 #[test]
 fn packets_at_and_around_every_length_boundary() {
-    let _g = common::serial();
+    let _g = crate::common::serial();
     let f = File::open("Cargo.toml").unwrap();
     check::<0>(&f);
     check::<1>(&f);
@@ -151,6 +148,7 @@ fn packets_at_and_around_every_length_boundary() {
 /// The expectations above, against the values written out for `N = 2` (ticket size `S`).
 #[test]
 fn the_expected_answers() {
+    let _g = crate::common::serial();
     let e = |index, error| {
         Err(BatchError {
             index,

@@ -8,17 +8,13 @@
 //! where the file's permissions would let any re-open through `/proc/self/fd` through, so the backend's
 //! own check is the only thing between a write-only original and a reader. Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
-use common::{fd, open_fds, sys_fd};
+use crate::common::{fd, open_fds, sys_fd};
 use qnx_fdpass::{
     receive_fd, Access, Errno, Error, Issuer, OpenfdTicket, OwnedFd, Receiver, Recipient,
 };
@@ -130,7 +126,7 @@ fn assert_granted(got: &OwnedFd, orig: &File, file: &TempFile, want: Access, wha
 
 #[test]
 fn openfd_grants_exactly_the_access_within_the_original() {
-    let _g = common::serial();
+    let _g = crate::common::serial();
     let file = TempFile::new("matrix");
     let sender = Issuer::new().unwrap();
     let mut cached = Receiver::<2>::new();
@@ -191,7 +187,7 @@ fn openfd_grants_exactly_the_access_within_the_original() {
 
 #[test]
 fn openfd_tickets_for_path_only_descriptors_are_refused() {
-    let _g = common::serial();
+    let _g = crate::common::serial();
     let file = TempFile::new("path");
     let path_only = rustix::fs::open(
         &file.0,
@@ -211,6 +207,7 @@ fn openfd_tickets_for_path_only_descriptors_are_refused() {
 /// `within` is what the matrix test's expectations come from: check it against the table written out.
 #[test]
 fn the_expected_matrix() {
+    let _g = crate::common::serial();
     use Access::{Read as R, ReadWrite as RW, Write as W};
     let granted: Vec<(Access, Access)> = ALL
         .iter()

@@ -12,10 +12,6 @@
 //! The senders are `cat` processes whose standard input is a pipe; the tickets name their descriptor 0
 //! (dup tickets are plain bytes: the receiver cannot tell who wrote them). Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
 use std::process::{Child, Command, Stdio};
 
 use qnx_fdpass::ticket::Message;
@@ -25,9 +21,9 @@ use zerocopy::IntoBytes;
 
 /// The pids this process holds pidfds for, sorted (-1 for a pidfd whose process has been reaped).
 fn pidfd_pids() -> Vec<i32> {
-    let mut pids: Vec<i32> = common::open_fds()
+    let mut pids: Vec<i32> = crate::common::open_fds()
         .into_iter()
-        .filter(|(_, target)| target == common::PIDFD)
+        .filter(|(_, target)| target == crate::common::PIDFD)
         .filter_map(|(fd, _)| {
             let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
             info.lines()
@@ -93,11 +89,11 @@ impl Peer {
 
     /// Checks that `fd` is the read end of this peer's stdin pipe.
     fn assert_is_its_stdin(&self, fd: &OwnedFd) {
-        let got = common::sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(fd));
+        let got = crate::common::sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(fd));
         let pipe = self.child.stdin.as_ref().unwrap();
         assert_eq!(
-            common::file_id(&got),
-            common::file_id(pipe),
+            crate::common::file_id(&got),
+            crate::common::file_id(pipe),
             "the peer's pipe"
         );
     }
@@ -130,7 +126,7 @@ fn redeem<const P: usize>(r: &mut Receiver<P>, p: &Peer) {
 
 #[test]
 fn pidfds_are_kept_per_sender_and_reused() {
-    let _g = common::serial();
+    let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b) = (Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -161,7 +157,7 @@ fn pidfds_are_kept_per_sender_and_reused() {
 
 #[test]
 fn a_dead_senders_pidfd_is_closed_and_only_that_one() {
-    let _g = common::serial();
+    let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b, c) = (Peer::spawn(), Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -194,7 +190,7 @@ fn a_dead_senders_pidfd_is_closed_and_only_that_one() {
 
 #[test]
 fn another_start_time_for_a_cached_pid_drops_its_entry() {
-    let _g = common::serial();
+    let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b) = (Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -221,7 +217,7 @@ fn another_start_time_for_a_cached_pid_drops_its_entry() {
 
 #[test]
 fn a_full_cache_replaces_its_entries_round_robin() {
-    let _g = common::serial();
+    let _g = crate::common::serial();
     let base = pidfd_pids();
     let peers: Vec<Peer> = (0..6).map(|_| Peer::spawn()).collect();
     let pid = |i: usize| peers[i].pid;
