@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use qnx_fdpass::fd::{IntoRawFd, RawFd};
 use qnx_fdpass::seams;
-use qnx_fdpass::sys::host::Ops;
+use qnx_fdpass::sys::Kernel;
 use qnx_fdpass::ticket::{parse_as, Message};
 use qnx_fdpass::wire::{self, IoDup, MsgInfoHdr, TicketBuf};
 use qnx_fdpass::{parse, Access, BorrowedFd, DupTicket, Errno, Issuer, Recipient, Ticket};
@@ -26,7 +26,16 @@ use qnx_fdpass::{parse, Access, BorrowedFd, DupTicket, Errno, Issuer, Recipient,
 /// work (checks, peer lookup, the result container, the rollback bookkeeping).
 struct Instant0;
 
-impl Ops for Instant0 {
+impl Kernel for Instant0 {
+    fn close(&self, _: RawFd) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn close_attempts(&self) -> usize {
+        1
+    }
+    fn getpid(&self) -> Result<i32, Errno> {
+        Ok(4242)
+    }
     fn pidfd_open(&self, _: i32) -> Result<RawFd, Errno> {
         Ok(900)
     }
@@ -41,10 +50,6 @@ impl Ops for Instant0 {
     }
     fn start_time(&self, _: i32) -> Result<u64, Errno> {
         Ok(123_456)
-    }
-    fn close(&self, _: RawFd) {}
-    fn getpid(&self) -> i32 {
-        4242
     }
 }
 

@@ -11,62 +11,20 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Mutex};
+use std::process::Child;
+use std::sync::mpsc;
 
 mod common;
 
+use common::{open_fds, pread_all, sys_fd};
+
 use qnx_fdpass::fd::AsRawFd;
 use qnx_fdpass::seams::Receiver;
-use qnx_fdpass::sys::host::{FailAt, Linux, Ops};
+use qnx_fdpass::sys::host::Linux;
+use qnx_fdpass::sys::{FailAt, Kernel};
 use qnx_fdpass::{
     Access, BatchError, DupBatch, DupTicket, Errno, Error, OpenfdTicket, OwnedFd, Recipient,
 };
-
-/// Descriptor tables are per process: the tests that compare them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-// ---- helpers (each test file is its own crate; kept small on purpose) ----
-
-fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
-    // call fail with EBADF.
-    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-/// This process's open descriptors with what they refer to. The listing's own directory descriptor is
-/// closed once the listing is done, so entries that no longer resolve are dropped.
-fn open_fds() -> BTreeMap<i32, String> {
-    let listed: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    listed
-        .into_iter()
-        .filter(|&fd| rustix::io::fcntl_getfd(sys_fd(fd)).is_ok())
-        .filter_map(|fd| {
-            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            Some((fd, target.to_string_lossy().into_owned()))
-        })
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn pread_all(fd: &OwnedFd) -> Vec<u8> {
-    let mut buf = [0u8; 256];
-    let n = rustix::io::pread(sys_fd(fd.as_raw_fd()), &mut buf, 0).unwrap();
-    buf[..n].to_vec()
-}
 
 // ---- the sender ----
 
@@ -76,11 +34,7 @@ const CONTENT: &[u8] = b"fault-injection sender's file\n";
 #[test]
 #[ignore = "helper role: the sender process re-executed by fault_injection_every_call"]
 fn sender_role() {
-    assert_eq!(
-        std::env::var("FDPASS_ROLE").as_deref(),
-        Ok("fi-sender"),
-        "sender_role runs only as the re-executed sender"
-    );
+    common::assert_role("fi-sender");
     let memfd = rustix::fs::memfd_create("fi-sender", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
     rustix::io::write(&memfd, CONTENT).unwrap();
     let fd = common::fd(&memfd);
@@ -91,15 +45,11 @@ fn sender_role() {
             .unwrap();
     }
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "T dup {}",
-        hex(DupTicket::new(fd, Recipient::Any).unwrap().as_bytes())
-    )
-    .unwrap();
+    let dup = DupTicket::new(fd, Recipient::Any).unwrap();
+    common::write_ticket(&mut out, "dup", dup.as_bytes());
     let openfd = OpenfdTicket::new(fd, Access::Read, Recipient::Any).unwrap();
-    writeln!(out, "T openfd {}", hex(openfd.as_bytes())).unwrap();
-    writeln!(out, "T batch {}", hex(batch.as_bytes())).unwrap();
+    common::write_ticket(&mut out, "openfd", openfd.as_bytes());
+    common::write_ticket(&mut out, "batch", batch.as_bytes());
     writeln!(out, "ready").unwrap();
     out.flush().unwrap();
     // Live until the receiver closes our stdin.
@@ -109,80 +59,28 @@ fn sender_role() {
 }
 
 fn start_sender() -> (Child, BTreeMap<String, Vec<u8>>) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "sender_role",
-            "--nocapture",
-            "--test-threads=1",
-            "-q",
-        ])
-        .env("FDPASS_ROLE", "fi-sender")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut tickets = BTreeMap::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "sender died before it was ready"
-        );
-        let line = line.trim();
-        if line == "ready" {
-            break;
-        }
-        if let Some((name, h)) = line.strip_prefix("T ").and_then(|l| l.split_once(' ')) {
-            tickets.insert(name.to_string(), unhex(h));
-        }
-    }
+    let mut child = common::spawn_piped(&mut common::role_command("sender_role", "fi-sender"));
+    let tickets = common::read_tickets(&mut BufReader::new(child.stdout.take().unwrap()));
     (child, tickets)
 }
 
 // ---- a recorder, to learn each path and which ticket of a batch each call belongs to ----
 
-struct Recorder<'a> {
-    log: &'a RefCell<Vec<&'static str>>,
-}
-
-impl Ops for Recorder<'_> {
-    fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
-        self.log.borrow_mut().push("pidfd_open");
-        Linux.pidfd_open(pid)
-    }
-    fn pidfd_getfd(&self, pidfd: i32, fd: i32) -> Result<i32, Errno> {
-        self.log.borrow_mut().push("pidfd_getfd");
-        Linux.pidfd_getfd(pidfd, fd)
-    }
-    fn access_mode(&self, fd: i32) -> Result<Access, Errno> {
-        self.log.borrow_mut().push("access_mode");
-        Linux.access_mode(fd)
-    }
-    fn reopen(&self, fd: i32, access: Access) -> Result<i32, Errno> {
-        self.log.borrow_mut().push("reopen");
-        Linux.reopen(fd, access)
-    }
-    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
-        self.log.borrow_mut().push("start_time");
-        Linux.start_time(pid)
-    }
-    fn close(&self, fd: i32) {
-        Linux.close(fd);
-    }
-    fn getpid(&self) -> i32 {
-        Linux.getpid()
-    }
-}
+/// The real kernel, telling its function each call's name.
+type Recorder<'a> = common::Tap<&'a dyn Fn(&'static str)>;
 
 /// The fallible calls a successful run of `op` makes, in order.
 fn path_of<const P: usize>(
     op: &dyn Fn(&mut Receiver<P, Recorder<'_>>) -> bool,
 ) -> Vec<&'static str> {
     let log = RefCell::new(Vec::new());
-    let mut r = Receiver::<P, _>::with_kernel(Recorder { log: &log });
+    // The fallible calls only: `close` and `getpid` cannot fail.
+    let note = |call| {
+        if call != "close" && call != "getpid" {
+            log.borrow_mut().push(call);
+        }
+    };
+    let mut r = Receiver::<P, _>::with_kernel(common::Tap(&note as &dyn Fn(&'static str)));
     assert!(op(&mut r), "the unfailed path must succeed");
     drop(r);
     log.into_inner()
@@ -197,7 +95,7 @@ enum Via {
     RedeemDup,
 }
 
-fn redeem_via<const P: usize, K: Ops>(
+fn redeem_via<const P: usize, K: Kernel>(
     r: &mut Receiver<P, K>,
     via: Via,
     ticket: &[u8],
@@ -390,7 +288,7 @@ fn batch_case<const P: usize>(packet: &[u8], tally: &mut Tally) {
 
 #[test]
 fn fault_injection_every_call() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let (mut child, tickets) = start_sender();
     let mut tally = Tally::default();
     let baseline = open_fds();
@@ -418,7 +316,7 @@ fn fault_injection_every_call() {
 /// only exists so that a regression fails instead of hanging: when the redeem returns, it stops at once.
 #[test]
 fn openfd_of_a_fifo_without_writer_does_not_block() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let path = std::env::temp_dir().join(format!("qnx-fdpass-fi-{}.fifo", std::process::id()));
     let _ = std::fs::remove_file(&path);
     rustix::fs::mknodat(

@@ -7,13 +7,14 @@
 
 #![cfg(target_os = "linux")]
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::MetadataExt;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::Mutex;
+use std::process::{Child, ChildStdin, ChildStdout};
 
 mod common;
+
+use common::open_fds;
 
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::{
@@ -21,30 +22,7 @@ use qnx_fdpass::{
     OpenfdTicket, OwnedFd, Receiver, Recipient,
 };
 
-/// Descriptor counts are per process: tests that count them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
-
 const CONTENT: &str = "first line\nsecond line\nthird line\nfourth line\n";
-
-fn open_fds() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// The sender role. Runs only when re-executed with `FDPASS_ROLE=sender`.
 #[test]
@@ -73,34 +51,18 @@ fn sender_role() {
     let mut bad_batch = batch.clone();
     bad_batch.push(closed_ticket).unwrap();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "T dup {}", hex(dup.as_bytes())).unwrap();
-    writeln!(
-        out,
-        "T openfd-r {}",
-        hex(OpenfdTicket::new(fd, Access::Read, Recipient::Any)
-            .unwrap()
-            .as_bytes())
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "T openfd-rw {}",
-        hex(OpenfdTicket::new(fd, Access::ReadWrite, Recipient::Any)
-            .unwrap()
-            .as_bytes())
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "T openfd-w {}",
-        hex(OpenfdTicket::new(fd, Access::Write, Recipient::Any)
-            .unwrap()
-            .as_bytes())
-    )
-    .unwrap();
-    writeln!(out, "T closed {}", hex(closed_ticket.as_bytes())).unwrap();
-    writeln!(out, "T batch {}", hex(batch.as_bytes())).unwrap();
-    writeln!(out, "T bad-batch {}", hex(bad_batch.as_bytes())).unwrap();
+    common::write_ticket(&mut out, "dup", dup.as_bytes());
+    for (name, access) in [
+        ("openfd-r", Access::Read),
+        ("openfd-rw", Access::ReadWrite),
+        ("openfd-w", Access::Write),
+    ] {
+        let t = OpenfdTicket::new(fd, access, Recipient::Any).unwrap();
+        common::write_ticket(&mut out, name, t.as_bytes());
+    }
+    common::write_ticket(&mut out, "closed", closed_ticket.as_bytes());
+    common::write_ticket(&mut out, "batch", batch.as_bytes());
+    common::write_ticket(&mut out, "bad-batch", bad_batch.as_bytes());
     writeln!(out, "ready").unwrap();
     out.flush().unwrap();
     for cmd in std::io::stdin().lock().lines() {
@@ -130,7 +92,7 @@ struct Sender {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
-    tickets: std::collections::HashMap<String, Vec<u8>>,
+    tickets: BTreeMap<String, Vec<u8>>,
     path: std::path::PathBuf,
 }
 
@@ -138,37 +100,11 @@ impl Sender {
     fn start(tag: &str) -> Self {
         let path = std::env::temp_dir().join(format!("qnx-fdpass-mp-{}-{tag}", std::process::id()));
         std::fs::write(&path, CONTENT).unwrap();
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "sender_role",
-                "--nocapture",
-                "--test-threads=1",
-                "-q",
-            ])
-            .env("FDPASS_ROLE", "sender")
-            .env("FDPASS_FILE", &path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut cmd = common::role_command("sender_role", "sender");
+        let mut child = common::spawn_piped(cmd.env("FDPASS_FILE", &path));
         let stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut tickets = std::collections::HashMap::new();
-        loop {
-            let mut line = String::new();
-            assert!(
-                stdout.read_line(&mut line).unwrap() > 0,
-                "sender died before it was ready"
-            );
-            let line = line.trim();
-            if line == "ready" {
-                break;
-            }
-            if let Some((name, h)) = line.strip_prefix("T ").and_then(|l| l.split_once(' ')) {
-                tickets.insert(name.to_string(), unhex(h));
-            }
-        }
+        let tickets = common::read_tickets(&mut stdout);
         Sender {
             child,
             stdin,
@@ -207,11 +143,9 @@ fn file(fd: OwnedFd) -> File {
 /// Fails unless `f` is the sender's file (same device and inode). Called before any read: a read from a
 /// wrong descriptor (a pipe) could block instead of failing.
 fn assert_senders_file(s: &Sender, f: &File) {
-    let a = std::fs::metadata(&s.path).unwrap();
-    let b = f.metadata().unwrap();
     assert_eq!(
-        (a.dev(), a.ino()),
-        (b.dev(), b.ino()),
+        common::path_id(&s.path),
+        common::file_id(f),
         "not the sender's file"
     );
 }
@@ -224,7 +158,7 @@ fn read_n(f: &mut File, n: usize) -> String {
 
 #[test]
 fn dup_shares_the_offset_both_ways() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let mut s = Sender::start("dup");
     let mut mine = file(receive_fd(s.ticket("dup")).unwrap());
     assert_senders_file(&s, &mine);
@@ -250,7 +184,7 @@ fn dup_shares_the_offset_both_ways() {
 
 #[test]
 fn openfd_has_its_own_offset_and_refuses_wider_access() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let mut s = Sender::start("openfd");
     let before = open_fds();
     let mut mine = file(Receiver::<2>::new().redeem(s.ticket("openfd-r")).unwrap());
@@ -277,7 +211,7 @@ fn openfd_has_its_own_offset_and_refuses_wider_access() {
 
 #[test]
 fn closed_descriptor_fails_with_ebadf_and_leaks_nothing() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let s = Sender::start("closed");
     let before = open_fds();
     assert_eq!(
@@ -296,7 +230,7 @@ fn closed_descriptor_fails_with_ebadf_and_leaks_nothing() {
 
 #[test]
 fn exited_sender_fails_cleanly() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let s = Sender::start("exited");
     let dup = s.ticket("dup").to_vec();
     let mut cached = Receiver::<4>::new();
@@ -320,7 +254,7 @@ fn exited_sender_fails_cleanly() {
 
 #[test]
 fn malformed_packets_each_fail_with_their_own_error() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let s = Sender::start("malformed");
     let good = s.ticket("dup").to_vec();
     let before = open_fds();
@@ -421,7 +355,7 @@ fn malformed_packets_each_fail_with_their_own_error() {
 
 #[test]
 fn batches_are_all_or_nothing() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let s = Sender::start("batch");
     let mut r = Receiver::<4>::new();
     // One pidfd stays cached in the receiver: warm it first so the counts below compare descriptors.

@@ -16,39 +16,14 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::process::{Child, Command};
 
-use qnx_fdpass::wire::IoDup;
 mod common;
 
+use common::{open_fds, PIDFD};
+use qnx_fdpass::wire::IoDup;
 use qnx_fdpass::{DupTicket, Errno, Error, OwnedFd, Receiver, Recipient, Ticket};
 use zerocopy::{FromBytes, IntoBytes};
-
-/// Descriptor tables are per process: the tests that compare them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
-    // call fail with EBADF.
-    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-/// This process's open descriptors and what they refer to (the listing's own descriptor excluded).
-fn open_fds() -> BTreeMap<i32, String> {
-    let listed: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    listed
-        .into_iter()
-        .filter(|&fd| rustix::io::fcntl_getfd(sys_fd(fd)).is_ok())
-        .filter_map(|fd| {
-            let t = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            Some((fd, t.to_string_lossy().into_owned()))
-        })
-        .collect()
-}
 
 /// `after` is `before` less some pidfds (cache entries of dead senders that the receiver dropped).
 fn assert_only_pidfds_gone(
@@ -65,27 +40,14 @@ fn assert_only_pidfds_gone(
     }
     for (fd, t) in before {
         assert!(
-            after.contains_key(fd) || t == "anon_inode:[pidfd]",
+            after.contains_key(fd) || t == PIDFD,
             "{what}: descriptor {fd} -> {t} was closed"
         );
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 fn content(fd: &OwnedFd) -> String {
-    let mut buf = [0u8; 128];
-    let n = rustix::io::pread(sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(fd)), &mut buf, 0).unwrap();
-    String::from_utf8_lossy(&buf[..n]).into_owned()
+    String::from_utf8_lossy(&common::pread_all(fd)).into_owned()
 }
 
 /// The sender role: a memfd holding `sender <FDPASS_TAG>`, one dup ticket on stdout, then it lives until
@@ -93,18 +55,15 @@ fn content(fd: &OwnedFd) -> String {
 #[test]
 #[ignore = "helper role: a sender process re-executed by the tests in this file"]
 fn sender_role() {
-    assert_eq!(std::env::var("FDPASS_ROLE").as_deref(), Ok("reuse-sender"));
+    common::assert_role("reuse-sender");
     let tag = std::env::var("FDPASS_TAG").unwrap();
     let memfd = rustix::fs::memfd_create("reuse-sender", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
     rustix::io::write(&memfd, format!("sender {tag}").as_bytes()).unwrap();
     let fd = common::fd(&memfd);
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "T {}",
-        hex(DupTicket::new(fd, Recipient::Any).unwrap().as_bytes())
-    )
-    .unwrap();
+    let ticket = DupTicket::new(fd, Recipient::Any).unwrap();
+    common::write_ticket(&mut out, "dup", ticket.as_bytes());
+    writeln!(out, "ready").unwrap();
     out.flush().unwrap();
     for _ in std::io::stdin().lock().lines() {}
     std::process::exit(0);
@@ -117,32 +76,10 @@ struct Sender {
 
 impl Sender {
     fn start(tag: &str) -> Self {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--ignored",
-                "--exact",
-                "sender_role",
-                "--nocapture",
-                "--test-threads=1",
-                "-q",
-            ])
-            .env("FDPASS_ROLE", "reuse-sender")
-            .env("FDPASS_TAG", tag)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let ticket = loop {
-            let mut line = String::new();
-            assert!(
-                stdout.read_line(&mut line).unwrap() > 0,
-                "sender died before its ticket"
-            );
-            if let Some(h) = line.trim().strip_prefix("T ") {
-                break unhex(h);
-            }
-        };
+        let mut cmd = common::role_command("sender_role", "reuse-sender");
+        let mut child = common::spawn_piped(cmd.env("FDPASS_TAG", tag));
+        let mut tickets = common::read_tickets(&mut BufReader::new(child.stdout.take().unwrap()));
+        let ticket = tickets.remove("dup").expect("the sender's dup ticket");
         Sender { child, ticket }
     }
 
@@ -189,7 +126,7 @@ fn assert_dead(res: Result<OwnedFd, Error>, what: &str) {
 
 #[test]
 fn exited_sender_fails_cleanly() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     // A zombie: exited, pid still held.
     let mut s = Sender::start("zombie");
     let t = s.ticket.clone();
@@ -203,7 +140,7 @@ fn exited_sender_fails_cleanly() {
     assert_only_pidfds_gone(&before, &open_fds(), "zombie, warm P=4");
     drop(warm);
     assert!(
-        !open_fds().values().any(|t| t == "anon_inode:[pidfd]"),
+        !open_fds().values().any(|t| t == PIDFD),
         "zombie: a pidfd outlived its receiver"
     );
     s.exit();
@@ -222,14 +159,14 @@ fn exited_sender_fails_cleanly() {
     drop(warm);
     let after = open_fds();
     assert!(
-        !after.values().any(|t| t == "anon_inode:[pidfd]"),
+        !after.values().any(|t| t == PIDFD),
         "a pidfd outlived its receiver: {after:?}"
     );
 }
 
 #[test]
 fn other_start_time_is_refused() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let s = Sender::start("live");
     let (pid, _, start) = s.names();
     let before = open_fds();
@@ -262,7 +199,7 @@ fn other_start_time_is_refused() {
 #[test]
 #[ignore = "helper role: runs inside a new pid namespace for real_pid_reuse_in_a_pid_namespace"]
 fn ns_role() {
-    assert_eq!(std::env::var("FDPASS_ROLE").as_deref(), Ok("reuse-ns"));
+    common::assert_role("reuse-ns");
     let first = Sender::start("first");
     let (pid, coid, start) = first.names();
     let mut warm = Receiver::<4>::new();
@@ -321,19 +258,12 @@ fn ns_role() {
 
 #[test]
 fn real_pid_reuse_in_a_pid_namespace() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = common::serial();
     let exe = std::env::current_exe().unwrap();
     let out = Command::new("unshare")
         .args(["--pid", "--fork", "--mount", "--mount-proc"])
         .arg(&exe)
-        .args([
-            "--ignored",
-            "--exact",
-            "ns_role",
-            "--nocapture",
-            "--test-threads=1",
-            "-q",
-        ])
+        .args(common::role_args("ns_role"))
         .env("FDPASS_ROLE", "reuse-ns")
         .output();
     let out = match out {

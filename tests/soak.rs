@@ -9,13 +9,13 @@
 
 #![cfg(target_os = "linux")]
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Instant;
 
 mod common;
+
+use common::open_fds;
 
 use qnx_fdpass::{DupTicket, Receiver, Recipient};
 
@@ -24,27 +24,6 @@ const WARMUP: usize = 2_000;
 const THREADS: usize = 4;
 /// Resident-set growth tolerated between the two measurements (allocator and page-cache noise).
 const RSS_TOLERANCE: u64 = 512 * 1024;
-
-fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
-    // call fail with EBADF.
-    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-fn open_fds() -> BTreeMap<i32, String> {
-    let listed: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    listed
-        .into_iter()
-        .filter(|&fd| rustix::io::fcntl_getfd(sys_fd(fd)).is_ok())
-        .filter_map(|fd| {
-            let t = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            Some((fd, t.to_string_lossy().into_owned()))
-        })
-        .collect()
-}
 
 /// The page size statm counts in, from the first `KernelPageSize` line of /proc/self/smaps.
 fn page_size() -> u64 {
@@ -70,7 +49,7 @@ fn rss() -> u64 {
 #[test]
 #[ignore = "helper role: the sender process re-executed by soak_100k_passes_4_threads"]
 fn sender_role() {
-    assert_eq!(std::env::var("FDPASS_ROLE").as_deref(), Ok("soak-sender"));
+    common::assert_role("soak-sender");
     let passes: usize = std::env::var("FDPASS_PASSES").unwrap().parse().unwrap();
     let files: Vec<_> = (0..THREADS)
         .map(|i| {
@@ -101,21 +80,8 @@ enum Job {
 
 #[test]
 fn soak_100k_passes_4_threads() {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "sender_role",
-            "--nocapture",
-            "--test-threads=1",
-            "-q",
-        ])
-        .env("FDPASS_ROLE", "soak-sender")
-        .env("FDPASS_PASSES", (WARMUP + PASSES).to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut cmd = common::role_command("sender_role", "soak-sender");
+    let mut child = common::spawn_piped(cmd.env("FDPASS_PASSES", (WARMUP + PASSES).to_string()));
     let mut stdout = BufReader::with_capacity(1 << 16, child.stdout.take().unwrap());
     loop {
         let mut line = String::new();

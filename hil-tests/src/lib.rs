@@ -19,6 +19,16 @@
 
 #![forbid(unsafe_code)]
 
+/// Where a scenario is scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guests {
+    /// Every guest that runs `hil-scenarios`: Linux and Neutrino SDP images. A scenario that needs one
+    /// system's interfaces skips itself elsewhere, saying why.
+    All,
+    /// Neutrino guests only: a Linux guest has no row for it.
+    Neutrino,
+}
+
 /// One self-checking scenario the guest program knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scenario {
@@ -26,66 +36,67 @@ pub struct Scenario {
     pub name: &'static str,
     /// What it checks, one line.
     pub about: &'static str,
-    /// Runs only on Neutrino guests.
-    pub qnx_only: bool,
+    /// Where it is scheduled.
+    pub guests: Guests,
 }
 
-const fn sc(name: &'static str, about: &'static str) -> Scenario {
-    Scenario {
-        name,
-        about,
-        qnx_only: false,
+impl Scenario {
+    /// Whether a guest of this OS (`linux`, `qnx`) gets a row for it.
+    pub fn runs_on(&self, os: &str) -> bool {
+        self.guests == Guests::All || os == "qnx"
     }
 }
 
-/// Every scenario, in the order guests run them.
-pub const SCENARIOS: &[Scenario] = &[
-    sc(
-        "pidfd_getfd_fork",
-        "raw pidfd_open + pidfd_getfd across a fork shares the open file (harness check)",
-    ),
-    sc(
-        "dup_shares_offset",
-        "a DupTicket redeemed in another process shares the file offset, both ways",
-    ),
-    sc(
-        "openfd_own_offset",
-        "an OpenfdTicket opens anew: own offset, and wider access is refused with EACCES",
-    ),
-    sc(
-        "bad_packets",
-        "truncated, oversized and corrupted tickets are refused with the right DecodeError",
-    ),
-    sc(
-        "dead_sender",
-        "a ticket from a process that has exited fails cleanly, no descriptor leaked",
-    ),
-    sc(
-        "closed_fd",
-        "a ticket for a descriptor closed before redeeming fails cleanly, no descriptor leaked",
-    ),
-    sc(
-        "batch_all_or_nothing",
-        "a batch with one stale ticket redeems nothing and leaks nothing",
-    ),
-    sc(
-        "soak_10000",
-        "10 000 send/receive passes leave the descriptor count where it started",
-    ),
-    sc(
-        "soak_threads",
-        "4 threads, each its own Receiver, redeem 40 000 fresh tickets: right files, fds and RSS flat",
-    ),
-    sc(
-        "mqueue_demo",
-        "the article's demo: sender and receiver processes pass a descriptor over a POSIX mqueue",
-    ),
-    Scenario {
-        name: "kernel_selftest",
-        about: "nto::self_test: ConnectDetach error path, ConnectAttach + ConnectServerInfo, getpid",
-        qnx_only: true,
-    },
-];
+/// The registry of the guest program's scenarios, in the order guests run them: one line each, its
+/// function as `module::name` under `src/bin/hil-scenarios/` (the function's name is the scenario's),
+/// where it runs ([`Guests`]) and what it checks. Adding a scenario is a line here and its function.
+///
+/// The macro hands the list to the macro named `$then`: this library makes [`SCENARIOS`] of it (what
+/// the runner needs: names, descriptions, where they run), and `hil-scenarios` its table of functions
+/// (the module paths mean something only there).
+#[macro_export]
+macro_rules! registry {
+    ($then:ident) => {
+        $then! {
+            native::pidfd_getfd_fork, All,
+                "raw pidfd_open + pidfd_getfd across a fork shares the open file (harness check)";
+            sharing::dup_shares_offset, All,
+                "a DupTicket redeemed in another process shares the file offset, both ways";
+            sharing::openfd_own_offset, All,
+                "an OpenfdTicket opens anew: own offset, and wider access is refused with EACCES";
+            refusals::bad_packets, All,
+                "truncated, oversized and corrupted tickets are refused with the right DecodeError";
+            refusals::dead_sender, All,
+                "a ticket from a process that has exited fails cleanly, no descriptor leaked";
+            refusals::closed_fd, All,
+                "a ticket for a descriptor closed before redeeming fails cleanly, no descriptor leaked";
+            sharing::batch_all_or_nothing, All,
+                "a batch with one stale ticket redeems nothing and leaks nothing";
+            soak::soak_10000, All,
+                "10 000 send/receive passes leave the descriptor count where it started";
+            soak::soak_threads, All,
+                "4 threads, each its own Receiver, redeem 40 000 fresh tickets: right files, fds and RSS flat";
+            native::mqueue_demo, All,
+                "the article's demo: sender and receiver processes pass a descriptor over a POSIX mqueue";
+            native::kernel_selftest, Neutrino,
+                "nto::self_test: ConnectDetach error path, ConnectAttach + ConnectServerInfo, getpid";
+        }
+    };
+}
+
+/// Makes [`SCENARIOS`] of the [`registry!`]; the functions are left to `hil-scenarios`.
+macro_rules! scenario_list {
+    ($($module:ident :: $name:ident, $guests:ident, $about:literal;)*) => {
+        /// Every scenario, in the order guests run them (the [`registry!`]).
+        pub const SCENARIOS: &[Scenario] = &[$(Scenario {
+            name: stringify!($name),
+            about: $about,
+            guests: Guests::$guests,
+        }),*];
+    };
+}
+
+registry!(scenario_list);
 
 /// Looks a scenario up by name.
 pub fn scenario(name: &str) -> Option<&'static Scenario> {
@@ -266,6 +277,21 @@ fn valid_name(w: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scenario_names_are_unique_and_valid() {
+        for (i, s) in SCENARIOS.iter().enumerate() {
+            assert_eq!(valid_name(s.name).as_deref(), Some(s.name));
+            assert!(!s.about.is_empty(), "{} has no description", s.name);
+            assert_eq!(scenario(s.name), Some(&SCENARIOS[i]), "{} twice", s.name);
+        }
+        let linux: Vec<_> = SCENARIOS.iter().filter(|s| s.runs_on("linux")).collect();
+        assert!(
+            linux.len() < SCENARIOS.len(),
+            "kernel_selftest is Neutrino's"
+        );
+        assert!(SCENARIOS.iter().all(|s| s.runs_on("qnx")));
+    }
 
     #[test]
     fn strips_ansi_and_cr() {

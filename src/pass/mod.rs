@@ -2,17 +2,22 @@
 //!
 //! Each backend module exposes the same items (the API names only these):
 //!
-//! - `Os`: the kernel-call trait the logic is generic over (so tests can put a double or a fault
-//!   injector underneath), and `Peers<P>`, the per-receiver state;
+//! - `Peers<P>`, the per-receiver state, and `Identity`, who a ticket names as its sender;
 //! - `issue_dup(k, fd, to)`, `issue_openfd(k, fd, access, to)`: build a ticket;
-//! - `redeem_dup(k, peers, msg)`, `redeem_openfd(k, peers, msg)`: turn a checked ticket into a raw
-//!   descriptor, closing everything opened on the way when they fail.
+//! - `redeem_dup(k, peers, msg)`, `redeem_openfd(k, peers, msg)`: turn a checked ticket into a
+//!   [`KernelFd`] (owned, closed through `k` when dropped), so everything opened on the way is closed
+//!   by dropping it when they fail.
+//!
+//! Both are generic over the one kernel-call trait, [`Kernel`](crate::sys::Kernel), so tests put a
+//! double or a fault injector underneath.
 //!
 //! [`nto`] is pure and compiled on every target so the host can test the Neutrino sequence; `host` is the
 //! Linux backend.
 
 use heapless::Vec;
 
+#[cfg(doc)]
+use crate::sys::KernelFd;
 use crate::ticket::{split_batch, Message};
 use crate::{BatchError, Errno, Error};
 
@@ -59,16 +64,14 @@ pub(crate) fn withdraw_all<M>(
 }
 
 /// Redeems a batch packet all-or-nothing: every ticket is checked before the first is redeemed; if the
-/// k-th redeem fails, the k descriptors already obtained are closed with `close` (last first) and the
-/// error names k.
+/// k-th redeem fails, the k descriptors already obtained (owning guards, `T`) are dropped, newest first,
+/// which closes them, and the error names k.
 ///
 /// Each ticket is parsed once ([`split_batch`] hands over checked copies), and the loop does per ticket
-/// only what a hand-written one does: redeem, keep the descriptor. `T` is what `redeem` hands out (the
-/// API's owned descriptor, so the result needs no second container; a raw one in the tests).
-pub(crate) fn redeem_batch_as<M: Message, T, const N: usize>(
+/// only what a hand-written one does: redeem, keep the descriptor.
+pub(crate) fn redeem_batch<M: Message, T, const N: usize>(
     bytes: &[u8],
     mut redeem: impl FnMut(&M) -> Result<T, Errno>,
-    mut close: impl FnMut(T),
 ) -> Result<Vec<T, N>, BatchError> {
     let mut msgs: Vec<M, N> = Vec::new();
     split_batch(bytes, &mut msgs).map_err(|(index, e)| BatchError {
@@ -80,28 +83,14 @@ pub(crate) fn redeem_batch_as<M: Message, T, const N: usize>(
         let error = match redeem(msg) {
             Ok(fd) => match out.push(fd) {
                 Ok(()) => continue,
-                // Unreachable (at most N tickets), but a full vector must not leak the descriptor.
-                Err(fd) => {
-                    close(fd);
-                    Error::Os(Errno::MFILE)
-                }
+                // Unreachable (at most N tickets); the descriptor that did not fit is closed as it drops.
+                Err(_) => Error::Os(Errno::MFILE),
             },
             Err(e) => Error::Os(e),
         };
-        while let Some(fd) = out.pop() {
-            close(fd);
-        }
+        // Newest first: each descriptor is closed as its guard drops.
+        while out.pop().is_some() {}
         return Err(BatchError { index, error });
     }
     Ok(out)
-}
-
-/// [`redeem_batch_as`] handing out raw descriptors, as the tests' kernel doubles do.
-#[cfg(test)]
-pub(crate) fn redeem_batch<M: Message, const N: usize>(
-    bytes: &[u8],
-    redeem: impl FnMut(&M) -> Result<crate::RawFd, Errno>,
-    close: impl FnMut(crate::RawFd),
-) -> Result<Vec<crate::RawFd, N>, BatchError> {
-    redeem_batch_as::<M, crate::RawFd, N>(bytes, redeem, close)
 }

@@ -29,27 +29,10 @@ use crate::{c, ensure, note, proc, Verdict};
 /// A scenario's function.
 pub type Scenario = fn(&mut Text) -> Verdict;
 
-/// The function of a scenario named in `scenarios.txt`.
+/// The function of a scenario named in `scenarios.txt`: the one whose name it has (`build.rs` makes
+/// the table from the list).
 pub fn lookup(name: &str) -> Option<Scenario> {
-    Some(match name {
-        "kernel_selftest" => kernel_selftest,
-        "dup_shares_offset" => dup_shares_offset,
-        "openfd_own_offset" => openfd_own_offset,
-        "bad_packets" => bad_packets,
-        "dead_sender" => dead_sender,
-        "closed_fd" => closed_fd,
-        "batch_all_or_nothing" => batch_all_or_nothing,
-        "soak_10000" => soak_10000,
-        "mqueue_demo" => mqueue_demo,
-        "servers" => servers,
-        "uid_rule" => uid_rule,
-        "forged_tickets" => forged_tickets,
-        "fd_reuse" => fd_reuse,
-        "close_rebind" => close_rebind,
-        "kernel_calls" => kernel_calls,
-        "bench_raw_libc" => bench_raw_libc,
-        _ => return None,
-    })
+    Some(include!(concat!(env!("OUT_DIR"), "/lookup.rs")))
 }
 
 /// What a forked child does first: the raw backend caches this process's pid.

@@ -161,6 +161,9 @@ impl Kernel for Libc {
         // own is upheld by `OwnedFd`); the C library validates it.
         libc_int(unsafe { ffi::close(coid) }, errno).map(drop)
     }
+    fn close_attempts(&self) -> usize {
+        crate::sys::nto::close::CLOSE_ATTEMPTS
+    }
 
     fn getpid(&self) -> Result<i32, Errno> {
         // SAFETY: `getpid` has no preconditions and cannot fail.

@@ -98,6 +98,7 @@ const fn server_info64(info: ServerInfo) -> MsgInfo64 {
     encode::widen_server_info(info)
 }
 
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub use selftest::{SelfTestError, SelfTestReport};
 
 /// Kernel calls by raw trap (`svc #0x51` on aarch64, `syscall` on x86_64, `int $0x28` on 32-bit x86),
@@ -128,10 +129,10 @@ pub type DefaultKernel = Raw;
 pub type DefaultKernel = Libc;
 
 /// What `close()` does for a descriptor, through [`DefaultKernel`], retried while interrupted
-/// (`close::close_retrying`, qnx-abi.md §9.5).
+/// (`sys::close_retrying`, qnx-abi.md §9.5).
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub(crate) fn close(fd: i32) -> Result<(), Errno> {
-    close::close_retrying(&DefaultKernel::default(), fd)
+    crate::sys::close_retrying(&DefaultKernel::default(), fd)
 }
 
 /// The calling process's pid through [`DefaultKernel`]: read from the thread's TLS block, as the C

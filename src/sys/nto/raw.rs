@@ -237,6 +237,9 @@ impl Kernel for Raw {
     fn close(&self, coid: i32) -> Result<(), Errno> {
         close(coid)
     }
+    fn close_attempts(&self) -> usize {
+        crate::sys::nto::close::CLOSE_ATTEMPTS
+    }
 
     fn getpid(&self) -> Result<i32, Errno> {
         Ok(getpid())

@@ -1,5 +1,10 @@
 //! The guest program: one self-checking scenario per subcommand.
 //!
+//! The scenarios are listed once, in `hil_tests::registry!` (`src/lib.rs`), with their functions in the
+//! theme modules here: `sharing` (what a redeemed descriptor shares), `refusals` (tickets that must be
+//! refused), `soak` (many passes, many threads), `native` (one system's own interfaces). `fixture` has
+//! what they share, `peer` the other process of a scenario, `util` system helpers.
+//!
 //! `hil-scenarios <scenario>` runs one scenario, prints its `HIL-<nonce> RESULT` marker and exits with
 //! the verdict (0 pass, 1 fail, 77 skip). Peers (the other process of a scenario) are this same program
 //! re-executed as `hil-scenarios --role <role> <args...>`; they talk to the scenario over their stdin and
@@ -11,11 +16,16 @@
 //! - `HIL_HANG=<scenario>`: that scenario sleeps forever (the runner's deadline must catch it);
 //! - `HIL_NAME_SUFFIX`: appended to the name in the RESULT marker (`-libc` for the libc-routed build).
 
+mod fixture;
+mod native;
 mod peer;
-mod scenarios;
+mod refusals;
+mod registry;
+mod sharing;
+mod soak;
 mod util;
 
-use hil_tests::{result_marker, scenario, Verdict, SCENARIOS};
+use hil_tests::{result_marker, Verdict, SCENARIOS};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::exit;
@@ -74,12 +84,12 @@ fn run_scenario(name: &str) -> i32 {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         }
     }
-    let (verdict, reason) = match scenario(name) {
+    let (verdict, reason) = match registry::function(name) {
         None => (
             Verdict::Fail,
             format!("unknown scenario {name:?}; `hil-scenarios list` names them"),
         ),
-        Some(_) => match catch_unwind(AssertUnwindSafe(|| scenarios::run(name, &ctx))) {
+        Some(run) => match catch_unwind(AssertUnwindSafe(|| run(&ctx))) {
             Ok(Ok(())) => (Verdict::Pass, String::new()),
             Ok(Err(Outcome::Fail(why))) => (Verdict::Fail, why),
             Ok(Err(Outcome::Skip(why))) => (Verdict::Skip, why),

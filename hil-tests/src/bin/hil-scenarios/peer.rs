@@ -3,7 +3,7 @@
 //! Role `holder <path> <ro|rw>`: opens `<path>` and answers one command per line:
 //! `hello` -> `pid <pid> fd <fd>`, `offset` -> `offset <n>`, `seek <n>` -> `ok`, `close` -> `ok`
 //! (closes the descriptor), `ticket <dup|openfd-r|openfd-w|openfd-rw> <any|pid>` -> `ticket <hex>` or
-//! `err <errno>`, `batch <good> <stale> <any|pid>` -> `ticket <hex>` (see `scenarios::make_batch`),
+//! `err <errno>`, `batch <good> <stale> <any|pid>` -> `ticket <hex>` (see [`make_batch`]),
 //! `quit` -> exits 0. An unknown command answers `err unknown`.
 //!
 //! Role `mq-sender <queue> <path>`: on `send`, opens `<path>`, reads its first line, sends the
@@ -11,12 +11,13 @@
 //! `SFD: client pid <pid>, first line [<line>]`; keeps the descriptor open until `quit`.
 //!
 //! Role `soak-sender <to> <path>...`: a stream of fresh dup tickets for several files (see
-//! [`soak_sender`]), for `scenarios::soak_threads`.
+//! [`soak_sender`]), for `soak::soak_threads`.
 
-use crate::util::{offset, seek};
-use crate::Outcome;
+use crate::util::{hex, offset, seek};
+use crate::{ensure, Check, Outcome};
+use qnx_fdpass::{Access, BorrowedFd, DupBatch, DupTicket, OpenfdTicket, Recipient};
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{AsRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 /// A running peer and its line channel.
@@ -111,6 +112,13 @@ impl Peer {
             .map_err(|e| Outcome::Fail(format!("wait peer: {e}")))?;
         Ok(st.code().unwrap_or(-1))
     }
+
+    /// Tells the peer to exit and reaps it; it must have exited 0.
+    pub fn finish(self) -> Check {
+        let st = self.quit()?;
+        ensure!(st == 0, "peer exited with status {st}");
+        Ok(())
+    }
 }
 
 impl Drop for Peer {
@@ -183,9 +191,9 @@ fn holder(path: &str, read_only: bool) -> i32 {
                 }
                 "ok".into()
             }
-            ["ticket", kind, to] => crate::scenarios::make_ticket(raw, kind, to),
+            ["ticket", kind, to] => make_ticket(raw, kind, to),
             ["batch", good, stale, to] => match (good.parse(), stale.parse()) {
-                (Ok(g), Ok(s)) => crate::scenarios::make_batch(raw, g, s, to),
+                (Ok(g), Ok(s)) => make_batch(raw, g, s, to),
                 _ => "err batch counts".into(),
             },
             ["quit"] => break,
@@ -202,12 +210,75 @@ fn holder(path: &str, read_only: bool) -> i32 {
     0
 }
 
+/// `any` or a pid, as the peers' commands spell a recipient.
+pub fn recipient(to: &str) -> Result<Recipient, String> {
+    match to {
+        "any" => Ok(Recipient::Any),
+        pid => pid
+            .parse()
+            .map(Recipient::Pid)
+            .map_err(|_| format!("bad recipient {pid:?}")),
+    }
+}
+
+/// What the `holder` peer answers to `ticket <dup|openfd-r|openfd-w|openfd-rw> <any|pid>`.
+pub fn make_ticket(fd: i32, kind: &str, to: &str) -> String {
+    let to = match recipient(to) {
+        Ok(r) => r,
+        Err(e) => return format!("err {e}"),
+    };
+    // SAFETY: the holder keeps `fd` open while it answers.
+    let b = unsafe { BorrowedFd::borrow_raw(fd) };
+    let r = match kind {
+        "dup" => DupTicket::new(b, to).map(|t| t.as_bytes().to_vec()),
+        "openfd-r" => OpenfdTicket::new(b, Access::Read, to).map(|t| t.as_bytes().to_vec()),
+        "openfd-w" => OpenfdTicket::new(b, Access::Write, to).map(|t| t.as_bytes().to_vec()),
+        "openfd-rw" => OpenfdTicket::new(b, Access::ReadWrite, to).map(|t| t.as_bytes().to_vec()),
+        _ => return format!("err unknown ticket kind {kind}"),
+    };
+    match r {
+        Ok(bytes) => format!("ticket {}", hex(&bytes)),
+        Err(e) => format!("err {e}"),
+    }
+}
+
+/// What the `holder` peer answers to `batch <good> <stale> <any|pid>`: a batch of `good` tickets for
+/// fresh `dup()`s of its descriptor, then `stale` tickets for dups closed right after the ticket was made.
+pub fn make_batch(fd: i32, good: usize, stale: usize, to: &str) -> String {
+    let to = match recipient(to) {
+        Ok(r) => r,
+        Err(e) => return format!("err {e}"),
+    };
+    let mut batch = DupBatch::<8>::new();
+    for i in 0..good + stale {
+        // SAFETY: dup of a descriptor the holder keeps open; the result is owned below.
+        let d = unsafe { libc::dup(fd) };
+        if d < 0 {
+            return format!("err dup: {}", std::io::Error::last_os_error());
+        }
+        // SAFETY: `d` is a fresh descriptor nothing else owns.
+        let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(d) };
+        // SAFETY: `owned` is open for the borrow.
+        let t = match DupTicket::new(unsafe { BorrowedFd::borrow_raw(owned.as_raw_fd()) }, to) {
+            Ok(t) => t,
+            Err(e) => return format!("err {e}"),
+        };
+        if batch.push(t).is_err() {
+            return "err batch full".into();
+        }
+        if i < good {
+            // Kept open (leaked on purpose) until the holder exits: the tickets must stay redeemable.
+            std::mem::forget(owned);
+        }
+    }
+    format!("ticket {}", hex(batch.as_bytes()))
+}
+
 /// Role `soak-sender <to> <path>...`: opens every path read-only, answers `hello` with `ready <pid>`,
 /// and `tickets <first> <n>` with `n` lines `ticket <hex>`, the `i`-th (counting from `first`) a fresh
 /// dup ticket for the file `i % <number of paths>`, made for recipient `<to>` (`any` or a pid).
 fn soak_sender(to: &str, paths: &[String]) -> i32 {
-    use qnx_fdpass::{BorrowedFd, DupTicket};
-    let to = match crate::scenarios::recipient(to) {
+    let to = match recipient(to) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
@@ -240,7 +311,7 @@ fn soak_sender(to: &str, paths: &[String]) -> i32 {
                         Ok(t) => t,
                         Err(e) => return fail(&format!("ticket {i}: {e}")),
                     };
-                    r = writeln!(out, "ticket {}", crate::util::hex(t.as_bytes()));
+                    r = writeln!(out, "ticket {}", hex(t.as_bytes()));
                     if r.is_err() {
                         break;
                     }
@@ -266,7 +337,7 @@ fn mq_sender(_queue: &str, _path: &str) -> i32 {
 
 #[cfg(target_os = "linux")]
 fn mq_sender(queue: &str, path: &str) -> i32 {
-    use qnx_fdpass::{send_fd, BorrowedFd, Recipient};
+    use qnx_fdpass::send_fd;
     let mut out = std::io::stdout();
     let mut file = None;
     for line in std::io::stdin().lock().lines() {

@@ -27,6 +27,12 @@ impl<T, E: std::fmt::Display> Ctx<T> for Result<T, E> {
     }
 }
 
+/// A failed system call as a scenario failure: `<what>: <the OS error><then>`. Call it right after the
+/// call, before anything else can change `errno`.
+pub fn os_fail(what: std::fmt::Arguments<'_>, then: &str) -> Outcome {
+    Outcome::Fail(format!("{what}: {}{then}", std::io::Error::last_os_error()))
+}
+
 /// How many descriptors this process has open.
 ///
 /// Linux: the entries of `/proc/self/fd`, less the one the directory listing itself holds open.
@@ -86,10 +92,7 @@ pub fn file_id(fd: RawFd) -> Result<(u64, u64), Outcome> {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: the buffer is a live `stat`; a bad fd gives -1.
     if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return Err(Outcome::Fail(format!(
-            "fstat({fd}): {}",
-            std::io::Error::last_os_error()
-        )));
+        return Err(os_fail(format_args!("fstat({fd})"), ""));
     }
     // The field types differ between targets (u32/u64, signed on some); both are identities here.
     #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
@@ -115,10 +118,7 @@ pub fn offset(fd: RawFd) -> Result<i64, Outcome> {
     // SAFETY: lseek with SEEK_CUR and 0 only reads the offset; a bad fd gives -1.
     let off = unsafe { libc::lseek(fd, 0, libc::SEEK_CUR) };
     if off < 0 {
-        return Err(Outcome::Fail(format!(
-            "lseek({fd}): {}",
-            std::io::Error::last_os_error()
-        )));
+        return Err(os_fail(format_args!("lseek({fd})"), ""));
     }
     Ok(off as i64)
 }
@@ -128,10 +128,7 @@ pub fn seek(fd: RawFd, to: i64) -> Result<(), Outcome> {
     // SAFETY: lseek on a descriptor number; a bad fd gives -1.
     let off = unsafe { libc::lseek(fd, to as libc::off_t, libc::SEEK_SET) };
     if off < 0 {
-        return Err(Outcome::Fail(format!(
-            "lseek({fd}, {to}): {}",
-            std::io::Error::last_os_error()
-        )));
+        return Err(os_fail(format_args!("lseek({fd}, {to})"), ""));
     }
     Ok(())
 }
@@ -142,10 +139,7 @@ pub fn read_n(fd: RawFd, n: usize) -> Result<Vec<u8>, Outcome> {
     // SAFETY: the buffer is valid for n bytes.
     let got = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), n) };
     if got < 0 {
-        return Err(Outcome::Fail(format!(
-            "read({fd}): {}",
-            std::io::Error::last_os_error()
-        )));
+        return Err(os_fail(format_args!("read({fd})"), ""));
     }
     buf.truncate(got as usize);
     Ok(buf)
@@ -226,10 +220,10 @@ pub fn mq_open_rd(name: &str) -> Result<libc::mqd_t, Outcome> {
         )
     };
     if q < 0 {
-        return Err(Outcome::Fail(format!(
-            "mq_open({name}): {} (is /dev/mqueue mounted?)",
-            std::io::Error::last_os_error()
-        )));
+        return Err(os_fail(
+            format_args!("mq_open({name})"),
+            " (is /dev/mqueue mounted?)",
+        ));
     }
     Ok(q)
 }
@@ -241,10 +235,7 @@ pub fn mq_open_wr(name: &str) -> Result<libc::mqd_t, Outcome> {
     // SAFETY: valid C string; the result is checked.
     let q = unsafe { libc::mq_open(c.as_ptr(), libc::O_WRONLY) };
     if q < 0 {
-        return Err(Outcome::Fail(format!(
-            "mq_open({name}): {}",
-            std::io::Error::last_os_error()
-        )));
+        return Err(os_fail(format_args!("mq_open({name})"), ""));
     }
     Ok(q)
 }
@@ -272,10 +263,10 @@ pub fn mq_recv(q: libc::mqd_t, secs: i64) -> Result<Vec<u8>, Outcome> {
     // SAFETY: the buffer is valid for its length; the result is checked.
     let n = unsafe { libc::mq_timedreceive(q, buf.as_mut_ptr().cast(), buf.len(), &mut prio, &ts) };
     if n < 0 {
-        return Err(Outcome::Fail(format!(
-            "mq_timedreceive: {} (no sender within {secs} s?)",
-            std::io::Error::last_os_error()
-        )));
+        return Err(os_fail(
+            format_args!("mq_timedreceive"),
+            &format!(" (no sender within {secs} s?)"),
+        ));
     }
     buf.truncate(n as usize);
     Ok(buf)

@@ -459,7 +459,11 @@ fn real_main() -> Result<i32, String> {
                 "  {:<22} {}{}",
                 s.name,
                 s.about,
-                if s.qnx_only { " (Neutrino only)" } else { "" }
+                if s.runs_on("linux") {
+                    ""
+                } else {
+                    " (Neutrino only)"
+                }
             );
         }
         println!("\nNeutrino 6.4 payload (qnx64-x86; hil-tests/nto64/scenarios.txt), rows ::raw and ::libc:");
@@ -500,7 +504,7 @@ fn real_main() -> Result<i32, String> {
         let qnx = p.os == "qnx";
         let tests: Vec<String> = SCENARIOS
             .iter()
-            .filter(|s| qnx || !s.qnx_only)
+            .filter(|s| s.runs_on(&p.os))
             .filter(|s| o.scenarios.is_empty() || o.scenarios.iter().any(|x| x == s.name))
             // Neutrino: every scenario twice, raw kernel calls then libc-routed (`<name>-libc`).
             .flat_map(|s| {

@@ -5,49 +5,16 @@
 //! This process issues the tickets for its own file and redeems them (a ticket may name its own
 //! issuer). Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::fs::MetadataExt;
-use std::sync::Mutex;
 
-use common::fd;
+use crate::common::{fd, open_fds};
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::IoDup;
 use qnx_fdpass::{
     BatchError, DecodeError, DupBatch, DupTicket, Error, OwnedFd, Receiver, Recipient,
 };
 
-/// Descriptor tables are per process: the tests that compare them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
-
 const SIZE: usize = IoDup::SIZE;
-
-fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
-    // call fail with EBADF.
-    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-/// This process's open descriptors with what they refer to (entries that no longer resolve, such as the
-/// listing's own directory descriptor, are dropped).
-fn open_fds() -> BTreeMap<i32, String> {
-    let listed: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    listed
-        .into_iter()
-        .filter(|&fd| rustix::io::fcntl_getfd(sys_fd(fd)).is_ok())
-        .filter_map(|fd| {
-            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            Some((fd, target.to_string_lossy().into_owned()))
-        })
-        .collect()
-}
 
 fn ticket(f: &File) -> DupTicket {
     DupTicket::new(fd(f), Recipient::Any).unwrap()
@@ -60,13 +27,13 @@ fn packet(f: &File, k: usize) -> Vec<u8> {
 }
 
 fn same_file(got: &OwnedFd, f: &File) -> bool {
-    let st = rustix::fs::fstat(sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(got))).unwrap();
-    let m = f.metadata().unwrap();
-    (st.st_dev, st.st_ino) == (m.dev(), m.ino())
+    let got = crate::common::sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(got));
+    crate::common::file_id(&got) == crate::common::file_id(f)
 }
 
 #[test]
 fn batch_counts_its_tickets_up_to_n() {
+    let _g = crate::common::serial();
     let f = File::open("Cargo.toml").unwrap();
     let mut b = DupBatch::<3>::new();
     assert_eq!((b.len(), b.is_empty()), (0, true));
@@ -170,7 +137,7 @@ fn check<const N: usize>(f: &File) {
 
 #[test]
 fn packets_at_and_around_every_length_boundary() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let f = File::open("Cargo.toml").unwrap();
     check::<0>(&f);
     check::<1>(&f);
@@ -181,6 +148,7 @@ fn packets_at_and_around_every_length_boundary() {
 /// The expectations above, against the values written out for `N = 2` (ticket size `S`).
 #[test]
 fn the_expected_answers() {
+    let _g = crate::common::serial();
     let e = |index, error| {
         Err(BatchError {
             index,

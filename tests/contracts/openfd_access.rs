@@ -8,53 +8,21 @@
 //! where the file's permissions would let any re-open through `/proc/self/fd` through, so the backend's
 //! own check is the only thing between a write-only original and a reader. Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
-use common::fd;
+use crate::common::{fd, open_fds, sys_fd};
 use qnx_fdpass::{
     receive_fd, Access, Errno, Error, Issuer, OpenfdTicket, OwnedFd, Receiver, Recipient,
 };
 use rustix::fs::OFlags;
 use rustix::io::FdFlags;
 
-/// Descriptor tables are per process: the tests that compare them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
-
 const ALL: [Access; 3] = [Access::Read, Access::Write, Access::ReadWrite];
 const CONTENT: &[u8] = b"0123456789abcdef\n";
-
-fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
-    // call fail with EBADF.
-    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-/// This process's open descriptors with what they refer to (entries that no longer resolve, such as the
-/// listing's own directory descriptor, are dropped).
-fn open_fds() -> BTreeMap<i32, String> {
-    let listed: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    listed
-        .into_iter()
-        .filter(|&fd| rustix::io::fcntl_getfd(sys_fd(fd)).is_ok())
-        .filter_map(|fd| {
-            let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
-            Some((fd, target.to_string_lossy().into_owned()))
-        })
-        .collect()
-}
 
 /// A fresh file holding [`CONTENT`], removed when dropped.
 struct TempFile(PathBuf);
@@ -158,7 +126,7 @@ fn assert_granted(got: &OwnedFd, orig: &File, file: &TempFile, want: Access, wha
 
 #[test]
 fn openfd_grants_exactly_the_access_within_the_original() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let file = TempFile::new("matrix");
     let sender = Issuer::new().unwrap();
     let mut cached = Receiver::<2>::new();
@@ -219,7 +187,7 @@ fn openfd_grants_exactly_the_access_within_the_original() {
 
 #[test]
 fn openfd_tickets_for_path_only_descriptors_are_refused() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let file = TempFile::new("path");
     let path_only = rustix::fs::open(
         &file.0,
@@ -239,6 +207,7 @@ fn openfd_tickets_for_path_only_descriptors_are_refused() {
 /// `within` is what the matrix test's expectations come from: check it against the table written out.
 #[test]
 fn the_expected_matrix() {
+    let _g = crate::common::serial();
     use Access::{Read as R, ReadWrite as RW, Write as W};
     let granted: Vec<(Access, Access)> = ALL
         .iter()

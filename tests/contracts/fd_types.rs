@@ -2,17 +2,10 @@
 //! way to a raw number gives the descriptor's own number, converting into a raw number does not close
 //! it, dropping an `OwnedFd` does, and `Debug` shows the number. Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
 use std::fs::File;
-use std::sync::Mutex;
 
 use qnx_fdpass::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, RawFd};
 use qnx_fdpass::OwnedFd;
-
-/// Descriptor numbers are per process: the test that checks a number is closed must not overlap with
-/// one that opens descriptors.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn is_open(n: RawFd) -> bool {
     // SAFETY: borrowed for this one call, which only asks whether `n` is open.
@@ -28,7 +21,7 @@ fn owned() -> (OwnedFd, RawFd) {
 
 #[test]
 fn every_way_to_the_number_gives_the_descriptors_own() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let (mut fd, n) = owned();
     assert!(n > 2, "a descriptor of its own: {n}");
     assert_eq!(fd.as_raw_fd(), n);
@@ -49,7 +42,7 @@ fn every_way_to_the_number_gives_the_descriptors_own() {
 
 #[test]
 fn into_raw_fd_keeps_it_open_and_drop_closes_it() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let (fd, n) = owned();
     assert_eq!(fd.into_raw_fd(), n);
     assert!(is_open(n), "into_raw_fd must not close");

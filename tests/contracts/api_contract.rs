@@ -2,15 +2,10 @@
 //! `send_fd`, that a ticket's `message()` is the message its bytes are, that `close` reports what the
 //! close answered, and that `getpid` is this process's pid. Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-mod common;
-
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::sync::Mutex;
 
-use common::fd;
+use crate::common::fd;
 use qnx_fdpass::fd::FromRawFd;
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::{IoDup, IoOpenfd};
@@ -20,12 +15,9 @@ use qnx_fdpass::{
 };
 use zerocopy::{FromBytes, IntoBytes};
 
-/// Descriptor numbers are per process: the tests that close numbers must not overlap with any that
-/// open descriptors.
-static SERIAL: Mutex<()> = Mutex::new(());
-
 #[test]
 fn what_counts_as_delivered() {
+    let _g = crate::common::serial();
     assert!(().delivered());
     assert!(true.delivered());
     assert!(!false.delivered());
@@ -38,7 +30,7 @@ fn what_counts_as_delivered() {
 /// `send_fd` hands the sink the ticket's bytes and returns what the sink returned, delivered or not.
 #[test]
 fn send_fd_returns_what_the_sink_returned() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let f = File::open("Cargo.toml").unwrap();
     let reference = DupTicket::new(fd(&f), Recipient::Any).unwrap();
     let mut seen = Vec::new();
@@ -56,7 +48,7 @@ fn send_fd_returns_what_the_sink_returned() {
 
 #[test]
 fn a_tickets_message_is_the_message_its_bytes_are() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let f = File::open("Cargo.toml").unwrap();
     let d = DupTicket::new(fd(&f), Recipient::Any).unwrap();
     assert_eq!(d.message().as_bytes(), d.as_bytes());
@@ -74,6 +66,7 @@ fn a_tickets_message_is_the_message_its_bytes_are() {
 
 #[test]
 fn getpid_is_this_process() {
+    let _g = crate::common::serial();
     assert_eq!(getpid(), std::process::id() as i32);
     assert_eq!(Issuer::new().unwrap().pid(), std::process::id() as i32);
 }
@@ -82,7 +75,7 @@ fn getpid_is_this_process() {
 /// dropping the `OwnedFd` would say nothing).
 #[test]
 fn close_reports_what_the_close_answered() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let open = File::open("Cargo.toml").unwrap();
     let n = std::os::fd::IntoRawFd::into_raw_fd(open);
     // SAFETY: `n` is an open descriptor this test owns and hands over.
@@ -104,7 +97,7 @@ fn close_reports_what_the_close_answered() {
 /// withdrawing any ticket (on the host a well-formed ticket is withdrawn by doing nothing).
 #[test]
 fn withdraw_from_bytes_takes_a_ticket_or_a_batch_and_nothing_else() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let f = File::open("Cargo.toml").unwrap();
     let d = DupTicket::new(fd(&f), Recipient::Any).unwrap();
     let o = OpenfdTicket::new(fd(&f), Access::Read, Recipient::Any).unwrap();

@@ -49,6 +49,7 @@ fn all_decode_errors() -> Vec<(DecodeError, &'static [&'static str])> {
 
 #[test]
 fn decode_errors_say_what_and_which_value() {
+    let _g = crate::common::serial();
     for (e, words) in all_decode_errors() {
         let s = e.to_string();
         for w in words {
@@ -60,6 +61,7 @@ fn decode_errors_say_what_and_which_value() {
 
 #[test]
 fn an_error_says_what_its_inner_error_says_and_has_it_as_source() {
+    let _g = crate::common::serial();
     for (d, _) in all_decode_errors() {
         let e = Error::from(d);
         assert_eq!(e, Error::Decode(d));
@@ -84,6 +86,7 @@ fn an_error_says_what_its_inner_error_says_and_has_it_as_source() {
 
 #[test]
 fn a_batch_error_names_the_ticket() {
+    let _g = crate::common::serial();
     let inner = Error::Os(Errno::SRCH);
     let e = BatchError {
         index: 2,
@@ -102,4 +105,25 @@ fn a_batch_error_names_the_ticket() {
     };
     assert!(d.to_string().contains("ticket 0"), "{d}");
     assert!(d.to_string().contains("bad sender pid 0"), "{d}");
+}
+
+/// The pairs QNX numbers twice and Linux once, and the running system's number (on the host, Linux's).
+#[cfg(target_os = "linux")]
+#[test]
+fn errno_numbers_on_this_system() {
+    let _g = crate::common::serial();
+    assert_eq!(Errno::from_raw(56).to_linux(), Some(35), "EDEADLOCK");
+    assert_eq!(Errno::from_raw(45).to_linux(), Some(35), "EDEADLK");
+    assert_eq!(Errno::OPNOTSUPP.to_linux(), Some(95));
+    for (e, linux) in [
+        (Errno::PERM, Some(1)),
+        (Errno::BADF, Some(9)),
+        (Errno::NOSYS, Some(38)),
+        (Errno::TIMEDOUT, Some(110)),
+        (Errno::NOREMOTE, None),
+        (Errno::from_raw(0), None),
+    ] {
+        assert_eq!(e.to_native(), linux, "{e:?}");
+        assert_eq!(e.to_native(), e.to_linux(), "{e:?}");
+    }
 }

@@ -12,41 +12,19 @@
 //! The senders are `cat` processes whose standard input is a pipe; the tickets name their descriptor 0
 //! (dup tickets are plain bytes: the receiver cannot tell who wrote them). Linux host backend only.
 
-#![cfg(target_os = "linux")]
-
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 
 use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr};
 use qnx_fdpass::{Errno, Error, OwnedFd, Receiver};
 use zerocopy::IntoBytes;
 
-/// Descriptor tables are per process: the tests that read them must not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn sys_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: used for one system call on a descriptor that is open, or whose closing only makes that
-    // call fail with EBADF.
-    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
 /// The pids this process holds pidfds for, sorted (-1 for a pidfd whose process has been reaped).
 fn pidfd_pids() -> Vec<i32> {
-    let listed: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    let mut pids: Vec<i32> = listed
+    let mut pids: Vec<i32> = crate::common::open_fds()
         .into_iter()
-        .filter(|&fd| rustix::io::fcntl_getfd(sys_fd(fd)).is_ok())
-        .filter(|fd| {
-            std::fs::read_link(format!("/proc/self/fd/{fd}"))
-                .is_ok_and(|t| t.to_str() == Some("anon_inode:[pidfd]"))
-        })
-        .filter_map(|fd| {
+        .filter(|(_, target)| target == crate::common::PIDFD)
+        .filter_map(|(fd, _)| {
             let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
             info.lines()
                 .find_map(|l| l.strip_prefix("Pid:"))
@@ -111,10 +89,13 @@ impl Peer {
 
     /// Checks that `fd` is the read end of this peer's stdin pipe.
     fn assert_is_its_stdin(&self, fd: &OwnedFd) {
-        let st = rustix::fs::fstat(sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(fd))).unwrap();
-        let pipe = self.child.stdin.as_ref().unwrap().as_raw_fd();
-        let meta = std::fs::metadata(format!("/proc/self/fd/{pipe}")).unwrap();
-        assert_eq!(st.st_ino, meta.ino(), "the peer's pipe");
+        let got = crate::common::sys_fd(qnx_fdpass::fd::AsRawFd::as_raw_fd(fd));
+        let pipe = self.child.stdin.as_ref().unwrap();
+        assert_eq!(
+            crate::common::file_id(&got),
+            crate::common::file_id(pipe),
+            "the peer's pipe"
+        );
     }
 
     /// Kills and reaps it: its pid is free.
@@ -145,7 +126,7 @@ fn redeem<const P: usize>(r: &mut Receiver<P>, p: &Peer) {
 
 #[test]
 fn pidfds_are_kept_per_sender_and_reused() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b) = (Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -176,7 +157,7 @@ fn pidfds_are_kept_per_sender_and_reused() {
 
 #[test]
 fn a_dead_senders_pidfd_is_closed_and_only_that_one() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b, c) = (Peer::spawn(), Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -209,7 +190,7 @@ fn a_dead_senders_pidfd_is_closed_and_only_that_one() {
 
 #[test]
 fn another_start_time_for_a_cached_pid_drops_its_entry() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b) = (Peer::spawn(), Peer::spawn());
     let mut r = Receiver::<4>::new();
@@ -236,7 +217,7 @@ fn another_start_time_for_a_cached_pid_drops_its_entry() {
 
 #[test]
 fn a_full_cache_replaces_its_entries_round_robin() {
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = crate::common::serial();
     let base = pidfd_pids();
     let peers: Vec<Peer> = (0..6).map(|_| Peer::spawn()).collect();
     let pid = |i: usize| peers[i].pid;
