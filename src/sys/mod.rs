@@ -4,16 +4,20 @@
 //!
 //! Every backend module exposes the same items, mio style, so the layers above never name a platform:
 //!
-//! - `DefaultKernel`: a zero-sized type implementing the backend's kernel trait, used by the public API;
+//! - `DefaultKernel`: a zero-sized type implementing [`Kernel`](crate::sys::Kernel), used by the public
+//!   API;
 //! - `close(fd)`: what `close()` does, used by the core-only [`OwnedFd`](crate::OwnedFd)'s `Drop` and by
 //!   [`qnx_fdpass::close`](crate::close): on Neutrino libc's sequence retried while interrupted, on Linux
 //!   one `close(2)` (never retried: Linux releases the descriptor even when it reports `EINTR`);
 //! - `getpid()`: the calling process's pid; cannot fail (on Neutrino a TLS read, on Linux a system
 //!   call that always succeeds), so there is no sentinel value and no `Result`.
 //!
-//! The QNX kernel trait, [`Kernel`](crate::sys::Kernel), is declared here for every target because the logic written on top
-//! of it (ticket issue and redeem, batches, cleanup order) is pure and is unit-tested on the host against a
-//! test double. Its real implementations, raw traps and the libc-routed twin, exist only on Neutrino.
+//! The kernel-call trait, [`Kernel`](crate::sys::Kernel), is declared once, here, for every backend
+//! and every target: the logic written on top of it (ticket issue and redeem, batches, cleanup order)
+//! is pure and is unit-tested on the host against a test double, the Neutrino logic included. Its real
+//! Neutrino implementations, raw traps and the libc-routed twin, exist only on Neutrino. What a call
+//! returns as a new descriptor is owned at once by a `KernelFd` (`kernel_fd.rs`), which closes it
+//! through the same kernel when dropped.
 //!
 //! # Selection
 //!
