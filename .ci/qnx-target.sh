@@ -3,7 +3,7 @@
 # Rust renamed the QNX 8.0 targets in mid-2026 (rust-lang/rust#158449): `aarch64-unknown-nto-qnx800` and
 # `x86_64-pc-nto-qnx800` (target_os "nto", target_env "nto80") became `aarch64-unknown-qnx` and
 # `x86_64-pc-qnx` (target_os "qnx"). Toolchains from before the rename know only the old names, newer ones
-# only the new. The crate supports both (`any(target_env = "nto80", target_os = "qnx")`), so CI builds
+# only the new. The crate supports both (its build.rs sets cfg qnx_v8 for either), so CI builds
 # both: the new names directly, the old ones directly when the nightly still has them, otherwise through
 # a target spec generated from the renamed target with os "nto" and env "nto80", which is what the old
 # built-in target was (same data layout, features and ABI; only the cfg values differ).

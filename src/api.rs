@@ -12,6 +12,8 @@ use zerocopy::IntoBytes;
 use crate::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
 use crate::pass::{self, active};
 use crate::sys::DefaultKernel;
+#[cfg(feature = "kernel-seams")]
+use crate::sys::Kernel;
 use crate::ticket::{Access, Recipient};
 use crate::{wire, BatchError, Errno, Error};
 
@@ -47,7 +49,7 @@ impl DupTicket {
     ///
     /// As [`DupTicket::new`].
     #[cfg(feature = "kernel-seams")]
-    pub fn with_kernel<K: seams::Os>(k: &K, fd: impl AsFd, to: Recipient) -> Result<Self, Errno> {
+    pub fn with_kernel<K: Kernel>(k: &K, fd: impl AsFd, to: Recipient) -> Result<Self, Errno> {
         seams::issue_dup(k, fd.as_fd().as_raw_fd(), to)
     }
 
@@ -90,7 +92,7 @@ impl DupTicket {
     ///
     /// As [`DupTicket::withdraw`].
     #[cfg(feature = "kernel-seams")]
-    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
+    pub fn withdraw_with<K: Kernel>(self, k: &K) -> Result<(), Errno> {
         active::withdraw(k, &self.msg)
     }
 }
@@ -124,7 +126,7 @@ impl OpenfdTicket {
     ///
     /// As [`OpenfdTicket::new`].
     #[cfg(feature = "kernel-seams")]
-    pub fn with_kernel<K: seams::Os>(
+    pub fn with_kernel<K: Kernel>(
         k: &K,
         fd: impl AsFd,
         access: Access,
@@ -161,7 +163,7 @@ impl OpenfdTicket {
     ///
     /// As [`DupTicket::withdraw`].
     #[cfg(feature = "kernel-seams")]
-    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
+    pub fn withdraw_with<K: Kernel>(self, k: &K) -> Result<(), Errno> {
         active::withdraw(k, &self.msg)
     }
 }
@@ -316,7 +318,7 @@ impl<const N: usize> DupBatch<N> {
     ///
     /// As [`DupBatch::withdraw`].
     #[cfg(feature = "kernel-seams")]
-    pub fn withdraw_with<K: seams::Os>(self, k: &K) -> Result<(), Errno> {
+    pub fn withdraw_with<K: Kernel>(self, k: &K) -> Result<(), Errno> {
         pass::withdraw_all(&self.tickets, |m| active::withdraw(k, m))
     }
 }
@@ -630,19 +632,19 @@ pub mod seams {
     use super::{DupTicket, OpenfdTicket, OwnedFds};
     use crate::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
     use crate::pass::{self, active};
-    use crate::sys::own;
+    use crate::sys::Kernel;
     use crate::ticket::{self, Access, Recipient};
     use crate::{wire, BatchError, DecodeError, Errno, Error};
 
-    /// The kernel calls the active backend is generic over: [`sys::Kernel`](crate::sys::Kernel) on
-    /// Neutrino, `sys::host::Ops` on Linux.
-    pub use active::Os;
-
-    pub(crate) fn issue_dup<K: Os>(k: &K, fd: RawFd, to: Recipient) -> Result<DupTicket, Errno> {
+    pub(crate) fn issue_dup<K: Kernel>(
+        k: &K,
+        fd: RawFd,
+        to: Recipient,
+    ) -> Result<DupTicket, Errno> {
         active::issue_dup(k, fd, to).map(|msg| DupTicket { msg })
     }
 
-    pub(crate) fn issue_openfd<K: Os>(
+    pub(crate) fn issue_openfd<K: Kernel>(
         k: &K,
         fd: RawFd,
         access: Access,
@@ -653,12 +655,12 @@ pub mod seams {
 
     /// [`crate::Issuer`] over the kernel-call implementation `K`.
     #[derive(Debug)]
-    pub struct Issuer<K: Os> {
+    pub struct Issuer<K: Kernel> {
         k: K,
         id: active::Identity,
     }
 
-    impl<K: Os> Issuer<K> {
+    impl<K: Kernel> Issuer<K> {
         /// An issuer using `k` (a test double or fault injector).
         ///
         /// # Errors
@@ -708,12 +710,12 @@ pub mod seams {
 
     /// [`crate::Receiver`] over the kernel-call implementation `K`.
     #[derive(Debug)]
-    pub struct Receiver<const PEERS: usize, K: Os> {
+    pub struct Receiver<const PEERS: usize, K: Kernel> {
         k: K,
         peers: active::Peers<PEERS>,
     }
 
-    impl<const PEERS: usize, K: Os> Receiver<PEERS, K> {
+    impl<const PEERS: usize, K: Kernel> Receiver<PEERS, K> {
         /// A receiver using `k` (a test double or fault injector).
         pub const fn with_kernel(k: K) -> Self {
             Self {
@@ -749,7 +751,7 @@ pub mod seams {
                     return Err(DecodeError::TooShort { need: 2, got }.into());
                 }
             };
-            Ok(own(fd))
+            Ok(fd.into_owned())
         }
 
         /// As [`crate::Receiver::redeem_dup`].
@@ -760,7 +762,7 @@ pub mod seams {
         pub fn redeem_dup(&mut self, bytes: &[u8]) -> Result<OwnedFd, Error> {
             let m = ticket::parse_copy::<wire::IoDup>(bytes)?;
             let fd = active::redeem_dup(&self.k, &mut self.peers, &m)?;
-            Ok(own(fd))
+            Ok(fd.into_owned())
         }
 
         /// As [`crate::Receiver::redeem_batch`].
@@ -773,17 +775,20 @@ pub mod seams {
             bytes: &[u8],
         ) -> Result<OwnedFds<N>, BatchError> {
             let (k, peers) = (&self.k, &mut self.peers);
-            let raw = pass::redeem_batch::<wire::IoDup, N>(
-                bytes,
-                |m| active::redeem_dup(k, peers, m),
-                |fd| active::release(k, fd),
-            )?;
-            let fds: Vec<OwnedFd, N> = raw.into_iter().map(own).collect();
+            let got = pass::redeem_batch::<wire::IoDup, _, N>(bytes, |m| {
+                active::redeem_dup(k, peers, m)
+            })?;
+            // Handed over one by one, not `collect`ed (heapless's `FromIterator` panics on overflow;
+            // here both hold N, so every push succeeds).
+            let mut fds: Vec<OwnedFd, N> = Vec::new();
+            for fd in got {
+                let _ = fds.push(fd.into_owned());
+            }
             Ok(OwnedFds { fds })
         }
     }
 
-    impl<const PEERS: usize, K: Os> Drop for Receiver<PEERS, K> {
+    impl<const PEERS: usize, K: Kernel> Drop for Receiver<PEERS, K> {
         fn drop(&mut self) {
             self.peers.clear(&self.k);
         }
@@ -812,7 +817,7 @@ mod tests {
 
     use super::*;
     use crate::fd::RawFd;
-    use crate::sys::host::Ops;
+    use crate::sys::Kernel;
     use crate::ticket::{parse_as, Message};
     use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr, TicketBuf};
     use crate::DecodeError;
@@ -820,7 +825,16 @@ mod tests {
     /// A kernel that must not be reached.
     struct Unreachable;
 
-    impl Ops for Unreachable {
+    impl Kernel for Unreachable {
+        fn close(&self, _: RawFd) -> Result<(), Errno> {
+            panic!("system call for a packet that does not parse")
+        }
+        fn close_attempts(&self) -> usize {
+            1
+        }
+        fn getpid(&self) -> Result<i32, Errno> {
+            panic!("system call for a packet that does not parse")
+        }
         fn pidfd_open(&self, _: i32) -> Result<RawFd, Errno> {
             panic!("system call for a packet that does not parse")
         }
@@ -834,12 +848,6 @@ mod tests {
             panic!("system call for a packet that does not parse")
         }
         fn start_time(&self, _: i32) -> Result<u64, Errno> {
-            panic!("system call for a packet that does not parse")
-        }
-        fn close(&self, _: RawFd) {
-            panic!("system call for a packet that does not parse")
-        }
-        fn getpid(&self) -> i32 {
             panic!("system call for a packet that does not parse")
         }
     }

@@ -9,8 +9,11 @@
 //! Layers, top to bottom: the API at this root ([`OwnedFd`], tickets, [`send_fd`]/[`receive_fd`]);
 //! `pass` (issuing and redeeming tickets, one file per backend: `pass/nto.rs`, `pass/host.rs`, generic
 //! over the kernel calls so the tests put a double underneath); [`ticket`] (parsing and checks) and
-//! [`wire`] (the `#[repr(C)]` messages); and `sys` (kernel calls, the only `unsafe` code: `sys/nto/` for
-//! Neutrino, `sys/host/` for the Linux host, and the core-only descriptor types).
+//! [`wire`] (the `#[repr(C)]` messages); and `sys` (kernel calls, the only `unsafe` code: the one
+//! kernel-call trait, `Kernel`, written once in `sys/mod.rs`; `sys/nto/` for Neutrino, `sys/host/` for
+//! the Linux host; `KernelFd`, the descriptor a kernel call returned, owned and closed through that
+//! kernel, which is all `pass` holds, so its failing paths clean up by dropping; `FailAt`, the fault
+//! injector; and the core-only descriptor types).
 //!
 //! # Features
 //!

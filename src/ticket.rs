@@ -27,54 +27,18 @@
 //! that channel's only receiver. On the Linux host backend the server fields carry nothing (they are
 //! issued as 0 and never read), so only `nd` is checked there.
 
-use core::mem::size_of;
 use core::ops::Deref;
 
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+use heapless::Vec;
 
 use crate::wire::{
-    self, MsgInfo32, MsgInfoHdr, IO_DUP, IO_OPENFD, IO_OPENFD_NONE, ND_LOCAL_NODE,
-    NTO_GLOBAL_CHANNEL, NTO_SIDE_CHANNEL, SH_DENYNO,
+    self, MsgInfoHdr, IO_DUP, IO_OPENFD, ND_LOCAL_NODE, NTO_GLOBAL_CHANNEL, NTO_SIDE_CHANNEL,
 };
 use crate::DecodeError;
 
-/// Access requested by an `_IO_OPENFD` ticket. The server refuses access wider than the original open's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Access {
-    /// Read only.
-    Read,
-    /// Write only.
-    Write,
-    /// Read and write.
-    ReadWrite,
-}
-
-impl Access {
-    /// The `ioflag` bits (`_IO_FLAG_RD`, `_IO_FLAG_WR`).
-    #[must_use]
-    pub const fn ioflag(self) -> u32 {
-        match self {
-            Self::Read => wire::IO_FLAG_RD,
-            Self::Write => wire::IO_FLAG_WR,
-            Self::ReadWrite => wire::IO_FLAG_RD | wire::IO_FLAG_WR,
-        }
-    }
-
-    /// The access an `ioflag` asks for.
-    ///
-    /// # Errors
-    ///
-    /// [`DecodeError::BadAccess`] for no access or bits other than read and write.
-    pub const fn from_ioflag(ioflag: u32) -> Result<Self, DecodeError> {
-        match ioflag {
-            wire::IO_FLAG_RD => Ok(Self::Read),
-            wire::IO_FLAG_WR => Ok(Self::Write),
-            3 => Ok(Self::ReadWrite),
-            other => Err(DecodeError::BadAccess(other)),
-        }
-    }
-}
+pub(crate) use crate::wire::OpenfdAccess;
+/// The wire messages' own items, at the paths this module has always given them.
+pub use crate::wire::{Access, Message};
 
 /// Who may redeem a ticket.
 ///
@@ -90,255 +54,6 @@ pub enum Recipient {
     /// The process with this pid.
     Pid(i32),
 }
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for crate::wire::v7::IoDup {}
-    impl Sealed for crate::wire::v7::IoOpenfd {}
-    impl Sealed for crate::wire::v8::IoDup {}
-    impl Sealed for crate::wire::v8::IoOpenfd {}
-}
-
-/// A wire message that can travel as a ticket: the dup and openfd messages of both QNX layouts.
-///
-/// The crate uses the layout of the target ([`wire::IoDup`], [`wire::IoOpenfd`]); the trait lets tests
-/// and tools build and check the other version's tickets too.
-pub trait Message:
-    FromBytes + IntoBytes + KnownLayout + Immutable + Copy + core::fmt::Debug + sealed::Sealed
-{
-    /// `_IO_DUP` or `_IO_OPENFD`.
-    const TYPE: u16;
-    /// The message size, which is also the value of `combine_len`.
-    const SIZE: usize = size_of::<Self>();
-    /// `true` for the QNX 8.0 layout, whose peer proof is a `dupfd` handle the sender must register.
-    const HANDLE: bool;
-
-    /// A zeroed message of this type with `combine_len`, `info` and the peer proof set (`handle` on 8.0,
-    /// the low 32 bits as `key` on 7.x). An `_IO_OPENFD` also gets `sflag = SH_DENYNO`, read access and
-    /// `xtype = _IO_OPENFD_NONE`.
-    fn with_info(info: MsgInfoHdr, proof: u64) -> Self;
-    /// The message type field.
-    fn type_(&self) -> u16;
-    /// The `combine_len` field.
-    fn combine_len(&self) -> u16;
-    /// The `info` header.
-    fn info(&self) -> MsgInfoHdr;
-    /// Replaces the `info` header (other `_msg_info32` fields are zeroed on 7.x).
-    fn set_info(&mut self, info: MsgInfoHdr);
-    /// The peer proof: `handle` on 8.0, `key` on 7.x.
-    fn proof(&self) -> u64;
-    /// The first reserved field that is not zero.
-    fn nonzero_reserved(&self) -> Option<&'static str>;
-    /// For `_IO_OPENFD`: checks `ioflag` and `xtype`; for `_IO_DUP`: nothing.
-    fn check_open(&self) -> Result<(), DecodeError>;
-}
-
-/// The first non-zero reserved field of a `_msg_info32` inside a ticket.
-const fn nonzero_in_info32(info: &MsgInfo32) -> Option<&'static str> {
-    if info.srcnd != 0 {
-        Some("info.srcnd")
-    } else if info.msglen != 0 {
-        Some("info.msglen")
-    } else if info.srcmsglen != 0 {
-        Some("info.srcmsglen")
-    } else if info.dstmsglen != 0 {
-        Some("info.dstmsglen")
-    } else if info.priority != 0 {
-        Some("info.priority")
-    } else if info.type_id != 0 {
-        Some("info.type_id")
-    } else {
-        None
-    }
-}
-
-const fn check_openfd_fields(ioflag: u32, xtype: u16) -> Result<(), DecodeError> {
-    if let Err(e) = Access::from_ioflag(ioflag) {
-        return Err(e);
-    }
-    if xtype != IO_OPENFD_NONE {
-        return Err(DecodeError::BadXtype(xtype));
-    }
-    Ok(())
-}
-
-impl Message for wire::v7::IoDup {
-    const TYPE: u16 = IO_DUP;
-    const HANDLE: bool = false;
-    fn with_info(info: MsgInfoHdr, proof: u64) -> Self {
-        Self {
-            type_: IO_DUP,
-            combine_len: Self::SIZE as u16,
-            info: MsgInfo32::from_hdr(info),
-            reserved: 0,
-            key: proof as u32,
-        }
-    }
-    fn type_(&self) -> u16 {
-        self.type_
-    }
-    fn combine_len(&self) -> u16 {
-        self.combine_len
-    }
-    fn info(&self) -> MsgInfoHdr {
-        self.info.hdr()
-    }
-    fn set_info(&mut self, info: MsgInfoHdr) {
-        self.info = MsgInfo32::from_hdr(info);
-    }
-    fn proof(&self) -> u64 {
-        u64::from(self.key)
-    }
-    fn nonzero_reserved(&self) -> Option<&'static str> {
-        match nonzero_in_info32(&self.info) {
-            Some(f) => Some(f),
-            None if self.reserved != 0 => Some("reserved"),
-            None => None,
-        }
-    }
-    fn check_open(&self) -> Result<(), DecodeError> {
-        Ok(())
-    }
-}
-
-impl Message for wire::v7::IoOpenfd {
-    const TYPE: u16 = IO_OPENFD;
-    const HANDLE: bool = false;
-    fn with_info(info: MsgInfoHdr, proof: u64) -> Self {
-        Self {
-            type_: IO_OPENFD,
-            combine_len: Self::SIZE as u16,
-            ioflag: wire::IO_FLAG_RD,
-            sflag: SH_DENYNO,
-            xtype: IO_OPENFD_NONE,
-            info: MsgInfo32::from_hdr(info),
-            reserved2: 0,
-            key: proof as u32,
-        }
-    }
-    fn type_(&self) -> u16 {
-        self.type_
-    }
-    fn combine_len(&self) -> u16 {
-        self.combine_len
-    }
-    fn info(&self) -> MsgInfoHdr {
-        self.info.hdr()
-    }
-    fn set_info(&mut self, info: MsgInfoHdr) {
-        self.info = MsgInfo32::from_hdr(info);
-    }
-    fn proof(&self) -> u64 {
-        u64::from(self.key)
-    }
-    fn nonzero_reserved(&self) -> Option<&'static str> {
-        match nonzero_in_info32(&self.info) {
-            Some(f) => Some(f),
-            None if self.reserved2 != 0 => Some("reserved2"),
-            None => None,
-        }
-    }
-    fn check_open(&self) -> Result<(), DecodeError> {
-        check_openfd_fields(self.ioflag, self.xtype)
-    }
-}
-
-impl Message for wire::v8::IoDup {
-    const TYPE: u16 = IO_DUP;
-    const HANDLE: bool = true;
-    fn with_info(info: MsgInfoHdr, proof: u64) -> Self {
-        Self {
-            type_: IO_DUP,
-            combine_len: Self::SIZE as u16,
-            info,
-            handle: proof,
-        }
-    }
-    fn type_(&self) -> u16 {
-        self.type_
-    }
-    fn combine_len(&self) -> u16 {
-        self.combine_len
-    }
-    fn info(&self) -> MsgInfoHdr {
-        self.info
-    }
-    fn set_info(&mut self, info: MsgInfoHdr) {
-        self.info = info;
-    }
-    fn proof(&self) -> u64 {
-        self.handle
-    }
-    fn nonzero_reserved(&self) -> Option<&'static str> {
-        (self.info.srcnd != 0).then_some("info.srcnd")
-    }
-    fn check_open(&self) -> Result<(), DecodeError> {
-        Ok(())
-    }
-}
-
-impl Message for wire::v8::IoOpenfd {
-    const TYPE: u16 = IO_OPENFD;
-    const HANDLE: bool = true;
-    fn with_info(info: MsgInfoHdr, proof: u64) -> Self {
-        Self {
-            type_: IO_OPENFD,
-            combine_len: Self::SIZE as u16,
-            ioflag: wire::IO_FLAG_RD,
-            sflag: SH_DENYNO,
-            xtype: IO_OPENFD_NONE,
-            info,
-            handle: proof,
-        }
-    }
-    fn type_(&self) -> u16 {
-        self.type_
-    }
-    fn combine_len(&self) -> u16 {
-        self.combine_len
-    }
-    fn info(&self) -> MsgInfoHdr {
-        self.info
-    }
-    fn set_info(&mut self, info: MsgInfoHdr) {
-        self.info = info;
-    }
-    fn proof(&self) -> u64 {
-        self.handle
-    }
-    fn nonzero_reserved(&self) -> Option<&'static str> {
-        (self.info.srcnd != 0).then_some("info.srcnd")
-    }
-    fn check_open(&self) -> Result<(), DecodeError> {
-        check_openfd_fields(self.ioflag, self.xtype)
-    }
-}
-
-/// Sets the requested access of an `_IO_OPENFD` message (both layouts).
-pub(crate) trait OpenfdAccess {
-    fn set_access(&mut self, access: Access);
-    /// Read by the host backend's reopen; Neutrino servers read `ioflag` themselves.
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    fn access(&self) -> Access;
-}
-
-macro_rules! openfd_access {
-    ($($t:ty),*) => {$(
-        impl OpenfdAccess for $t {
-            fn set_access(&mut self, access: Access) {
-                self.ioflag = access.ioflag();
-            }
-            fn access(&self) -> Access {
-                // Checked by `check_open` before any use; read is the narrowest fallback.
-                match Access::from_ioflag(self.ioflag) {
-                    Ok(a) => a,
-                    Err(_) => Access::Read,
-                }
-            }
-        }
-    )*};
-}
-openfd_access!(wire::v7::IoOpenfd, wire::v8::IoOpenfd);
 
 /// A message parsed from received bytes: borrowed in place when the bytes were aligned for it (as in a
 /// [`TicketBuf`](crate::wire::TicketBuf)), copied into an aligned value otherwise.
@@ -548,39 +263,37 @@ pub fn parse(bytes: &[u8]) -> Result<Ticket<'_>, DecodeError> {
     }
 }
 
-/// Splits a batch packet: a run of tickets of one kind back to back, at most `max` of them.
+/// Splits a batch packet, a run of tickets of one kind back to back, into checked copies of its
+/// tickets in `msgs` (cleared first), at most `N` of them. Each ticket is parsed once, here: the redeem
+/// works from the copies.
 ///
 /// Every ticket is checked before the first is returned, so a batch with a bad ticket is refused whole
 /// before anything is opened.
 ///
 /// # Errors
 ///
-/// `(index, error)` of the first bad ticket; index 0 for a length that is no multiple of the ticket size
-/// or an empty packet, `max` for more than `max` tickets.
-pub(crate) fn split_batch<M: Message>(
+/// `(index, error)` of the first bad ticket; index 0 for an empty or too short packet, `N` for more than
+/// `N` tickets, the index of the cut ticket for a length that is no multiple of the ticket size.
+#[inline]
+pub(crate) fn split_batch<M: Message, const N: usize>(
     bytes: &[u8],
-    max: usize,
-) -> Result<usize, (usize, DecodeError)> {
-    if bytes.len() < M::SIZE {
-        return Err((
-            0,
-            DecodeError::TooShort {
-                need: M::SIZE,
-                got: bytes.len(),
-            },
-        ));
+    msgs: &mut Vec<M, N>,
+) -> Result<(), (usize, DecodeError)> {
+    let got = bytes.len();
+    if got < M::SIZE {
+        return Err((0, DecodeError::TooShort { need: M::SIZE, got }));
     }
-    let count = bytes.len() / M::SIZE;
-    if count > max {
+    let count = got / M::SIZE;
+    if count > N {
         return Err((
-            max,
+            N,
             DecodeError::TooLong {
-                max: max * M::SIZE,
-                got: bytes.len(),
+                max: N * M::SIZE,
+                got,
             },
         ));
     }
-    let rest = bytes.len() % M::SIZE;
+    let rest = got % M::SIZE;
     if rest != 0 {
         return Err((
             count,
@@ -590,31 +303,29 @@ pub(crate) fn split_batch<M: Message>(
             },
         ));
     }
+    msgs.clear();
     for (i, chunk) in bytes.chunks_exact(M::SIZE).enumerate() {
-        if peek_type(chunk) != Some(M::TYPE) {
-            return Err((i, DecodeError::WrongType(peek_type(chunk).unwrap_or(0))));
+        let msg = parse_copy::<M>(chunk).map_err(|e| (i, e))?;
+        // Never full: `count <= N` was checked above.
+        if msgs.push(msg).is_err() {
+            return Err((
+                i,
+                DecodeError::TooLong {
+                    max: N * M::SIZE,
+                    got,
+                },
+            ));
         }
-        parse_as::<M>(chunk).map_err(|e| (i, e))?;
     }
-    Ok(count)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_support::hdr;
     use crate::wire::{v7, v8, TicketBuf};
-
-    fn hdr() -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: 0,
-            srcnd: 0,
-            pid: 7,
-            tid: 1234,
-            chid: 1,
-            scoid: 0x4000_0003,
-            coid: 5,
-        }
-    }
+    use zerocopy::IntoBytes;
 
     fn roundtrip<M: Message + core::fmt::Debug + PartialEq>() {
         let msg = M::with_info(hdr(), 0x55);
@@ -829,7 +540,7 @@ mod tests {
         let o = wire::IoOpenfd::with_info(hdr(), 0);
         let t = parse(o.as_bytes()).unwrap();
         assert!(matches!(t, Ticket::Openfd(_)));
-        assert_eq!(t.sender_pid(), 1234);
+        assert_eq!(t.sender_pid(), 77);
         assert_eq!(
             parse(&[]).unwrap_err(),
             DecodeError::TooShort { need: 2, got: 0 }
@@ -844,23 +555,25 @@ mod tests {
         for c in buf.chunks_exact_mut(40) {
             c.copy_from_slice(d.as_bytes());
         }
-        assert_eq!(split_batch::<v8::IoDup>(&buf, 4), Ok(4));
-        assert_eq!(split_batch::<v8::IoDup>(&buf[..80], 4), Ok(2));
-        assert_eq!(split_batch::<v8::IoDup>(&buf, 3).unwrap_err().0, 3);
+        let count = |b: &[u8]| {
+            let mut v = heapless::Vec::<v8::IoDup, 4>::new();
+            split_batch(b, &mut v).map(|()| v.len())
+        };
+        assert_eq!(count(&buf), Ok(4));
+        assert_eq!(count(&buf[..80]), Ok(2));
+        let mut three = heapless::Vec::<v8::IoDup, 3>::new();
+        assert_eq!(split_batch(&buf, &mut three).unwrap_err().0, 3);
         assert_eq!(
-            split_batch::<v8::IoDup>(&buf[..79], 4).unwrap_err(),
+            count(&buf[..79]).unwrap_err(),
             (1, DecodeError::TooShort { need: 40, got: 39 })
         );
         assert_eq!(
-            split_batch::<v8::IoDup>(&[], 4).unwrap_err(),
+            count(&[]).unwrap_err(),
             (0, DecodeError::TooShort { need: 40, got: 0 })
         );
         buf[80 + 16] = 0; // ticket 2: info.tid low byte
         buf[80 + 17] = 0;
-        assert_eq!(
-            split_batch::<v8::IoDup>(&buf, 4).unwrap_err(),
-            (2, DecodeError::BadSender(0))
-        );
+        assert_eq!(count(&buf).unwrap_err(), (2, DecodeError::BadSender(0)));
     }
 
     /// `parse_copy` (what the redeem paths use) answers exactly as `parse_as`: every length from 0 to 80

@@ -11,7 +11,8 @@ use std::cell::Cell;
 use std::fs::File;
 
 use qnx_fdpass::seams;
-use qnx_fdpass::sys::host::{FailAt, Linux};
+use qnx_fdpass::sys::host::Linux;
+use qnx_fdpass::sys::FailAt;
 use qnx_fdpass::{Access, DupTicket, Errno, Error, Issuer, OpenfdTicket, Receiver, Recipient};
 
 #[test]

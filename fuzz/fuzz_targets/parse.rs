@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qnx_fdpass::sys::host::{FailAt, Linux};
+use qnx_fdpass::sys::host::Linux;
+use qnx_fdpass::sys::FailAt;
 use qnx_fdpass::ticket::{check, parse_as, Message, Ticket};
 use qnx_fdpass::wire::{v7, v8};
 use qnx_fdpass::seams::Receiver;

@@ -17,12 +17,10 @@
 
 use heapless::Vec;
 
-use crate::sys::host::Ops;
+use crate::sys::{self, close_retrying, Kernel, KernelFd};
 use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr};
 use crate::{Errno, RawFd};
-
-pub use crate::sys::host::Ops as Os;
 
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
@@ -39,8 +37,8 @@ pub struct Identity {
 
 /// This process's identity: one `getpid`, and the start time read once per pid and cached (so a forked
 /// child reads its own).
-pub(crate) fn identity<K: Ops>(k: &K) -> Result<Identity, Errno> {
-    let pid = k.getpid();
+pub(crate) fn identity<K: Kernel>(k: &K) -> Result<Identity, Errno> {
+    let pid = k.getpid()?;
     if SELF_PID.load(Ordering::Acquire) == pid {
         let start = SELF_START.load(Ordering::Relaxed);
         return Ok(Identity { pid, start });
@@ -73,33 +71,34 @@ impl<const P: usize> Peers<P> {
         }
     }
 
-    /// Closes every cached pidfd.
-    pub(crate) fn clear<K: Ops>(&mut self, k: &K) {
+    /// Closes every cached pidfd (the table keeps them beside the kernel that opened them, so it closes
+    /// them through that kernel itself).
+    pub(crate) fn clear<K: Kernel>(&mut self, k: &K) {
         for p in self.entries.iter() {
-            k.close(p.pidfd);
+            let _ = close_retrying(k, p.pidfd);
         }
         self.entries.clear();
     }
 
-    fn forget<K: Ops>(&mut self, k: &K, pid: i32) {
+    fn forget<K: Kernel>(&mut self, k: &K, pid: i32) {
         if let Some(i) = self.entries.iter().position(|p| p.pid == pid) {
             let p = self.entries.swap_remove(i);
-            k.close(p.pidfd);
+            let _ = close_retrying(k, p.pidfd);
         }
     }
 
     /// Runs `f` with a pidfd that refers to process `pid` started at `start`.
-    fn with_pidfd<K: Ops>(
+    fn with_pidfd<K: Kernel, T>(
         &mut self,
         k: &K,
         pid: i32,
         start: u64,
-        f: impl FnOnce(RawFd) -> Result<RawFd, Errno>,
-    ) -> Result<RawFd, Errno> {
+        f: impl FnOnce(RawFd) -> Result<T, Errno>,
+    ) -> Result<T, Errno> {
         if let Some(p) = self.entries.iter().find(|p| p.pid == pid) {
             if p.start == start {
                 let r = f(p.pidfd);
-                if r == Err(Errno::SRCH) {
+                if matches!(r, Err(Errno::SRCH)) {
                     self.forget(k, pid);
                 }
                 return r;
@@ -107,33 +106,30 @@ impl<const P: usize> Peers<P> {
             // Same pid, another start time: that process is gone; so is its entry.
             self.forget(k, pid);
         }
-        let pidfd = k.pidfd_open(pid)?;
-        match k.start_time(pid) {
-            Ok(s) if s == start => {}
-            Ok(_) => {
-                k.close(pidfd);
-                return Err(Errno::SRCH);
-            }
-            Err(e) => {
-                k.close(pidfd);
-                return Err(e);
-            }
+        // Every early return below closes the new pidfd as it drops.
+        let pidfd = sys::pidfd_open(k, pid)?;
+        if k.start_time(pid)? != start {
+            return Err(Errno::SRCH);
         }
-        let r = f(pidfd);
-        if P == 0 || r == Err(Errno::SRCH) {
-            k.close(pidfd);
+        let r = f(pidfd.as_raw());
+        if P == 0 || matches!(r, Err(Errno::SRCH)) {
             return r;
         }
-        let entry = Peer { pid, start, pidfd };
+        // Kept: the table owns it from here on.
+        let entry = Peer {
+            pid,
+            start,
+            pidfd: pidfd.into_raw(),
+        };
         if let Err(entry) = self.entries.push(entry) {
             // Full: replace the next victim, round robin.
             let i = self.victim % P;
             self.victim = self.victim.wrapping_add(1);
             if let Some(slot) = self.entries.get_mut(i) {
-                k.close(slot.pidfd);
+                let _ = close_retrying(k, slot.pidfd);
                 *slot = entry;
             } else {
-                k.close(entry.pidfd);
+                let _ = close_retrying(k, entry.pidfd);
             }
         }
         r
@@ -168,12 +164,12 @@ fn host_info(id: Identity, fd: RawFd) -> Result<MsgInfoHdr, Errno> {
     Ok(info)
 }
 
-pub(crate) fn issue_dup<K: Ops>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
+pub(crate) fn issue_dup<K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
     issue_dup_as(k, identity(k)?, fd, to)
 }
 
 /// [`issue_dup`] naming `id`, already looked up: no system call.
-pub(crate) fn issue_dup_as<K: Ops>(
+pub(crate) fn issue_dup_as<K: Kernel>(
     _k: &K,
     id: Identity,
     fd: RawFd,
@@ -182,7 +178,7 @@ pub(crate) fn issue_dup_as<K: Ops>(
     Ok(IoDup::with_info(host_info(id, fd)?, id.start))
 }
 
-pub(crate) fn issue_openfd<K: Ops>(
+pub(crate) fn issue_openfd<K: Kernel>(
     k: &K,
     fd: RawFd,
     access: Access,
@@ -192,7 +188,7 @@ pub(crate) fn issue_openfd<K: Ops>(
 }
 
 /// [`issue_openfd`] naming `id`, already looked up.
-pub(crate) fn issue_openfd_as<K: Ops>(
+pub(crate) fn issue_openfd_as<K: Kernel>(
     k: &K,
     id: Identity,
     fd: RawFd,
@@ -209,32 +205,27 @@ pub(crate) fn issue_openfd_as<K: Ops>(
 
 /// Withdraws a ticket: nothing to do on the host, where issuing registers nothing (the ticket names the
 /// sender's pid, start time and descriptor; only closing the descriptor makes it fail).
-pub(crate) fn withdraw<M, K: Ops>(_k: &K, _msg: &M) -> Result<(), Errno> {
+pub(crate) fn withdraw<M, K: Kernel>(_k: &K, _msg: &M) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Closes a descriptor a redeem handed out, when a batch is rolled back.
-pub(crate) fn release<K: Ops>(k: &K, fd: RawFd) {
-    k.close(fd);
-}
-
-pub(crate) fn redeem_dup<K: Ops, const P: usize>(
-    k: &K,
+pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
+    k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoDup,
-) -> Result<RawFd, Errno> {
+) -> Result<KernelFd<'k, K>, Errno> {
     let info = msg.info;
     crate::fmt::debug!("RFD: other pid: {=i32} coid {=i32}", info.tid, info.coid);
     peers.with_pidfd(k, info.tid, msg.handle, |pidfd| {
-        k.pidfd_getfd(pidfd, info.coid)
+        sys::pidfd_getfd(k, pidfd, info.coid)
     })
 }
 
-pub(crate) fn redeem_openfd<K: Ops, const P: usize>(
-    k: &K,
+pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
+    k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoOpenfd,
-) -> Result<RawFd, Errno> {
+) -> Result<KernelFd<'k, K>, Errno> {
     let info = msg.info;
     let want = msg.access();
     crate::fmt::debug!(
@@ -242,22 +233,19 @@ pub(crate) fn redeem_openfd<K: Ops, const P: usize>(
         info.tid,
         info.coid
     );
+    // The duplicate is only the way to the file: closed as it drops, after the re-open or the refusal.
     let dup = peers.with_pidfd(k, info.tid, msg.handle, |pidfd| {
-        k.pidfd_getfd(pidfd, info.coid)
+        sys::pidfd_getfd(k, pidfd, info.coid)
     })?;
-    let result = k.access_mode(dup).and_then(|have| {
-        let wider = match (want, have) {
-            (_, Access::ReadWrite) => false,
-            (w, h) => w != h,
-        };
-        if wider {
-            Err(Errno::ACCES)
-        } else {
-            k.reopen(dup, want)
-        }
-    });
-    k.close(dup);
-    result
+    let have = k.access_mode(dup.as_raw())?;
+    let wider = match (want, have) {
+        (_, Access::ReadWrite) => false,
+        (w, h) => w != h,
+    };
+    if wider {
+        return Err(Errno::ACCES);
+    }
+    sys::reopen(k, &dup, want)
 }
 
 #[cfg(test)]

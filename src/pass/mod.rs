@@ -2,19 +2,24 @@
 //!
 //! Each backend module exposes the same items (the API names only these):
 //!
-//! - `Os`: the kernel-call trait the logic is generic over (so tests can put a double or a fault
-//!   injector underneath), and `Peers<P>`, the per-receiver state;
+//! - `Peers<P>`, the per-receiver state, and `Identity`, who a ticket names as its sender;
 //! - `issue_dup(k, fd, to)`, `issue_openfd(k, fd, access, to)`: build a ticket;
-//! - `redeem_dup(k, peers, msg)`, `redeem_openfd(k, peers, msg)`: turn a checked ticket into a raw
-//!   descriptor, closing everything opened on the way when they fail.
+//! - `redeem_dup(k, peers, msg)`, `redeem_openfd(k, peers, msg)`: turn a checked ticket into a
+//!   [`KernelFd`] (owned, closed through `k` when dropped), so everything opened on the way is closed
+//!   by dropping it when they fail.
+//!
+//! Both are generic over the one kernel-call trait, [`Kernel`](crate::sys::Kernel), so tests put a
+//! double or a fault injector underneath.
 //!
 //! [`nto`] is pure and compiled on every target so the host can test the Neutrino sequence; `host` is the
 //! Linux backend.
 
 use heapless::Vec;
 
-use crate::ticket::{parse_as, split_batch, Message};
-use crate::{BatchError, Errno, Error, RawFd};
+#[cfg(doc)]
+use crate::sys::KernelFd;
+use crate::ticket::{split_batch, Message};
+use crate::{BatchError, Errno, Error};
 
 #[cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
 pub mod nto;
@@ -59,38 +64,33 @@ pub(crate) fn withdraw_all<M>(
 }
 
 /// Redeems a batch packet all-or-nothing: every ticket is checked before the first is redeemed; if the
-/// k-th redeem fails, the k descriptors already obtained are closed with `close` and the error names k.
-pub(crate) fn redeem_batch<M: Message, const N: usize>(
+/// k-th redeem fails, the k descriptors already obtained (owning guards, `T`) are dropped, newest first,
+/// which closes them, and the error names k.
+///
+/// Each ticket is parsed once ([`split_batch`] hands over checked copies), and the loop does per ticket
+/// only what a hand-written one does: redeem, keep the descriptor.
+pub(crate) fn redeem_batch<M: Message, T, const N: usize>(
     bytes: &[u8],
-    mut redeem: impl FnMut(&M) -> Result<RawFd, Errno>,
-    mut close: impl FnMut(RawFd),
-) -> Result<Vec<RawFd, N>, BatchError> {
-    let count = split_batch::<M>(bytes, N).map_err(|(index, e)| BatchError {
+    mut redeem: impl FnMut(&M) -> Result<T, Errno>,
+) -> Result<Vec<T, N>, BatchError> {
+    let mut msgs: Vec<M, N> = Vec::new();
+    split_batch(bytes, &mut msgs).map_err(|(index, e)| BatchError {
         index,
         error: Error::Decode(e),
     })?;
-    let mut out: Vec<RawFd, N> = Vec::new();
-    for (index, chunk) in bytes.chunks_exact(M::SIZE).take(count).enumerate() {
-        let step = parse_as::<M>(chunk)
-            .map_err(Error::Decode)
-            .and_then(|msg| redeem(&msg).map_err(Error::Os));
-        let fail = match step {
+    let mut out: Vec<T, N> = Vec::new();
+    for (index, msg) in msgs.iter().enumerate() {
+        let error = match redeem(msg) {
             Ok(fd) => match out.push(fd) {
-                Ok(()) => None,
-                // Unreachable (count <= N), but a full vector must not leak the descriptor.
-                Err(fd) => {
-                    close(fd);
-                    Some(Error::Os(Errno::MFILE))
-                }
+                Ok(()) => continue,
+                // Unreachable (at most N tickets); the descriptor that did not fit is closed as it drops.
+                Err(_) => Error::Os(Errno::MFILE),
             },
-            Err(e) => Some(e),
+            Err(e) => Error::Os(e),
         };
-        if let Some(error) = fail {
-            for fd in out.iter().rev() {
-                close(*fd);
-            }
-            return Err(BatchError { index, error });
-        }
+        // Newest first: each descriptor is closed as its guard drops.
+        while out.pop().is_some() {}
+        return Err(BatchError { index, error });
     }
     Ok(out)
 }

@@ -18,16 +18,13 @@
 //!    `openfd()`); on failure close the new connection as libc's `close()` does (§9.5) before returning
 //!    the error.
 
-use crate::sys::{Kernel, DUPFD_NO_DISCARD};
+use crate::sys::{self, Kernel, KernelFd, DUPFD_NO_DISCARD};
 use crate::ticket::{check_server, Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{
     IoDup, IoOpenfd, MsgInfo64, MsgInfoHdr, IO_DUP, ND_LOCAL_NODE, NTO_COF_CLOEXEC, NTO_COF_DEAD,
     NTO_COF_PIPE, NTO_SIDE_CHANNEL,
 };
 use crate::{Errno, RawFd};
-
-/// The kernel-call trait this backend is generic over.
-pub use crate::sys::Kernel as Os;
 
 /// Per-receiver state: none on Neutrino (the server does the work).
 #[derive(Debug, Default)]
@@ -131,16 +128,16 @@ fn refuse_unpassable<M: Message>(server: &MsgInfo64) -> Result<(), Errno> {
 }
 
 /// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`.
-pub(crate) fn redeem<M: Message, K: Kernel>(
-    k: &K,
+pub(crate) fn redeem<'k, M: Message, K: Kernel>(
+    k: &'k K,
     msg: &M,
     cancel_point: bool,
-) -> Result<RawFd, Errno> {
+) -> Result<KernelFd<'k, K>, Errno> {
     let info = msg.info();
     if M::HANDLE && M::TYPE == IO_DUP && k.has_dupfd() {
         // QNX 8.0 with the C library: its documented dupfd() (§9.4) instead of a hand-built _IO_DUP;
         // it attaches, sends and cleans up itself. The ticket's header was checked all the same.
-        return k.dupfd(msg.proof(), NTO_COF_CLOEXEC);
+        return sys::dupfd(k, msg.proof(), NTO_COF_CLOEXEC);
     }
     let owner = info.tid;
     crate::fmt::debug!(
@@ -156,37 +153,25 @@ pub(crate) fn redeem<M: Message, K: Kernel>(
 }
 
 /// The part of [`redeem`] that does not depend on the layout (one copy for dup and openfd): attach to
-/// the server named in `server`, send it `bytes`; on failure detach the unbound connection.
-fn attach_and_send<K: Kernel>(
-    k: &K,
+/// the server named in `server`, send it `bytes`; on failure the new connection is closed as it drops.
+///
+/// Closed as libc's close() closes (§9.5, the [`KernelFd`] drop), not merely detached: after an
+/// interrupted or failed send the receiver cannot tell whether the server bound the new connection,
+/// and a binding left behind makes a later bind of this descriptor number fail with EBUSY. An
+/// `_IO_CLOSE` for a connection the server never bound is only refused.
+fn attach_and_send<'k, K: Kernel>(
+    k: &'k K,
     server: &MsgInfoHdr,
     bytes: &[u8],
     cancel_point: bool,
-) -> Result<RawFd, Errno> {
-    let coid = k.connect_attach(server.nd, server.pid, server.chid, 0, NTO_COF_CLOEXEC)?;
-    let sent = if cancel_point {
-        k.msg_send(coid, bytes, &mut [])
+) -> Result<KernelFd<'k, K>, Errno> {
+    let coid = sys::connect_attach(k, server.nd, server.pid, server.chid, 0, NTO_COF_CLOEXEC)?;
+    if cancel_point {
+        k.msg_send(coid.as_raw(), bytes, &mut [])?;
     } else {
-        k.msg_sendnc(coid, bytes, &mut [])
-    };
-    match sent {
-        Ok(_) => Ok(coid),
-        Err(e) => {
-            // Closed as libc's close() closes (§9.5), not merely detached: after an interrupted or
-            // failed send the receiver cannot tell whether the server bound the new connection, and a
-            // binding left behind makes a later bind of this descriptor number fail with EBUSY. An
-            // `_IO_CLOSE` for a connection the server never bound is only refused.
-            release(k, coid);
-            Err(e)
-        }
+        k.msg_sendnc(coid.as_raw(), bytes, &mut [])?;
     }
-}
-
-/// Closes a descriptor the crate holds on a failing path (a failed redeem, a batch rolled back) the way
-/// every descriptor is closed: libc's `close()`, retried while interrupted (`sys::nto::close::close_retrying`).
-/// The answer is not the caller's error, so it is dropped.
-pub(crate) fn release<K: Kernel>(k: &K, fd: RawFd) {
-    let _ = crate::sys::nto::close::close_retrying(k, fd);
+    Ok(coid)
 }
 
 pub(crate) fn issue_dup<K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
@@ -227,19 +212,19 @@ pub(crate) fn issue_openfd_as<K: Kernel>(
     Ok(msg)
 }
 
-pub(crate) fn redeem_dup<K: Kernel, const P: usize>(
-    k: &K,
+pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
+    k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoDup,
-) -> Result<RawFd, Errno> {
+) -> Result<KernelFd<'k, K>, Errno> {
     redeem(k, msg, false)
 }
 
-pub(crate) fn redeem_openfd<K: Kernel, const P: usize>(
-    k: &K,
+pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
+    k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoOpenfd,
-) -> Result<RawFd, Errno> {
+) -> Result<KernelFd<'k, K>, Errno> {
     redeem(k, msg, true)
 }
 
@@ -254,6 +239,15 @@ pub(crate) mod tests {
     use zerocopy::IntoBytes;
 
     use super::*;
+
+    /// [`redeem`], the descriptor left open (as a caller that keeps it would), by number.
+    fn redeem_raw<M: Message, K: Kernel>(
+        k: &K,
+        msg: &M,
+        cancel_point: bool,
+    ) -> Result<RawFd, Errno> {
+        redeem(k, msg, cancel_point).map(KernelFd::into_raw)
+    }
     use crate::ticket::parse_as;
     use crate::wire::{v7, v8, MsgInfo64, IO_CLOSE};
     use crate::{pass, BatchError, DecodeError, Error};
@@ -400,6 +394,9 @@ pub(crate) mod tests {
             self.open.borrow_mut().retain(|c| *c != coid);
             self.enter(Call::Close(coid))
         }
+        fn close_attempts(&self) -> usize {
+            crate::sys::nto::close::CLOSE_ATTEMPTS
+        }
         fn getpid(&self) -> Result<i32, Errno> {
             self.enter(Call::Getpid)?;
             Ok(4321)
@@ -465,6 +462,9 @@ pub(crate) mod tests {
         }
         fn close(&self, coid: i32) -> Result<(), Errno> {
             self.0.close(coid)
+        }
+        fn close_attempts(&self) -> usize {
+            crate::sys::nto::close::CLOSE_ATTEMPTS
         }
         fn getpid(&self) -> Result<i32, Errno> {
             self.0.getpid()
@@ -784,7 +784,7 @@ pub(crate) mod tests {
             libc_dupfd: true,
             ..Fake::default()
         };
-        let fd = redeem(&k, &msg, false).unwrap();
+        let fd = redeem_raw(&k, &msg, false).unwrap();
         assert_eq!(
             *k.calls.borrow(),
             [Call::Dupfd {
@@ -799,7 +799,7 @@ pub(crate) mod tests {
             fail_at: Some((1, Errno::NOENT)),
             ..Fake::default()
         };
-        assert_eq!(redeem(&k, &msg, false), Err(Errno::NOENT));
+        assert_eq!(redeem_raw(&k, &msg, false), Err(Errno::NOENT));
         assert!(k.open.borrow().is_empty());
         // openfd tickets have no libc counterpart: still a hand-built _IO_OPENFD with the handle.
         let open: v8::IoOpenfd = issue(&Fake::default(), 3, Recipient::Pid(9)).unwrap();
@@ -807,7 +807,7 @@ pub(crate) mod tests {
             libc_dupfd: true,
             ..Fake::default()
         };
-        redeem(&k, &open, true).unwrap();
+        redeem_raw(&k, &open, true).unwrap();
         assert!(matches!(
             k.calls.borrow()[..],
             [Call::Attach { .. }, Call::Send { .. }]
@@ -818,7 +818,7 @@ pub(crate) mod tests {
             libc_dupfd: true,
             ..Fake::default()
         };
-        redeem(&k, &v7, false).unwrap();
+        redeem_raw(&k, &v7, false).unwrap();
         assert!(matches!(
             k.calls.borrow()[..],
             [Call::Attach { .. }, Call::Send { .. }]
@@ -832,7 +832,7 @@ pub(crate) mod tests {
         let k = Fake::default();
         let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(9)).unwrap();
         let r = Fake::default();
-        redeem(&r, &msg, false).unwrap();
+        redeem_raw(&r, &msg, false).unwrap();
         let Call::Send { bytes, .. } = &r.calls.borrow()[1] else {
             panic!("{:?}", r.calls)
         };
@@ -847,7 +847,7 @@ pub(crate) mod tests {
         let sender = Fake::default();
         let msg: M = issue(&sender, 3, Recipient::Pid(9)).unwrap();
         let receiver = Fake::default();
-        let coid = redeem(&receiver, &msg, false).unwrap();
+        let coid = redeem_raw(&receiver, &msg, false).unwrap();
         let calls = receiver.calls.borrow();
         assert_eq!(
             calls[0],
@@ -894,7 +894,7 @@ pub(crate) mod tests {
             refuse_send: Some(Errno::ACCES),
             ..Fake::default()
         };
-        assert_eq!(redeem(&k, &msg, false), Err(Errno::ACCES));
+        assert_eq!(redeem_raw(&k, &msg, false), Err(Errno::ACCES));
         assert!(k.open.borrow().is_empty());
         assert_eq!(k.calls.borrow().last(), Some(&Call::Close(101)));
         assert!(!k.calls.borrow().contains(&Call::Detach(101)));
@@ -905,7 +905,7 @@ pub(crate) mod tests {
             ..Fake::default()
         };
         k.close_intr.set(2);
-        assert_eq!(redeem(&k, &msg, true), Err(Errno::INTR));
+        assert_eq!(redeem_raw(&k, &msg, true), Err(Errno::INTR));
         assert!(k.open.borrow().is_empty(), "leaked {:?}", k.open.borrow());
         assert_eq!(
             k.calls.borrow()[2..],
@@ -925,15 +925,11 @@ pub(crate) mod tests {
             fail_at: Some((4, Errno::NOMEM)),
             ..Fake::default()
         };
-        let r = pass::redeem_batch::<IoDup, 2>(
-            &batch,
-            |m| {
-                let r = redeem(&f, m, false);
-                f.close_intr.set(1);
-                r
-            },
-            |fd| release(&f, fd),
-        );
+        let r = pass::redeem_batch::<IoDup, _, 2>(&batch, |m| {
+            let r = redeem(&f, m, false);
+            f.close_intr.set(1);
+            r
+        });
         assert_eq!(r.map(|v| v.len()).unwrap_err().index, 1);
         assert!(f.open.borrow().is_empty(), "leaked {:?}", f.open.borrow());
     }
@@ -944,7 +940,7 @@ pub(crate) mod tests {
         let msg = issue_openfd(&k, 3, Access::Write, Recipient::Pid(5)).unwrap();
         assert_eq!(msg.ioflag, crate::wire::IO_FLAG_WR);
         let r = Fake::default();
-        redeem_openfd(&r, &mut Peers::<1>::new(), &msg).unwrap();
+        let _fd = redeem_openfd(&r, &mut Peers::<1>::new(), &msg).unwrap();
         assert!(matches!(&r.calls.borrow()[1], Call::Send { nc: false, .. }));
     }
 
@@ -957,7 +953,7 @@ pub(crate) mod tests {
         assert_eq!(msg.as_bytes(), same.as_bytes());
         assert_eq!(msg.info().coid, 3);
         let r = Fake::default();
-        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg).unwrap();
+        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg).unwrap().into_raw();
         assert_eq!(*r.open.borrow(), [fd]);
         assert!(matches!(&r.calls.borrow()[0], Call::Attach { .. }));
         assert!(matches!(&r.calls.borrow()[1], Call::Send { coid, nc: true, .. } if *coid == fd));
@@ -978,7 +974,7 @@ pub(crate) mod tests {
                 fail_at: Some((k, Errno::NOMEM)),
                 ..Fake::default()
             };
-            assert_eq!(redeem(&f, &msg, false), Err(Errno::NOMEM), "call {k}");
+            assert_eq!(redeem_raw(&f, &msg, false), Err(Errno::NOMEM), "call {k}");
             assert!(
                 f.open.borrow().is_empty(),
                 "call {k} leaked {:?}",
@@ -991,13 +987,9 @@ pub(crate) mod tests {
                 fail_at: Some((k, Errno::NOMEM)),
                 ..Fake::default()
             };
-            let r = pass::redeem_batch::<IoDup, 4>(
-                &batch,
-                |m| redeem(&f, m, false),
-                |fd| release(&f, fd),
-            );
+            let r = pass::redeem_batch::<IoDup, _, 4>(&batch, |m| redeem(&f, m, false));
             assert_eq!(
-                r,
+                r.map(|v| v.len()),
                 Err(BatchError {
                     index: (k - 1) / 2,
                     error: Error::Os(Errno::NOMEM)
@@ -1011,7 +1003,7 @@ pub(crate) mod tests {
             );
         }
         let f = Fake::default();
-        let ok = pass::redeem_batch::<IoDup, 4>(&batch, |m| redeem(&f, m, false), |_| {}).unwrap();
+        let ok = pass::redeem_batch::<IoDup, _, 4>(&batch, |m| redeem(&f, m, false)).unwrap();
         assert_eq!(ok.len(), 4);
         assert_eq!(f.open.borrow().len(), 4);
     }
@@ -1040,7 +1032,7 @@ pub(crate) mod tests {
             }
             for cancel_point in [false, true] {
                 let probe = Fake::default();
-                let coid = redeem(&probe, &msg, cancel_point).unwrap();
+                let coid = redeem_raw(&probe, &msg, cancel_point).unwrap();
                 assert_eq!(*probe.open.borrow(), [coid]);
                 let n = probe.calls.borrow().len();
                 assert_eq!(n, 2, "attach + send: {:?}", probe.calls);
@@ -1050,7 +1042,7 @@ pub(crate) mod tests {
                         ..Fake::default()
                     };
                     assert_eq!(
-                        redeem(&f, &msg, cancel_point),
+                        redeem_raw(&f, &msg, cancel_point),
                         Err(Errno::NOMEM),
                         "call {k}"
                     );
@@ -1074,9 +1066,9 @@ pub(crate) mod tests {
         let mut batch = [0u8; 2 * core::mem::size_of::<IoDup>()];
         batch[..msg.as_bytes().len()].copy_from_slice(msg.as_bytes());
         let f = Fake::default();
-        let r = pass::redeem_batch::<IoDup, 4>(&batch, |m| redeem(&f, m, false), |_| {});
+        let r = pass::redeem_batch::<IoDup, _, 4>(&batch, |m| redeem(&f, m, false));
         assert_eq!(
-            r,
+            r.map(|v| v.len()),
             Err(BatchError {
                 index: 1,
                 error: Error::Decode(DecodeError::WrongType(0))

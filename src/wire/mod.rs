@@ -12,12 +12,13 @@
 //! | [`v7`] | 6.x, 7.0, 7.1 | 60 bytes, align 4 | 68 bytes, align 4 | `key` (`MsgKeyData`) |
 //! | [`v8`] | 8.0 | 40 bytes, align 8 | 48 bytes, align 8 | `handle` (`dupfd_register`) |
 //!
-//! [`IoDup`] and [`IoOpenfd`] name the layout of the QNX version being built for. The choice is made in
-//! exactly one place, the `cfg` block below:
+//! [`IoDup`] and [`IoOpenfd`] name the layout of the QNX version being built for. The crate's build
+//! script turns the target into the cfgs `qnx_v7` and `qnx_v8`, and the choice is made in exactly one
+//! place, the `cfg` block below:
 //!
-//! - `target_env = "nto70"` or `"nto71"`/`"nto71_iosock"` selects [`v7`];
-//! - `target_env = "nto80"`, or `target_os = "qnx"` (the newer toolchains' name for the 8.0 targets), selects
-//!   [`v8`];
+//! - `qnx_v7` (`target_env = "nto70"` or `"nto71"`/`"nto71_iosock"`) selects [`v7`];
+//! - `qnx_v8` (`target_env = "nto80"`, or `target_os = "qnx"`, the newer toolchains' name for the 8.0
+//!   targets) selects [`v8`];
 //! - any other target (the Linux host backend) selects [`v8`]: it is the current QNX layout, it is the
 //!   smaller one, and its 64-bit `handle` slot is where the host backend carries the sender's identity
 //!   token (the start time that guards against pid reuse), the same role the `dupfd` handle plays on 8.0.
@@ -56,29 +57,29 @@
 use defmt::Format;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+mod message;
 pub mod v7;
 pub mod v8;
 
+pub(crate) use message::OpenfdAccess;
+pub use message::{Access, Message};
+
 // The one place where the message layout is chosen.
-#[cfg(any(
-    target_env = "nto70",
-    target_env = "nto71",
-    target_env = "nto71_iosock"
-))]
+#[cfg(qnx_v7)]
 pub use v7::{IoDup, IoOpenfd};
-#[cfg(not(any(
-    target_env = "nto70",
-    target_env = "nto71",
-    target_env = "nto71_iosock"
-)))]
+#[cfg(not(qnx_v7))]
 pub use v8::{IoDup, IoOpenfd};
 
 /// `true` when [`IoDup`]/[`IoOpenfd`] are the QNX 8.0 layout ([`v8`]).
-pub const IS_V8: bool = cfg!(not(any(
-    target_env = "nto70",
-    target_env = "nto71",
-    target_env = "nto71_iosock"
-)));
+pub const IS_V8: bool = cfg!(not(qnx_v7));
+
+// The ticket size shows the layout: 40 bytes (v8) or 60 (v7) for a dup ticket.
+const _: () = assert!(core::mem::size_of::<IoDup>() == if IS_V8 { 40 } else { 60 });
+// On Neutrino the layout and the kernel calls are of one QNX version: the 8.0 layout exactly when the
+// 8.0-only calls (`dupfd`) are built. CI's stub check proves, per target name, whether they are (the
+// `ConnectDupFd` stub must be there on 8.0 and absent on 7.x), so together the two prove the layout.
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
+const _: () = assert!(IS_V8 == cfg!(qnx_v8));
 
 /// `_IO_CONNECT` (= `_IO_BASE`), the first I/O message type. CONFIRMED in 6.x, 7.0, 7.1, 8.0.
 pub const IO_CONNECT: u16 = 0x100;
@@ -295,37 +296,29 @@ assert_layout!(MsgInfo64, size = 64, align = ALIGN_64BIT_FIELD, {
     priority = 28, flags = 30, msglen = 32, srcmsglen = 40, dstmsglen = 48, type_id = 56, reserved = 60,
 });
 
-impl MsgInfo64 {
-    /// The 28-byte header prefix, the only part a ticket carries.
-    #[must_use]
-    pub const fn hdr(&self) -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: self.nd,
-            srcnd: self.srcnd,
-            pid: self.pid,
-            tid: self.tid,
-            chid: self.chid,
-            scoid: self.scoid,
-            coid: self.coid,
+/// `hdr()` for the `_msg_info` variants, which all begin with the header's seven fields.
+macro_rules! impl_hdr {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// The 28-byte header prefix, the only part a ticket carries.
+            #[must_use]
+            pub const fn hdr(&self) -> MsgInfoHdr {
+                MsgInfoHdr {
+                    nd: self.nd,
+                    srcnd: self.srcnd,
+                    pid: self.pid,
+                    tid: self.tid,
+                    chid: self.chid,
+                    scoid: self.scoid,
+                    coid: self.coid,
+                }
+            }
         }
-    }
+    )*};
 }
+impl_hdr!(MsgInfo32, MsgInfo64);
 
 impl MsgInfo32 {
-    /// The 28-byte header prefix.
-    #[must_use]
-    pub const fn hdr(&self) -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: self.nd,
-            srcnd: self.srcnd,
-            pid: self.pid,
-            tid: self.tid,
-            chid: self.chid,
-            scoid: self.scoid,
-            coid: self.coid,
-        }
-    }
-
     /// A `_msg_info32` whose header is `hdr` and whose other fields are zero.
     #[must_use]
     pub const fn from_hdr(hdr: MsgInfoHdr) -> Self {
@@ -411,6 +404,37 @@ impl<const N: usize> Default for TicketBuf<N> {
     fn default() -> Self {
         Self::DEFAULT
     }
+}
+
+/// What the layout tests of every module build their messages from.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::MsgInfoHdr;
+
+    /// A header with a distinct value in every field a ticket uses (server pid, sender pid in `tid`,
+    /// chid, a side-channel scoid, the sender's coid).
+    pub(crate) const fn hdr() -> MsgInfoHdr {
+        MsgInfoHdr {
+            nd: 0,
+            srcnd: 0,
+            pid: 0x0102_0304,
+            tid: 77,
+            chid: 1,
+            scoid: 0x4000_0002,
+            coid: 3,
+        }
+    }
+
+    /// [`hdr`]'s 28 bytes (little-endian).
+    #[rustfmt::skip]
+    pub(crate) const HDR_BYTES: [u8; 28] = [
+        0, 0, 0, 0, 0, 0, 0, 0,                // nd, srcnd
+        0x04, 0x03, 0x02, 0x01,                // pid
+        77, 0, 0, 0,                           // tid
+        1, 0, 0, 0,                            // chid
+        2, 0, 0, 0x40,                         // scoid
+        3, 0, 0, 0,                            // coid
+    ];
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use defmt::Format;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use super::message::message;
 use super::{assert_layout, MsgInfo32};
 
 /// `io_dup_t` on QNX 6.x/7.0/7.1 (60 bytes, align 4).
@@ -37,6 +38,13 @@ pub struct IoDup {
     pub key: u32,
 }
 assert_layout!(IoDup, size = 60, align = 4, { type_ = 0, combine_len = 2, info = 4, reserved = 52, key = 56 });
+message!(
+    IoDup,
+    dup,
+    handle = false,
+    proof = key,
+    reserved = [reserved]
+);
 
 /// `io_openfd_t` on QNX 6.x/7.0/7.1 (68 bytes, align 4).
 ///
@@ -78,23 +86,19 @@ pub struct IoOpenfd {
 assert_layout!(IoOpenfd, size = 68, align = 4, {
     type_ = 0, combine_len = 2, ioflag = 4, sflag = 8, xtype = 10, info = 12, reserved2 = 60, key = 64,
 });
+message!(
+    IoOpenfd,
+    openfd,
+    handle = false,
+    proof = key,
+    reserved = [reserved2]
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{MsgInfoHdr, IO_DUP, IO_OPENFD, IO_OPENFD_NONE, SH_DENYNO};
-
-    fn hdr() -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: 0,
-            srcnd: 0,
-            pid: 0x0102_0304,
-            tid: 77,
-            chid: 1,
-            scoid: 0x4000_0002,
-            coid: 3,
-        }
-    }
+    use crate::wire::test_support::{hdr, HDR_BYTES};
+    use crate::wire::{IO_DUP, IO_OPENFD, IO_OPENFD_NONE, SH_DENYNO};
 
     #[test]
     fn io_dup_bytes() {
@@ -105,21 +109,15 @@ mod tests {
             reserved: 0,
             key: 0xAABB_CCDD,
         };
-        #[rustfmt::skip]
-        let want: [u8; 60] = [
-            0x15, 0x01, 60, 0,                     // type, combine_len
-            0, 0, 0, 0, 0, 0, 0, 0,                // nd, srcnd
-            0x04, 0x03, 0x02, 0x01,                // pid
-            77, 0, 0, 0,                           // tid
-            1, 0, 0, 0,                            // chid
-            2, 0, 0, 0x40,                         // scoid
-            3, 0, 0, 0,                            // coid
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,    // msglen, srcmsglen, dstmsglen
-            0, 0, 0, 0, 0, 0, 0, 0,                // priority, flags, type_id
-            0, 0, 0, 0,                            // reserved
-            0xDD, 0xCC, 0xBB, 0xAA,                // key
-        ];
-        assert_eq!(msg.as_bytes(), &want);
+        let want = [
+            &[0x15, 0x01, 60, 0][..],  // type, combine_len
+            &HDR_BYTES,                // info: the header ...
+            &[0; 20],                  // ... msglen, srcmsglen, dstmsglen, priority, flags, type_id
+            &[0; 4],                   // reserved
+            &[0xDD, 0xCC, 0xBB, 0xAA], // key
+        ]
+        .concat();
+        assert_eq!(msg.as_bytes(), &want[..]);
         assert_eq!(IoDup::read_from_bytes(&want).ok(), Some(msg));
     }
 

@@ -6,6 +6,7 @@
 use defmt::Format;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
+use super::message::message;
 use super::{assert_layout, MsgInfoHdr, ALIGN_64BIT_FIELD};
 
 /// `io_dup_t` on QNX 8.0 (40 bytes, align 8).
@@ -34,6 +35,7 @@ pub struct IoDup {
     pub handle: u64,
 }
 assert_layout!(IoDup, size = 40, align = ALIGN_64BIT_FIELD, { type_ = 0, combine_len = 2, info = 4, handle = 32 });
+message!(IoDup, dup, handle = true, proof = handle, reserved = []);
 
 /// `io_openfd_t` on QNX 8.0 (48 bytes, align 8).
 ///
@@ -72,23 +74,19 @@ pub struct IoOpenfd {
 assert_layout!(IoOpenfd, size = 48, align = ALIGN_64BIT_FIELD, {
     type_ = 0, combine_len = 2, ioflag = 4, sflag = 8, xtype = 10, info = 12, handle = 40,
 });
+message!(
+    IoOpenfd,
+    openfd,
+    handle = true,
+    proof = handle,
+    reserved = []
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_support::{hdr, HDR_BYTES};
     use crate::wire::{IO_DUP, IO_OPENFD, SH_DENYNO};
-
-    fn hdr() -> MsgInfoHdr {
-        MsgInfoHdr {
-            nd: 0,
-            srcnd: 0,
-            pid: 0x0102_0304,
-            tid: 77,
-            chid: 1,
-            scoid: 0x4000_0002,
-            coid: 3,
-        }
-    }
 
     #[test]
     fn io_dup_bytes() {
@@ -125,19 +123,14 @@ mod tests {
             handle: 9,
         };
         let b = msg.as_bytes();
-        #[rustfmt::skip]
-        let want: [u8; 48] = [
-            0x0D, 0x01, 48, 0,
-            3, 0, 0, 0,
-            0x40, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0,
-            0x04, 0x03, 0x02, 0x01,
-            77, 0, 0, 0,
-            1, 0, 0, 0,
-            2, 0, 0, 0x40,
-            3, 0, 0, 0,
-            9, 0, 0, 0, 0, 0, 0, 0,
-        ];
-        assert_eq!(b, &want);
+        let want = [
+            &[0x0D, 0x01, 48, 0][..],  // type, combine_len
+            &[3, 0, 0, 0],             // ioflag
+            &[0x40, 0, 0, 0],          // sflag, xtype
+            &HDR_BYTES,                // info
+            &[9, 0, 0, 0, 0, 0, 0, 0], // handle
+        ]
+        .concat();
+        assert_eq!(b, &want[..]);
     }
 }

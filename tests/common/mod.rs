@@ -10,7 +10,8 @@
 
 #![allow(dead_code, unsafe_code)]
 
-use qnx_fdpass::sys::host::{Linux, Ops};
+use qnx_fdpass::sys::host::Linux;
+use qnx_fdpass::sys::Kernel;
 use qnx_fdpass::{Access, Errno};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -118,7 +119,7 @@ pub fn path_id(path: &std::path::Path) -> (u64, u64) {
 /// count the calls, or to learn a path's calls in order.
 pub struct Tap<F: Fn(&'static str)>(pub F);
 
-impl<F: Fn(&'static str)> Ops for Tap<F> {
+impl<F: Fn(&'static str)> Kernel for Tap<F> {
     fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
         (self.0)("pidfd_open");
         Linux.pidfd_open(pid)
@@ -139,11 +140,14 @@ impl<F: Fn(&'static str)> Ops for Tap<F> {
         (self.0)("start_time");
         Linux.start_time(pid)
     }
-    fn close(&self, fd: i32) {
+    fn close(&self, fd: i32) -> Result<(), Errno> {
         (self.0)("close");
-        Linux.close(fd);
+        Linux.close(fd)
     }
-    fn getpid(&self) -> i32 {
+    fn close_attempts(&self) -> usize {
+        Linux.close_attempts()
+    }
+    fn getpid(&self) -> Result<i32, Errno> {
         (self.0)("getpid");
         Linux.getpid()
     }

@@ -39,6 +39,9 @@ impl Kernel for SevenX {
     fn close(&self, _: i32) -> Result<(), Errno> {
         Err(Errno::PERM)
     }
+    fn close_attempts(&self) -> usize {
+        1
+    }
     fn getpid(&self) -> Result<i32, Errno> {
         Err(Errno::PERM)
     }

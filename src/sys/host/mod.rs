@@ -5,40 +5,22 @@
 //! and its position, like `_IO_DUP`), or a re-open through `/proc/self/fd` (own position, like
 //! `_IO_OPENFD`). Nothing here says anything about QNX behaviour.
 //!
-//! [`Ops`] is the seam under the logic: [`Linux`] does the real calls; [`FailAt`] wraps any `Ops` and
-//! fails its k-th call with a chosen errno, which is how the tests prove that every failing path closes
-//! what it opened.
+//! [`Linux`] implements the crate's one kernel-call trait, [`Kernel`], with the real calls (its
+//! Neutrino calls keep the trait's `ENOSYS` defaults); [`FailAt`](crate::sys::FailAt) wraps it to fail
+//! a chosen call.
 
-use core::cell::Cell;
 use core::ffi::CStr;
 
 use rustix::fd::{AsRawFd, BorrowedFd, IntoRawFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
 
-use crate::ticket::Access;
+use crate::sys::Kernel;
+use crate::wire::Access;
 use crate::{Errno, RawFd};
 
 mod stat;
 pub use stat::starttime_from_stat;
-
-/// The system calls the host backend makes. Every call that can fail returns a QNX-numbered [`Errno`].
-pub trait Ops {
-    /// `pidfd_open(pid, 0)`: a descriptor that pins process `pid`.
-    fn pidfd_open(&self, pid: i32) -> Result<RawFd, Errno>;
-    /// `pidfd_getfd(pidfd, fd, 0)`: a duplicate of descriptor `fd` of that process, close-on-exec.
-    fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno>;
-    /// The access mode of one of our descriptors (`fcntl(F_GETFL)`).
-    fn access_mode(&self, fd: RawFd) -> Result<Access, Errno>;
-    /// A new open of the file behind our descriptor `fd` (`/proc/self/fd/<fd>`), close-on-exec.
-    fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno>;
-    /// The start time of process `pid` (field 22 of `/proc/<pid>/stat`, clock ticks since boot).
-    fn start_time(&self, pid: i32) -> Result<u64, Errno>;
-    /// `close(fd)`.
-    fn close(&self, fd: RawFd);
-    /// `getpid()`.
-    fn getpid(&self) -> i32;
-}
 
 /// The real system calls.
 #[derive(Clone, Copy, Debug, Default)]
@@ -83,13 +65,7 @@ fn path_with_number<'b>(
     CStr::from_bytes_with_nul(buf.get(..len).ok_or(Errno::INVAL)?).map_err(|_| Errno::INVAL)
 }
 
-fn borrow(fd: RawFd) -> BorrowedFd<'static> {
-    // SAFETY: only called on descriptors this backend holds open for the duration of the single system
-    // call the borrow is passed to; the 'static lifetime never escapes that call.
-    unsafe { BorrowedFd::borrow_raw(fd) }
-}
-
-impl Ops for Linux {
+impl Kernel for Linux {
     fn pidfd_open(&self, pid: i32) -> Result<RawFd, Errno> {
         let pid = Pid::from_raw(pid).ok_or(Errno::SRCH)?;
         rustix::process::pidfd_open(pid, PidfdFlags::empty())
@@ -98,13 +74,19 @@ impl Ops for Linux {
     }
 
     fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
-        rustix::process::pidfd_getfd(borrow(pidfd), fd, PidfdGetfdFlags::empty())
+        // SAFETY: `pidfd` is only read by this one system call, and the borrow ends with it; a number
+        // that is not an open pidfd makes the kernel answer EBADF (or EINVAL), nothing else.
+        let pidfd = unsafe { BorrowedFd::borrow_raw(pidfd) };
+        rustix::process::pidfd_getfd(pidfd, fd, PidfdGetfdFlags::empty())
             .map(IntoRawFd::into_raw_fd)
             .map_err(errno)
     }
 
     fn access_mode(&self, fd: RawFd) -> Result<Access, Errno> {
-        let flags = rustix::fs::fcntl_getfl(borrow(fd)).map_err(errno)?;
+        // SAFETY: `fd` is only read by this one `fcntl(F_GETFL)`, and the borrow ends with it; a number
+        // that is not open makes the kernel answer EBADF, nothing else.
+        let flags =
+            rustix::fs::fcntl_getfl(unsafe { BorrowedFd::borrow_raw(fd) }).map_err(errno)?;
         if flags.contains(OFlags::PATH) {
             return Err(Errno::ACCES);
         }
@@ -177,20 +159,17 @@ impl Ops for Linux {
         starttime_from_stat(buf.get(..len).unwrap_or(&[])).ok_or(Errno::SRCH)
     }
 
-    fn close(&self, fd: RawFd) {
-        close_raw(fd);
+    fn close(&self, fd: RawFd) -> Result<(), Errno> {
+        close(fd)
     }
 
-    fn getpid(&self) -> i32 {
-        rustix::process::getpid().as_raw_nonzero().get()
+    fn close_attempts(&self) -> usize {
+        // Never retried: Linux releases the descriptor even when close(2) reports EINTR.
+        1
     }
-}
 
-fn close_raw(fd: RawFd) {
-    if fd >= 0 {
-        // SAFETY: `fd` is a descriptor the caller owns and never uses again (OwnedFd::drop, or the
-        // backend's cleanup of a descriptor it opened itself).
-        unsafe { rustix::io::close(fd) };
+    fn getpid(&self) -> Result<i32, Errno> {
+        Ok(getpid())
     }
 }
 
@@ -201,83 +180,14 @@ pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
     if fd < 0 {
         return Err(Errno::BADF);
     }
-    // SAFETY: `fd` is a descriptor the caller owns and never uses again (OwnedFd::drop or
-    // `qnx_fdpass::close`, which consume the `OwnedFd`).
+    // SAFETY: `fd` is a descriptor the caller owns and never uses again (OwnedFd::drop,
+    // `qnx_fdpass::close`, which consume the `OwnedFd`, or a `KernelFd` dropped).
     unsafe { rustix::io::try_close(fd) }.map_err(errno)
 }
 
 /// The calling process's pid (cannot fail on Linux).
 pub(crate) fn getpid() -> i32 {
-    Linux.getpid()
-}
-
-/// Fault injection: wraps an [`Ops`] and fails its `k`-th fallible call (1-based) with `errno`.
-///
-/// `close` and `getpid` are never failed: they are the cleanup and cannot fail in a way the caller could
-/// act on. [`FailAt::calls`] tells how many fallible calls were made, so a test can walk k from 1 to the
-/// length of a path.
-#[derive(Debug)]
-pub struct FailAt<K> {
-    inner: K,
-    k: usize,
-    errno: Errno,
-    calls: Cell<usize>,
-}
-
-impl<K: Ops> FailAt<K> {
-    /// Fails the `k`-th fallible call with `errno` (`k = 0`: never).
-    pub const fn new(inner: K, k: usize, errno: Errno) -> Self {
-        Self {
-            inner,
-            k,
-            errno,
-            calls: Cell::new(0),
-        }
-    }
-
-    /// How many fallible calls were made so far.
-    pub fn calls(&self) -> usize {
-        self.calls.get()
-    }
-
-    fn gate(&self) -> Result<(), Errno> {
-        let n = self.calls.get() + 1;
-        self.calls.set(n);
-        if n == self.k {
-            Err(self.errno)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl<K: Ops> Ops for FailAt<K> {
-    fn pidfd_open(&self, pid: i32) -> Result<RawFd, Errno> {
-        self.gate()?;
-        self.inner.pidfd_open(pid)
-    }
-    fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
-        self.gate()?;
-        self.inner.pidfd_getfd(pidfd, fd)
-    }
-    fn access_mode(&self, fd: RawFd) -> Result<Access, Errno> {
-        self.gate()?;
-        self.inner.access_mode(fd)
-    }
-    fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno> {
-        self.gate()?;
-        self.inner.reopen(fd, access)
-    }
-    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
-        self.gate()?;
-        self.inner.start_time(pid)
-    }
-    fn close(&self, fd: RawFd) {
-        self.inner.close(fd);
-    }
-    fn getpid(&self) -> i32 {
-        self.inner.getpid()
-    }
+    rustix::process::getpid().as_raw_nonzero().get()
 }
 
 /// Keeps `_` imports honest on every Linux architecture.
@@ -286,6 +196,12 @@ const _: fn(&rustix::fd::OwnedFd) -> RawFd = AsRawFd::as_raw_fd;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn borrow(fd: RawFd) -> BorrowedFd<'static> {
+        // SAFETY: the tests pass only descriptors they hold open across the one call the borrow is
+        // used for.
+        unsafe { BorrowedFd::borrow_raw(fd) }
+    }
 
     #[test]
     fn paths() {
@@ -347,8 +263,8 @@ mod tests {
 
     #[test]
     fn own_start_time_is_stable() {
-        let a = Linux.start_time(Linux.getpid()).unwrap();
-        assert_eq!(Linux.start_time(Linux.getpid()), Ok(a));
+        let a = Linux.start_time(getpid()).unwrap();
+        assert_eq!(Linux.start_time(getpid()), Ok(a));
         assert_eq!(Linux.start_time(0x3fff_fff0), Err(Errno::SRCH));
     }
 
@@ -460,7 +376,7 @@ mod tests {
     /// one `read`, not a second one that would only return 0.
     #[test]
     fn start_time_reads_the_stat_line_with_one_read() {
-        let pid = Linux.getpid();
+        let pid = getpid();
         let a = reads_so_far();
         let b = reads_so_far();
         let idle = b - a;
@@ -488,7 +404,7 @@ mod tests {
     /// as counted here independently, from the last `)`.
     #[test]
     fn start_time_is_read_past_any_command_name() {
-        let pid = Linux.getpid();
+        let pid = getpid();
         let before = Linux.start_time(pid).unwrap();
         let line = std::fs::read_to_string("/proc/self/stat").unwrap();
         let after_name = &line[line.rfind(')').unwrap() + 1..];

@@ -50,7 +50,7 @@ mod ffi {
         pub(super) fn getpid() -> c_int;
         pub(super) fn __get_errno_ptr() -> *mut c_int;
         /// QNX 8.0 `<sys/dupfd.h>`. `pid64_t` is 64-bit; its signedness is not public (open question 8).
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         pub(super) fn dupfd_register(
             dstpid: i64,
             fd: c_int,
@@ -58,10 +58,10 @@ mod ffi {
             handlep: *mut u64,
         ) -> c_int;
         /// QNX 8.0 `<sys/dupfd.h>`.
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         pub(super) fn dupfd_unregister(handle: u64) -> c_int;
         /// QNX 8.0 `<sys/dupfd.h>`.
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         pub(super) fn dupfd(handle: u64, flags: c_int) -> c_int;
     }
 }
@@ -161,6 +161,9 @@ impl Kernel for Libc {
         // own is upheld by `OwnedFd`); the C library validates it.
         libc_int(unsafe { ffi::close(coid) }, errno).map(drop)
     }
+    fn close_attempts(&self) -> usize {
+        crate::sys::nto::close::CLOSE_ATTEMPTS
+    }
 
     fn getpid(&self) -> Result<i32, Errno> {
         // SAFETY: `getpid` has no preconditions and cannot fail.
@@ -168,14 +171,14 @@ impl Kernel for Libc {
     }
 
     fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         {
             let mut handle = 0u64;
             // SAFETY: `handle` is a live, exclusively borrowed `dupfd_handle_t` (u64) the call writes.
             let r = unsafe { ffi::dupfd_register(i64::from(dstpid), fd, flags, &mut handle) };
             libc_int(r, errno).map(|_| handle)
         }
-        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        #[cfg(not(qnx_v8))]
         {
             let _ = (dstpid, fd, flags);
             Err(Errno::NOSYS)
@@ -183,12 +186,12 @@ impl Kernel for Libc {
     }
 
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         {
             // SAFETY: integer only; the C library and kernel validate the handle.
             libc_int(unsafe { ffi::dupfd_unregister(handle) }, errno).map(drop)
         }
-        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        #[cfg(not(qnx_v8))]
         {
             let _ = handle;
             Err(Errno::NOSYS)
@@ -198,16 +201,16 @@ impl Kernel for Libc {
     /// On 8.0 dup tickets are redeemed with libc's documented `dupfd()`, which does the attach, the
     /// `_IO_DUP` and the cleanup itself.
     fn has_dupfd(&self) -> bool {
-        cfg!(any(target_env = "nto80", target_os = "qnx"))
+        cfg!(qnx_v8)
     }
 
     fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         {
             // SAFETY: integers only; the C library and kernel validate them.
             libc_int(unsafe { ffi::dupfd(handle, flags) }, errno)
         }
-        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        #[cfg(not(qnx_v8))]
         {
             let _ = (handle, flags);
             Err(Errno::NOSYS)

@@ -20,7 +20,8 @@ use crate::Errno;
 /// connection link without the server hearing of it (every descriptor a process holds to one channel
 /// shares one kernel connection, and the server is told only when the last link goes), so the server
 /// would keep a binding for this descriptor number, and a later bind of the same number to that server
-/// would fail with `EBUSY`. The caller retries ([`close_retrying`]) or keeps the descriptor.
+/// would fail with `EBUSY`. The caller retries ([`close_retrying`](crate::sys::close_retrying)) or keeps
+/// the descriptor.
 ///
 /// # Errors
 ///
@@ -39,34 +40,15 @@ pub(crate) fn close_with<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Err
     }
 }
 
-/// How many times [`close_retrying`] calls `close` while it answers `EINTR`.
+/// How many times the crate calls a Neutrino backend's [`Kernel::close`] while it answers `EINTR`
+/// ([`Kernel::close_attempts`], [`close_retrying`](crate::sys::close_retrying)).
 pub(crate) const CLOSE_ATTEMPTS: usize = 8;
-
-/// [`Kernel::close`], repeated while it is interrupted, at most [`CLOSE_ATTEMPTS`] times: how every
-/// descriptor the crate owns is closed (`OwnedFd`'s drop, `qnx_fdpass::close`, a failed redeem, a batch
-/// rolled back).
-///
-/// On Neutrino an interrupted `close()` leaves the descriptor open (libc does not detach after `EINTR`,
-/// §9.5), so trying again is correct and cannot close a descriptor another thread has opened since.
-///
-/// # Errors
-///
-/// The last answer of `close`: `EINTR` after [`CLOSE_ATTEMPTS`] interrupted attempts, in which case the
-/// descriptor stays open (leaked rather than detached behind the server's back).
-pub(crate) fn close_retrying<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
-    let mut result = k.close(coid);
-    let mut attempts = 1;
-    while result == Err(Errno::INTR) && attempts < CLOSE_ATTEMPTS {
-        result = k.close(coid);
-        attempts += 1;
-    }
-    result
-}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::sys::close_retrying;
     use crate::sys::nto::double::{Call, Double};
 
     #[test]

@@ -138,6 +138,9 @@ impl Kernel for Double {
     fn close(&self, coid: i32) -> Result<(), Errno> {
         close_with(self, coid)
     }
+    fn close_attempts(&self) -> usize {
+        crate::sys::nto::close::CLOSE_ATTEMPTS
+    }
     fn getpid(&self) -> Result<i32, Errno> {
         self.call("getpid", Call::Getpid).map(|()| 4242)
     }

@@ -173,10 +173,7 @@ pub(crate) const fn widen_server_info(i: MsgInfo32) -> MsgInfo64 {
 /// `dupfd_register()` issues for which flag is not public; "DISC" is read as "discard the oldest when
 /// full", the behaviour the documentation gives for flags without `DUPFD_NO_DISCARD`.
 // Used by the raw 8.0 registration only.
-#[cfg_attr(
-    not(any(test, target_env = "nto80", target_os = "qnx")),
-    allow(dead_code)
-)]
+#[cfg_attr(not(any(test, qnx_v8)), allow(dead_code))]
 pub(crate) const fn dupfd_register_op(flags: u32) -> i32 {
     if flags & crate::sys::DUPFD_NO_DISCARD != 0 {
         1
@@ -190,10 +187,7 @@ pub(crate) const fn dupfd_register_op(flags: u32) -> i32 {
 /// **owner's pid** in `pid`, `srcnd` and `tid` 0), so that whatever the kernel compares at redeem time, it
 /// was given the same header at registration (qnx-abi.md §9.4; which form the kernel expects is UNKNOWN).
 // Used by the raw 8.0 registration only.
-#[cfg_attr(
-    not(any(test, target_env = "nto80", target_os = "qnx")),
-    allow(dead_code)
-)]
+#[cfg_attr(not(any(test, qnx_v8)), allow(dead_code))]
 pub(crate) fn dupfd_register_header(server: &MsgInfo64, owner: i32) -> crate::wire::MsgInfoHdr {
     let mut hdr = server.hdr();
     hdr.srcnd = 0;

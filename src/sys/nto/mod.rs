@@ -19,8 +19,8 @@
 //! tabled at the top of each arch file; `self_test` is the run-time probe for them.
 //!
 //! QNX version differences handled here: `ConnectDupFd` (kernel call 44, `dupfd_register`) exists only on
-//! 8.0 (`target_env = "nto80"`, or `target_os = "qnx"` on newer toolchains); on 7.x
-//! [`Kernel::dupfd_register`](crate::sys::Kernel::dupfd_register) fails with `ENOSYS`. On 8.0 `Libc`
+//! 8.0 (cfg `qnx_v8`, set by the build script for `target_env = "nto80"` and `target_os = "qnx"`); on
+//! 7.x [`Kernel::dupfd_register`](crate::sys::Kernel::dupfd_register) fails with `ENOSYS`. On 8.0 `Libc`
 //! registers and redeems through the documented `dupfd_register()`/`dupfd()`; `Raw` registers with the
 //! raw call only when the `raw-dupfd` feature opts in (its argument directions are not public,
 //! `docs/qnx-abi.md` §9.4), and answers `ENOSYS` otherwise.
@@ -98,6 +98,7 @@ const fn server_info64(info: ServerInfo) -> MsgInfo64 {
     encode::widen_server_info(info)
 }
 
+#[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub use selftest::{SelfTestError, SelfTestReport};
 
 /// Kernel calls by raw trap (`svc #0x51` on aarch64, `syscall` on x86_64, `int $0x28` on 32-bit x86),
@@ -128,10 +129,10 @@ pub type DefaultKernel = Raw;
 pub type DefaultKernel = Libc;
 
 /// What `close()` does for a descriptor, through [`DefaultKernel`], retried while interrupted
-/// (`close::close_retrying`, qnx-abi.md §9.5).
+/// (`sys::close_retrying`, qnx-abi.md §9.5).
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 pub(crate) fn close(fd: i32) -> Result<(), Errno> {
-    close::close_retrying(&DefaultKernel::default(), fd)
+    crate::sys::close_retrying(&DefaultKernel::default(), fd)
 }
 
 /// The calling process's pid through [`DefaultKernel`]: read from the thread's TLS block, as the C

@@ -12,7 +12,7 @@ use crate::sys::nto::encode::{self, buf_len, int_arg, int_result, long_result, u
 use crate::sys::nto::selftest::ChannelCalls;
 use crate::sys::Kernel;
 use crate::wire::MsgInfo64;
-#[cfg(any(target_env = "nto80", target_os = "qnx"))]
+#[cfg(qnx_v8)]
 use crate::wire::MsgInfoHdr;
 use crate::Errno;
 
@@ -142,7 +142,7 @@ pub(crate) fn msg_send(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize,
 /// **ABI-UNVERIFIED**: the prototype is CONFIRMED (SDP80 headers), but which of the four pointers each
 /// operation reads or writes is not public (open question 6). All four point to live, exclusively borrowed
 /// values of the prototype's types, so whichever way each one goes, the kernel stays inside them.
-#[cfg(any(target_env = "nto80", target_os = "qnx"))]
+#[cfg(qnx_v8)]
 pub(crate) fn connect_dupfd(
     op: i32,
     dstpid: &mut i64,
@@ -169,11 +169,7 @@ pub(crate) fn connect_dupfd(
 /// calls it, so CI's machine-code check still verifies the wrapper and its stub. `#[used]` keeps it in the
 /// library: about 56 bytes of a raw 8.0 build (measured with `.ci/codesize.sh`), against about 340 for
 /// keeping the whole registration compiled in. Not in a `libc-calls` build, which CI does not disassemble.
-#[cfg(all(
-    any(target_env = "nto80", target_os = "qnx"),
-    not(feature = "raw-dupfd"),
-    not(feature = "libc-calls")
-))]
+#[cfg(all(qnx_v8, not(feature = "raw-dupfd"), not(feature = "libc-calls")))]
 #[used]
 static KEEP_CONNECT_DUPFD: fn(
     i32,
@@ -241,6 +237,9 @@ impl Kernel for Raw {
     fn close(&self, coid: i32) -> Result<(), Errno> {
         close(coid)
     }
+    fn close_attempts(&self) -> usize {
+        crate::sys::nto::close::CLOSE_ATTEMPTS
+    }
 
     fn getpid(&self) -> Result<i32, Errno> {
         Ok(getpid())
@@ -250,12 +249,12 @@ impl Kernel for Raw {
     /// then [`Kernel::dupfd_register_with`]. Without the feature, 8.0 programs register through the C
     /// library's documented `dupfd_register()` (feature `libc-calls`). On 7.x: `ENOSYS`.
     fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         {
             let si = connect_server_info(0, fd)?;
             self.dupfd_register_with(dstpid, fd, flags, &si)
         }
-        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        #[cfg(not(qnx_v8))]
         {
             let _ = (dstpid, fd, flags);
             Err(Errno::NOSYS)
@@ -280,7 +279,7 @@ impl Kernel for Raw {
         flags: u32,
         server: &MsgInfo64,
     ) -> Result<u64, Errno> {
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         {
             // Opt-in until a run on 8.0 settles the argument directions. Without the feature the rest
             // is still type-checked and linted, but not compiled in (`KEEP_CONNECT_DUPFD` keeps the
@@ -306,7 +305,7 @@ impl Kernel for Raw {
             )?;
             Ok(handle)
         }
-        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        #[cfg(not(qnx_v8))]
         {
             let _ = (dstpid, fd, flags, server);
             Err(Errno::NOSYS)
@@ -317,7 +316,7 @@ impl Kernel for Raw {
     /// registration: `ConnectDupFd(_NTO_DUPFD_UNREGISTER, ..)` with the handle as input and the other
     /// arguments zeroed (INFERRED, open question 6). On 7.x: `ENOSYS`.
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
-        #[cfg(any(target_env = "nto80", target_os = "qnx"))]
+        #[cfg(qnx_v8)]
         {
             if !cfg!(feature = "raw-dupfd") {
                 return Err(Errno::NOSYS);
@@ -332,7 +331,7 @@ impl Kernel for Raw {
             )
             .map(drop)
         }
-        #[cfg(not(any(target_env = "nto80", target_os = "qnx")))]
+        #[cfg(not(qnx_v8))]
         {
             let _ = handle;
             Err(Errno::NOSYS)
