@@ -953,7 +953,9 @@ pub(crate) mod tests {
         assert_eq!(msg.as_bytes(), same.as_bytes());
         assert_eq!(msg.info().coid, 3);
         let r = Fake::default();
-        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg).unwrap().into_raw();
+        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg)
+            .unwrap()
+            .into_raw();
         assert_eq!(*r.open.borrow(), [fd]);
         assert!(matches!(&r.calls.borrow()[0], Call::Attach { .. }));
         assert!(matches!(&r.calls.borrow()[1], Call::Send { coid, nc: true, .. } if *coid == fd));

@@ -82,3 +82,46 @@ fn dupfd_register_with_is_dupfd_register_by_default() {
     assert_eq!(k.dupfd_register_with(43, 8, 0, &server), Err(Errno::NOSYS));
     assert_eq!(*k.registered.borrow(), [(42, 7, 1), (43, 8, 0)]);
 }
+
+/// Implements only what every backend must: every call of the other system is then `ENOSYS`.
+struct Bare;
+
+impl Kernel for Bare {
+    fn close(&self, _: i32) -> Result<(), Errno> {
+        Err(Errno::PERM)
+    }
+    fn close_attempts(&self) -> usize {
+        1
+    }
+    fn getpid(&self) -> Result<i32, Errno> {
+        Ok(1)
+    }
+}
+
+/// A backend of one system answers `ENOSYS` to the other's calls (the Linux host has no
+/// `ConnectAttach`, Neutrino no `pidfd_open`), whatever the arguments: the ticket logic of each never
+/// calls them, and a double that forgets one fails loudly instead of succeeding.
+#[test]
+fn every_call_a_backend_does_not_implement_is_enosys() {
+    let _g = crate::common::serial();
+    let k = Bare;
+    assert_eq!(k.connect_attach(0, 1, 1, 0, 0), Err(Errno::NOSYS));
+    assert_eq!(k.connect_detach(3), Err(Errno::NOSYS));
+    assert_eq!(k.connect_server_info(0, 3), Err(Errno::NOSYS));
+    assert_eq!(k.connect_flags(0, 3, 1, 1), Err(Errno::NOSYS));
+    assert_eq!(k.msg_sendnc(3, &[1, 2], &mut []), Err(Errno::NOSYS));
+    assert_eq!(k.msg_send(3, &[1, 2], &mut []), Err(Errno::NOSYS));
+    assert_eq!(k.dupfd_register(5, 3, 1), Err(Errno::NOSYS));
+    assert_eq!(
+        k.dupfd_register_with(5, 3, 1, &MsgInfo64::default()),
+        Err(Errno::NOSYS)
+    );
+    assert_eq!(k.dupfd_unregister(0x55), Err(Errno::NOSYS));
+    assert!(!k.has_dupfd());
+    assert_eq!(k.dupfd(0x55, 0), Err(Errno::NOSYS));
+    assert_eq!(k.pidfd_open(1), Err(Errno::NOSYS));
+    assert_eq!(k.pidfd_getfd(3, 0), Err(Errno::NOSYS));
+    assert_eq!(k.access_mode(0), Err(Errno::NOSYS));
+    assert_eq!(k.reopen(0, qnx_fdpass::Access::Read), Err(Errno::NOSYS));
+    assert_eq!(k.start_time(1), Err(Errno::NOSYS));
+}
