@@ -139,7 +139,8 @@ enum Msg {
 }
 
 /// Kills and reaps QEMU when dropped: every path out of [`run`] goes through it.
-struct Reap(Child);
+/// A QEMU process that is killed (if still running) and reaped on every path out of the scope holding it.
+pub(crate) struct Reap(pub(crate) Child);
 
 impl Drop for Reap {
     fn drop(&mut self) {
