@@ -230,11 +230,9 @@ pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
 
 #[cfg(test)]
 pub(crate) mod tests {
-    //! A recording double of the Neutrino kernel: checks the call sequence, the bytes sent, and that every
-    //! connection attached on a failing path is detached; and fails the k-th call on request.
-
-    use core::cell::RefCell;
-    use std::vec::Vec;
+    //! The Neutrino sequence against the kernel double (`sys::nto::double`): the call sequence, the bytes
+    //! sent, and that every connection attached on a failing path is closed; the k-th call fails on
+    //! request.
 
     use zerocopy::IntoBytes;
 
@@ -248,226 +246,27 @@ pub(crate) mod tests {
     ) -> Result<RawFd, Errno> {
         redeem(k, msg, cancel_point).map(KernelFd::into_raw)
     }
+    use crate::sys::nto::double::{Call, Double, SERVER};
     use crate::ticket::parse_as;
     use crate::wire::{v7, v8, MsgInfo64, IO_CLOSE};
     use crate::{pass, BatchError, DecodeError, Error};
 
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum Call {
-        Attach {
-            nd: u32,
-            pid: i32,
-            chid: i32,
-            index: u32,
-            flags: i32,
-        },
-        Detach(i32),
-        ServerInfo(i32),
-        Send {
-            coid: i32,
-            bytes: Vec<u8>,
-            nc: bool,
-        },
-        Close(i32),
-        Getpid,
-        Register {
-            dstpid: i32,
-            fd: i32,
-            flags: u32,
-        },
-        Unregister(u64),
-        Dupfd {
-            handle: u64,
-            flags: i32,
-        },
-    }
-
-    /// Server info the double reports for descriptor 3; descriptors >= 10 do not exist.
-    pub const SERVER: MsgInfo64 = MsgInfo64 {
-        nd: 0,
-        srcnd: 0,
-        pid: 0x2001,
-        tid: 0,
-        chid: 1,
-        scoid: 0x4000_0007,
-        coid: 3,
-        priority: 0,
-        flags: 1,
-        msglen: 0,
-        srcmsglen: 0,
-        dstmsglen: 0,
-        type_id: 0,
-        reserved: 0,
-    };
-
-    #[derive(Default)]
-    pub struct Fake {
-        pub calls: RefCell<Vec<Call>>,
-        pub open: RefCell<Vec<i32>>,
-        pub next: RefCell<i32>,
-        /// Fail the call with this 1-based index.
-        pub fail_at: Option<(usize, Errno)>,
-        /// Make every send fail with this errno.
-        pub refuse_send: Option<Errno>,
-        /// The server info `dupfd_register_with` was handed.
-        pub register_info: RefCell<Option<MsgInfo64>>,
-        /// `close` answers `EINTR` (and leaves the connection open) this many more times.
-        pub close_intr: core::cell::Cell<usize>,
-        /// What `connect_server_info` reports instead of [`SERVER`].
-        pub server: Option<MsgInfo64>,
-        /// Answer `has_dupfd` with `true`, as the C library on 8.0 does.
-        pub libc_dupfd: bool,
-    }
-
-    impl Fake {
-        fn enter(&self, call: Call) -> Result<(), Errno> {
-            let mut calls = self.calls.borrow_mut();
-            calls.push(call);
-            match self.fail_at {
-                Some((k, e)) if k == calls.len() => Err(e),
-                _ => Ok(()),
-            }
-        }
-    }
-
-    impl Kernel for Fake {
-        fn connect_attach(
-            &self,
-            nd: u32,
-            pid: i32,
-            chid: i32,
-            index: u32,
-            flags: i32,
-        ) -> Result<i32, Errno> {
-            self.enter(Call::Attach {
-                nd,
-                pid,
-                chid,
-                index,
-                flags,
-            })?;
-            let mut next = self.next.borrow_mut();
-            *next += 1;
-            let coid = 100 + *next;
-            self.open.borrow_mut().push(coid);
-            Ok(coid)
-        }
-        fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
-            self.open.borrow_mut().retain(|c| *c != coid);
-            self.enter(Call::Detach(coid))
-        }
-        fn connect_server_info(&self, _pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-            self.enter(Call::ServerInfo(coid))?;
-            if coid >= 10 {
-                return Err(Errno::BADF);
-            }
-            Ok(MsgInfo64 {
-                coid,
-                ..self.server.unwrap_or(SERVER)
-            })
-        }
-        fn connect_flags(&self, _: i32, _: i32, _: u32, _: u32) -> Result<u32, Errno> {
-            Ok(0)
-        }
-        fn msg_sendnc(&self, coid: i32, smsg: &[u8], _r: &mut [u8]) -> Result<isize, Errno> {
-            self.enter(Call::Send {
-                coid,
-                bytes: smsg.to_vec(),
-                nc: true,
-            })?;
-            self.refuse_send.map_or(Ok(0), Err)
-        }
-        fn msg_send(&self, coid: i32, smsg: &[u8], _r: &mut [u8]) -> Result<isize, Errno> {
-            self.enter(Call::Send {
-                coid,
-                bytes: smsg.to_vec(),
-                nc: false,
-            })?;
-            self.refuse_send.map_or(Ok(0), Err)
-        }
-        fn close(&self, coid: i32) -> Result<(), Errno> {
-            if self.close_intr.get() > 0 {
-                self.close_intr.set(self.close_intr.get() - 1);
-                self.enter(Call::Close(coid))?;
-                return Err(Errno::INTR);
-            }
-            self.open.borrow_mut().retain(|c| *c != coid);
-            self.enter(Call::Close(coid))
-        }
-        fn close_attempts(&self) -> usize {
-            crate::sys::nto::close::CLOSE_ATTEMPTS
-        }
-        fn getpid(&self) -> Result<i32, Errno> {
-            self.enter(Call::Getpid)?;
-            Ok(4321)
-        }
-        fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
-            self.enter(Call::Register { dstpid, fd, flags })?;
-            Ok(0xABCD)
-        }
-        fn dupfd_register_with(
-            &self,
-            dstpid: i32,
-            fd: i32,
-            flags: u32,
-            server: &MsgInfo64,
-        ) -> Result<u64, Errno> {
-            *self.register_info.borrow_mut() = Some(*server);
-            self.dupfd_register(dstpid, fd, flags)
-        }
-        fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
-            self.enter(Call::Unregister(handle))
-        }
-        fn has_dupfd(&self) -> bool {
-            self.libc_dupfd
-        }
-        fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
-            self.enter(Call::Dupfd { handle, flags })?;
-            let mut next = self.next.borrow_mut();
-            *next += 1;
-            let coid = 100 + *next;
-            self.open.borrow_mut().push(coid);
-            Ok(coid)
-        }
-    }
-
-    /// A kernel with only the required methods: `dupfd_register_with` is the trait's default.
-    struct Plain(Fake);
+    /// A kernel that keeps the trait's default `dupfd_register_with` (which calls `dupfd_register`):
+    /// only what issue calls, and the methods without a default.
+    struct Plain(Double);
 
     impl Kernel for Plain {
-        fn connect_attach(
-            &self,
-            nd: u32,
-            pid: i32,
-            chid: i32,
-            i: u32,
-            f: i32,
-        ) -> Result<i32, Errno> {
-            self.0.connect_attach(nd, pid, chid, i, f)
-        }
-        fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
-            self.0.connect_detach(coid)
-        }
-        fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-            self.0.connect_server_info(pid, coid)
-        }
-        fn connect_flags(&self, pid: i32, coid: i32, m: u32, b: u32) -> Result<u32, Errno> {
-            self.0.connect_flags(pid, coid, m, b)
-        }
-        fn msg_sendnc(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
-            self.0.msg_sendnc(coid, s, r)
-        }
-        fn msg_send(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
-            self.0.msg_send(coid, s, r)
-        }
         fn close(&self, coid: i32) -> Result<(), Errno> {
             self.0.close(coid)
         }
         fn close_attempts(&self) -> usize {
-            crate::sys::nto::close::CLOSE_ATTEMPTS
+            self.0.close_attempts()
         }
         fn getpid(&self) -> Result<i32, Errno> {
             self.0.getpid()
+        }
+        fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+            self.0.connect_server_info(pid, coid)
         }
         fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
             self.0.dupfd_register(dstpid, fd, flags)
@@ -477,7 +276,7 @@ pub(crate) mod tests {
     #[test]
     fn issue_with_a_known_identity_skips_getpid() {
         // A `Sender`'s path: the pid it holds goes into `info.tid`; the calls are the same but getpid.
-        let k = Fake::default();
+        let k = Double::default();
         let id = identity(&k).unwrap();
         assert_eq!(id.pid, 4321);
         k.calls.borrow_mut().clear();
@@ -486,7 +285,7 @@ pub(crate) mod tests {
         assert_eq!(
             *k.calls.borrow(),
             [
-                Call::ServerInfo(3),
+                Call::ServerInfo { pid: 0, coid: 3 },
                 Call::Register {
                     dstpid: 77,
                     fd: 3,
@@ -508,7 +307,7 @@ pub(crate) mod tests {
         let m = issue_dup_as(&k, Identity { pid: 99 }, 3, Recipient::Pid(5)).unwrap();
         assert_eq!(m.info.tid, 99);
         // Everything else is what `issue` builds.
-        let k2 = Fake::default();
+        let k2 = Double::default();
         let plain: v8::IoDup = issue(&k2, 3, Recipient::Pid(77)).unwrap();
         let by: v8::IoDup =
             issue_by(&k2, Some(Identity { pid: 4321 }), 3, Recipient::Pid(77)).unwrap();
@@ -525,14 +324,14 @@ pub(crate) mod tests {
     #[test]
     fn fault_injection_issue_by() {
         fn each<M: Message>() {
-            let probe = Fake::default();
+            let probe = Double::default();
             let _: M = issue_by(&probe, Some(Identity { pid: 7 }), 3, Recipient::Pid(9)).unwrap();
             let n = probe.calls.borrow().len();
             assert_eq!(n, if M::HANDLE { 2 } else { 1 }, "{:?}", probe.calls);
             for k in 1..=n {
-                let f = Fake {
+                let f = Double {
                     fail_at: Some((k, Errno::NOMEM)),
-                    ..Fake::default()
+                    ..Double::default()
                 };
                 assert_eq!(
                     issue_by::<M, _>(&f, Some(Identity { pid: 7 }), 3, Recipient::Pid(9))
@@ -553,12 +352,12 @@ pub(crate) mod tests {
     fn v8_issue_hands_its_server_info_to_the_registration() {
         // The server info issue already holds goes to `dupfd_register_with`: no second
         // `ConnectServerInfo` (the raw backend would otherwise make one).
-        let k = Fake::default();
+        let k = Double::default();
         let _: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
         assert_eq!(
             *k.calls.borrow(),
             [
-                Call::ServerInfo(3),
+                Call::ServerInfo { pid: 0, coid: 3 },
                 Call::Getpid,
                 Call::Register {
                     dstpid: 77,
@@ -572,7 +371,7 @@ pub(crate) mod tests {
             Some(MsgInfo64 { coid: 3, ..SERVER })
         );
         // The trait's default for `dupfd_register_with` is `dupfd_register`.
-        let p = Plain(Fake::default());
+        let p = Plain(Double::default());
         let m: v8::IoDup = issue(&p, 3, Recipient::Pid(77)).unwrap();
         assert_eq!(m.handle, 0xABCD);
         assert_eq!(
@@ -587,7 +386,7 @@ pub(crate) mod tests {
 
     #[test]
     fn v7_issue_keeps_the_article_convention() {
-        let k = Fake::default();
+        let k = Double::default();
         let m: v7::IoDup = issue(&k, 3, Recipient::Any).unwrap();
         assert_eq!(m.type_, crate::wire::IO_DUP);
         assert_eq!(m.combine_len, 60);
@@ -603,7 +402,10 @@ pub(crate) mod tests {
         );
         assert_eq!(m.info.flags, 0, "only the 28-byte header is copied");
         assert_eq!(m.key, 0);
-        assert_eq!(*k.calls.borrow(), [Call::ServerInfo(3), Call::Getpid]);
+        assert_eq!(
+            *k.calls.borrow(),
+            [Call::ServerInfo { pid: 0, coid: 3 }, Call::Getpid]
+        );
         assert_eq!(
             issue::<v7::IoDup, _>(&k, 12, Recipient::Any),
             Err(Errno::BADF)
@@ -612,7 +414,7 @@ pub(crate) mod tests {
 
     #[test]
     fn v8_issue_registers_a_handle_for_the_recipient() {
-        let k = Fake::default();
+        let k = Double::default();
         let m: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
         assert_eq!(m.handle, 0xABCD);
         assert_eq!(m.info.tid, 4321);
@@ -635,20 +437,20 @@ pub(crate) mod tests {
         // Every registration asks for DUPFD_NO_DISCARD: with the table full (200 unredeemed handles)
         // the issue fails with EAGAIN, instead of the kernel silently voiding the oldest ticket.
         for m in [
-            issue::<v8::IoDup, _>(&Fake::default(), 3, Recipient::Pid(77)).map(|m| m.proof()),
-            issue::<v8::IoOpenfd, _>(&Fake::default(), 3, Recipient::Pid(77)).map(|m| m.proof()),
+            issue::<v8::IoDup, _>(&Double::default(), 3, Recipient::Pid(77)).map(|m| m.proof()),
+            issue::<v8::IoOpenfd, _>(&Double::default(), 3, Recipient::Pid(77)).map(|m| m.proof()),
         ] {
             assert_eq!(m, Ok(0xABCD));
         }
-        let k = Fake::default();
+        let k = Double::default();
         let _: v8::IoOpenfd = issue(&k, 3, Recipient::Pid(77)).unwrap();
         assert!(matches!(
             k.calls.borrow().last(),
             Some(Call::Register { flags, .. }) if *flags & DUPFD_NO_DISCARD != 0
         ));
-        let full = Fake {
+        let full = Double {
             fail_at: Some((3, Errno::AGAIN)),
-            ..Fake::default()
+            ..Double::default()
         };
         assert_eq!(
             issue::<v8::IoDup, _>(&full, 3, Recipient::Pid(77)).map(|m| m.proof()),
@@ -658,7 +460,7 @@ pub(crate) mod tests {
 
     #[test]
     fn withdraw_unregisters_an_8_0_handle_only() {
-        let k = Fake::default();
+        let k = Double::default();
         let dup: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
         let open: v8::IoOpenfd = issue(&k, 3, Recipient::Pid(77)).unwrap();
         k.calls.borrow_mut().clear();
@@ -677,7 +479,7 @@ pub(crate) mod tests {
 
     #[test]
     fn send_withdraws_what_the_sink_did_not_deliver() {
-        let k = Fake::default();
+        let k = Double::default();
         let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
         let sent = |r: Result<usize, Errno>| {
             k.calls.borrow_mut().clear();
@@ -692,9 +494,9 @@ pub(crate) mod tests {
             (Err(Errno::PIPE), std::vec![Call::Unregister(0xABCD)])
         );
         // A failing withdrawal does not hide the sink's answer.
-        let f = Fake {
+        let f = Double {
             fail_at: Some((1, Errno::NOENT)),
-            ..Fake::default()
+            ..Double::default()
         };
         let out = pass::send(&msg, |_| false, |m| withdraw(&f, m));
         assert!(!out);
@@ -703,13 +505,13 @@ pub(crate) mod tests {
 
     #[test]
     fn withdrawing_a_batch_tries_every_ticket() {
-        let k = Fake::default();
+        let k = Double::default();
         let msgs: std::vec::Vec<v8::IoDup> = (0..3)
             .map(|_| issue(&k, 3, Recipient::Pid(77)).unwrap())
             .collect();
-        let f = Fake {
+        let f = Double {
             fail_at: Some((2, Errno::NOENT)),
-            ..Fake::default()
+            ..Double::default()
         };
         assert_eq!(
             pass::withdraw_all(&msgs, |m| withdraw(&f, m)),
@@ -721,9 +523,9 @@ pub(crate) mod tests {
     /// Issue refuses what libc refuses and what no receiver could redeem, and registers nothing then.
     fn unpassable<M: Message>() {
         let try_with = |server: MsgInfo64, fd: i32| {
-            let k = Fake {
-                server: Some(server),
-                ..Fake::default()
+            let k = Double {
+                server,
+                ..Double::default()
             };
             let r = issue::<M, _>(&k, fd, Recipient::Pid(9)).map(|m| m.proof());
             assert!(
@@ -779,10 +581,10 @@ pub(crate) mod tests {
 
     #[test]
     fn libc_on_8_0_redeems_dup_tickets_with_dupfd() {
-        let msg: v8::IoDup = issue(&Fake::default(), 3, Recipient::Pid(9)).unwrap();
-        let k = Fake {
+        let msg: v8::IoDup = issue(&Double::default(), 3, Recipient::Pid(9)).unwrap();
+        let k = Double {
             libc_dupfd: true,
-            ..Fake::default()
+            ..Double::default()
         };
         let fd = redeem_raw(&k, &msg, false).unwrap();
         assert_eq!(
@@ -794,18 +596,18 @@ pub(crate) mod tests {
         );
         assert_eq!(*k.open.borrow(), [fd]);
         // Its failure is returned as is, and nothing is left open (libc cleans up after itself).
-        let k = Fake {
+        let k = Double {
             libc_dupfd: true,
             fail_at: Some((1, Errno::NOENT)),
-            ..Fake::default()
+            ..Double::default()
         };
         assert_eq!(redeem_raw(&k, &msg, false), Err(Errno::NOENT));
         assert!(k.open.borrow().is_empty());
         // openfd tickets have no libc counterpart: still a hand-built _IO_OPENFD with the handle.
-        let open: v8::IoOpenfd = issue(&Fake::default(), 3, Recipient::Pid(9)).unwrap();
-        let k = Fake {
+        let open: v8::IoOpenfd = issue(&Double::default(), 3, Recipient::Pid(9)).unwrap();
+        let k = Double {
             libc_dupfd: true,
-            ..Fake::default()
+            ..Double::default()
         };
         redeem_raw(&k, &open, true).unwrap();
         assert!(matches!(
@@ -813,10 +615,10 @@ pub(crate) mod tests {
             [Call::Attach { .. }, Call::Send { .. }]
         ));
         // A 7.x ticket has no handle: the hand-built _IO_DUP.
-        let v7: v7::IoDup = issue(&Fake::default(), 3, Recipient::Any).unwrap();
-        let k = Fake {
+        let v7: v7::IoDup = issue(&Double::default(), 3, Recipient::Any).unwrap();
+        let k = Double {
             libc_dupfd: true,
-            ..Fake::default()
+            ..Double::default()
         };
         redeem_raw(&k, &v7, false).unwrap();
         assert!(matches!(
@@ -829,9 +631,9 @@ pub(crate) mod tests {
     /// the `_IO_DUP`, not the server-info form (`info.pid` = the server).
     #[test]
     fn raw_registration_header_is_the_redeemed_header() {
-        let k = Fake::default();
+        let k = Double::default();
         let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(9)).unwrap();
-        let r = Fake::default();
+        let r = Double::default();
         redeem_raw(&r, &msg, false).unwrap();
         let Call::Send { bytes, .. } = &r.calls.borrow()[1] else {
             panic!("{:?}", r.calls)
@@ -844,9 +646,9 @@ pub(crate) mod tests {
     }
 
     fn redeem_sequence<M: Message>() {
-        let sender = Fake::default();
+        let sender = Double::default();
         let msg: M = issue(&sender, 3, Recipient::Pid(9)).unwrap();
-        let receiver = Fake::default();
+        let receiver = Double::default();
         let coid = redeem_raw(&receiver, &msg, false).unwrap();
         let calls = receiver.calls.borrow();
         assert_eq!(
@@ -889,41 +691,50 @@ pub(crate) mod tests {
     fn failing_send_closes_the_connection() {
         // Closed as libc's close() does (`_IO_CLOSE`, then detach), not merely detached: the server
         // may hold a binding for it (an interrupted send), which a bare detach would leave behind.
-        let msg: v7::IoDup = issue(&Fake::default(), 3, Recipient::Any).unwrap();
-        let k = Fake {
-            refuse_send: Some(Errno::ACCES),
-            ..Fake::default()
+        let msg: v7::IoDup = issue(&Double::default(), 3, Recipient::Any).unwrap();
+        let k = Double {
+            fail_on: Some(("MsgSendnc", Errno::ACCES)),
+            ..Double::default()
         };
         assert_eq!(redeem_raw(&k, &msg, false), Err(Errno::ACCES));
         assert!(k.open.borrow().is_empty());
-        assert_eq!(k.calls.borrow().last(), Some(&Call::Close(101)));
-        assert!(!k.calls.borrow().contains(&Call::Detach(101)));
+        // After the refused `_IO_DUP`: `_IO_CLOSE` to the server, and only then the one detach.
+        assert_eq!(
+            k.calls.borrow()[2..],
+            [Call::io_close(101), Call::Detach(101)]
+        );
 
-        // An interrupted close is tried again, so the connection does not stay open.
-        let k = Fake {
-            refuse_send: Some(Errno::INTR),
-            ..Fake::default()
+        // An interrupted close is tried again, so the connection does not stay open: the `_IO_OPENFD`
+        // send (call 2) is interrupted, then the first two `_IO_CLOSE`s.
+        let k = Double {
+            fail_at: Some((2, Errno::INTR)),
+            ..Double::default()
         };
         k.close_intr.set(2);
         assert_eq!(redeem_raw(&k, &msg, true), Err(Errno::INTR));
         assert!(k.open.borrow().is_empty(), "leaked {:?}", k.open.borrow());
         assert_eq!(
             k.calls.borrow()[2..],
-            [Call::Close(101), Call::Close(101), Call::Close(101)]
+            [
+                Call::io_close(101),
+                Call::io_close(101),
+                Call::io_close(101),
+                Call::Detach(101)
+            ]
         );
     }
 
     #[test]
     fn batch_rollback_retries_an_interrupted_close() {
-        let msg: IoDup = issue(&Fake::default(), 3, Recipient::Pid(1)).unwrap();
+        let msg: IoDup = issue(&Double::default(), 3, Recipient::Pid(1)).unwrap();
         let mut batch = [0u8; 2 * core::mem::size_of::<IoDup>()];
         for c in batch.chunks_exact_mut(core::mem::size_of::<IoDup>()) {
             c.copy_from_slice(msg.as_bytes());
         }
         // Ticket 1's send (call 4) fails; closing ticket 0's descriptor is interrupted once.
-        let f = Fake {
+        let f = Double {
             fail_at: Some((4, Errno::NOMEM)),
-            ..Fake::default()
+            ..Double::default()
         };
         let r = pass::redeem_batch::<IoDup, _, 2>(&batch, |m| {
             let r = redeem(&f, m, false);
@@ -936,10 +747,10 @@ pub(crate) mod tests {
 
     #[test]
     fn openfd_uses_msg_send_and_carries_access() {
-        let k = Fake::default();
+        let k = Double::default();
         let msg = issue_openfd(&k, 3, Access::Write, Recipient::Pid(5)).unwrap();
         assert_eq!(msg.ioflag, crate::wire::IO_FLAG_WR);
-        let r = Fake::default();
+        let r = Double::default();
         let _fd = redeem_openfd(&r, &mut Peers::<1>::new(), &msg).unwrap();
         assert!(matches!(&r.calls.borrow()[1], Call::Send { nc: false, .. }));
     }
@@ -948,11 +759,11 @@ pub(crate) mod tests {
     /// sends with `MsgSendnc` (not a cancellation point) and hands back the attached connection.
     #[test]
     fn dup_uses_msg_sendnc_and_returns_the_connection() {
-        let msg = issue_dup(&Fake::default(), 3, Recipient::Pid(5)).unwrap();
-        let same: IoDup = issue(&Fake::default(), 3, Recipient::Pid(5)).unwrap();
+        let msg = issue_dup(&Double::default(), 3, Recipient::Pid(5)).unwrap();
+        let same: IoDup = issue(&Double::default(), 3, Recipient::Pid(5)).unwrap();
         assert_eq!(msg.as_bytes(), same.as_bytes());
         assert_eq!(msg.info().coid, 3);
-        let r = Fake::default();
+        let r = Double::default();
         let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg)
             .unwrap()
             .into_raw();
@@ -965,16 +776,16 @@ pub(crate) mod tests {
     /// errno and leaves no connection open.
     #[test]
     fn fault_injection_every_call() {
-        let msg: IoDup = issue(&Fake::default(), 3, Recipient::Pid(1)).unwrap();
+        let msg: IoDup = issue(&Double::default(), 3, Recipient::Pid(1)).unwrap();
         let mut batch = [0u8; 4 * core::mem::size_of::<IoDup>()];
         for c in batch.chunks_exact_mut(core::mem::size_of::<IoDup>()) {
             c.copy_from_slice(msg.as_bytes());
         }
         // Single redeem: 2 calls (attach, send).
         for k in 1..=2 {
-            let f = Fake {
+            let f = Double {
                 fail_at: Some((k, Errno::NOMEM)),
-                ..Fake::default()
+                ..Double::default()
             };
             assert_eq!(redeem_raw(&f, &msg, false), Err(Errno::NOMEM), "call {k}");
             assert!(
@@ -985,9 +796,9 @@ pub(crate) mod tests {
         }
         // Batch of 4: 8 calls; the batch fails at ticket (k-1)/2 and closes what it had.
         for k in 1..=8usize {
-            let f = Fake {
+            let f = Double {
                 fail_at: Some((k, Errno::NOMEM)),
-                ..Fake::default()
+                ..Double::default()
             };
             let r = pass::redeem_batch::<IoDup, _, 4>(&batch, |m| redeem(&f, m, false));
             assert_eq!(
@@ -1004,7 +815,7 @@ pub(crate) mod tests {
                 f.open.borrow()
             );
         }
-        let f = Fake::default();
+        let f = Double::default();
         let ok = pass::redeem_batch::<IoDup, _, 4>(&batch, |m| redeem(&f, m, false)).unwrap();
         assert_eq!(ok.len(), 4);
         assert_eq!(f.open.borrow().len(), 4);
@@ -1016,14 +827,14 @@ pub(crate) mod tests {
     #[test]
     fn fault_injection_all_layouts() {
         fn each<M: Message>() {
-            let probe = Fake::default();
+            let probe = Double::default();
             let msg: M = issue(&probe, 3, Recipient::Pid(9)).unwrap();
             let issued = probe.calls.borrow().len();
             assert_eq!(issued, if M::HANDLE { 3 } else { 2 }, "{:?}", probe.calls);
             for k in 1..=issued {
-                let f = Fake {
+                let f = Double {
                     fail_at: Some((k, Errno::NOMEM)),
-                    ..Fake::default()
+                    ..Double::default()
                 };
                 assert_eq!(
                     issue::<M, _>(&f, 3, Recipient::Pid(9)).map(|m| m.proof()),
@@ -1033,15 +844,15 @@ pub(crate) mod tests {
                 assert!(f.open.borrow().is_empty());
             }
             for cancel_point in [false, true] {
-                let probe = Fake::default();
+                let probe = Double::default();
                 let coid = redeem_raw(&probe, &msg, cancel_point).unwrap();
                 assert_eq!(*probe.open.borrow(), [coid]);
                 let n = probe.calls.borrow().len();
                 assert_eq!(n, 2, "attach + send: {:?}", probe.calls);
                 for k in 1..=n {
-                    let f = Fake {
+                    let f = Double {
                         fail_at: Some((k, Errno::NOMEM)),
-                        ..Fake::default()
+                        ..Double::default()
                     };
                     assert_eq!(
                         redeem_raw(&f, &msg, cancel_point),
@@ -1064,10 +875,10 @@ pub(crate) mod tests {
 
     #[test]
     fn bad_batch_opens_nothing() {
-        let msg: IoDup = issue(&Fake::default(), 3, Recipient::Pid(1)).unwrap();
+        let msg: IoDup = issue(&Double::default(), 3, Recipient::Pid(1)).unwrap();
         let mut batch = [0u8; 2 * core::mem::size_of::<IoDup>()];
         batch[..msg.as_bytes().len()].copy_from_slice(msg.as_bytes());
-        let f = Fake::default();
+        let f = Double::default();
         let r = pass::redeem_batch::<IoDup, _, 4>(&batch, |m| redeem(&f, m, false));
         assert_eq!(
             r.map(|v| v.len()),
@@ -1085,10 +896,10 @@ pub(crate) mod tests {
     /// call, also those whose side-channel bit is clear (below -2^30, down to i32::MIN).
     #[test]
     fn issue_takes_descriptor_0_and_refuses_every_negative_number() {
-        let m: v7::IoDup = issue(&Fake::default(), 0, Recipient::Any).unwrap();
+        let m: v7::IoDup = issue(&Double::default(), 0, Recipient::Any).unwrap();
         assert_eq!(m.info().coid, 0);
         for fd in [-1, -2, -0x4000_0000, -0x4000_0001, i32::MIN] {
-            let k = Fake::default();
+            let k = Double::default();
             assert_eq!(
                 issue::<v7::IoDup, _>(&k, fd, Recipient::Any).map(|_| ()),
                 Err(Errno::BADF),

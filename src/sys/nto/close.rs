@@ -54,49 +54,72 @@ mod tests {
     #[test]
     fn close_sends_io_close_then_detaches() {
         // libc's close(): `_IO_CLOSE` with MsgSend (a cancellation point), not MsgSendnc.
-        let k = Double::new(None);
+        let k = Double::default();
         assert_eq!(close_with(&k, 5), Ok(()));
-        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
+        assert_eq!(k.log(), [Call::io_close(5), Call::Detach(5)]);
+        assert_eq!(
+            k.log()[0],
+            Call::Send {
+                coid: 5,
+                bytes: std::vec![0x16, 0x01, 4, 0],
+                nc: false
+            }
+        );
 
         // The server's answer is the result; the connection is detached all the same.
-        let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
+        let k = Double {
+            fail_on: Some(("MsgSend", Errno::SRVRFAULT)),
+            ..Double::default()
+        };
         assert_eq!(close_with(&k, 5), Err(Errno::SRVRFAULT));
-        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
+        assert_eq!(k.log(), [Call::io_close(5), Call::Detach(5)]);
 
-        let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
+        let k = Double {
+            fail_on: Some(("ConnectDetach", Errno::BADF)),
+            ..Double::default()
+        };
         assert_eq!(close_with(&k, 5), Err(Errno::BADF));
     }
 
     #[test]
     fn interrupted_close_does_not_detach() {
         // EINTR: the server still holds the binding, so the descriptor must stay attached.
-        let k = Double::new(Some(("MsgSend", Errno::INTR)));
+        let k = Double {
+            fail_on: Some(("MsgSend", Errno::INTR)),
+            ..Double::default()
+        };
         assert_eq!(close_with(&k, 5), Err(Errno::INTR));
-        assert_eq!(k.log(), [Call::SendClose(5)]);
+        assert_eq!(k.log(), [Call::io_close(5)]);
     }
 
     #[test]
     fn close_retries_while_interrupted_and_gives_up_attached() {
         // Two interruptions, then the close goes through: three `_IO_CLOSE`s, one detach.
-        let k = Double::new(None);
-        k.intr.set(2);
+        let k = Double::default();
+        k.close_intr.set(2);
         assert_eq!(close_retrying(&k, 5), Ok(()));
         assert_eq!(
             k.log(),
             [
-                Call::SendClose(5),
-                Call::SendClose(5),
-                Call::SendClose(5),
+                Call::io_close(5),
+                Call::io_close(5),
+                Call::io_close(5),
                 Call::Detach(5)
             ]
         );
         // Interrupted every time: bounded, and never detached.
-        let k = Double::new(Some(("MsgSend", Errno::INTR)));
+        let k = Double {
+            fail_on: Some(("MsgSend", Errno::INTR)),
+            ..Double::default()
+        };
         assert_eq!(close_retrying(&k, 5), Err(Errno::INTR));
-        assert_eq!(k.log(), [Call::SendClose(5); CLOSE_ATTEMPTS]);
+        assert_eq!(k.log(), std::vec![Call::io_close(5); CLOSE_ATTEMPTS]);
         // Another error is not retried.
-        let k = Double::new(Some(("MsgSend", Errno::SRVRFAULT)));
+        let k = Double {
+            fail_on: Some(("MsgSend", Errno::SRVRFAULT)),
+            ..Double::default()
+        };
         assert_eq!(close_retrying(&k, 5), Err(Errno::SRVRFAULT));
-        assert_eq!(k.log(), [Call::SendClose(5), Call::Detach(5)]);
+        assert_eq!(k.log(), [Call::io_close(5), Call::Detach(5)]);
     }
 }

@@ -274,67 +274,98 @@ fn check_sysmgr<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<MsgInfo64, SelfT
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::sys::nto::double::{Call, Double, CHID, SIDE};
+    use crate::sys::nto::double::{Call, Double, CHID, SERVER, SIDE};
 
     const SELF_ATTACH: Call = Call::Attach {
+        nd: ND_LOCAL_NODE,
         pid: 0,
         chid: CHID,
         index: NTO_SIDE_CHANNEL,
+        flags: 0,
     };
+    const SIDE_INFO: Call = Call::ServerInfo { pid: 0, coid: SIDE };
     const PRIVATE_CHANNEL: Call = Call::ChannelCreate(NTO_CHF_PRIVATE);
     /// The whole `self_pid` sequence, in order.
     const SELF_PID: [Call; 5] = [
         PRIVATE_CHANNEL,
         SELF_ATTACH,
-        Call::ServerInfo(SIDE),
+        SIDE_INFO,
         Call::Detach(SIDE),
         Call::ChannelDestroy(CHID),
     ];
 
+    /// The kernel double, its connections on a side channel ([`SIDE`]) as the self test's attaches ask.
+    fn side() -> Double {
+        Double {
+            coid: Some(SIDE),
+            ..Double::default()
+        }
+    }
+
+    /// [`side`], with the process manager (pid 1, chid 1) as the server it reports: a sane kernel.
+    fn sane() -> Double {
+        Double {
+            server: MsgInfo64 {
+                pid: SYSMGR_PID,
+                ..SERVER
+            },
+            ..side()
+        }
+    }
+
     #[test]
     fn self_pid_sequence() {
-        let k = Double::new(None);
-        assert_eq!(self_pid(&k, &k), Ok(4242));
+        let k = side();
+        assert_eq!(self_pid(&k, &k), Ok(4321));
         assert_eq!(k.log(), SELF_PID);
         // The channel is private (no `public_channel` ability needed), and the pid is the one the kernel
         // names for a connection to ourselves, not some server's.
         assert_eq!(NTO_CHF_PRIVATE, 0x1000);
-        let mut k = Double::new(None);
-        k.own_pid = 5151;
+        let k = Double {
+            kernel_pid: 5151,
+            ..side()
+        };
         assert_eq!(self_pid(&k, &k), Ok(5151));
     }
 
     #[test]
     fn self_pid_releases_on_every_failure() {
-        let k = Double::new(Some(("ChannelCreate", Errno::MFILE)));
+        let fail_on = |name, errno| Double {
+            fail_on: Some((name, errno)),
+            ..side()
+        };
+        let k = fail_on("ChannelCreate", Errno::MFILE);
         assert_eq!(self_pid(&k, &k), Err(Errno::MFILE));
         assert_eq!(k.log(), [PRIVATE_CHANNEL]);
 
-        let k = Double::new(Some(("ConnectAttach", Errno::AGAIN)));
+        let k = fail_on("ConnectAttach", Errno::AGAIN);
         assert_eq!(self_pid(&k, &k), Err(Errno::AGAIN));
         assert_eq!(
             k.log(),
             [PRIVATE_CHANNEL, SELF_ATTACH, Call::ChannelDestroy(CHID)]
         );
 
-        let k = Double::new(Some(("ConnectServerInfo", Errno::BADF)));
+        let k = fail_on("ConnectServerInfo", Errno::BADF);
         assert_eq!(self_pid(&k, &k), Err(Errno::BADF));
         assert_eq!(k.log(), SELF_PID);
 
-        let k = Double::new(Some(("bad pid", Errno::IO)));
+        // The kernel names a pid that is not positive.
+        let k = Double {
+            kernel_pid: 0,
+            ..side()
+        };
         assert_eq!(self_pid(&k, &k), Err(Errno::SRCH));
         assert_eq!(k.log().len(), 5);
 
         // A failing cleanup does not change a good answer, and the channel is still destroyed.
-        let k = Double::new(Some(("ConnectDetach", Errno::BADF)));
-        assert_eq!(self_pid(&k, &k), Ok(4242));
+        let k = fail_on("ConnectDetach", Errno::BADF);
+        assert_eq!(self_pid(&k, &k), Ok(4321));
         assert_eq!(k.log().last(), Some(&Call::ChannelDestroy(CHID)));
     }
 
     #[test]
     fn self_test_passes_on_a_sane_kernel() {
-        let mut k = Double::new(None);
-        k.server_pid = SYSMGR_PID;
+        let k = sane();
         let r = self_test_with(&k, &k).unwrap();
         assert_eq!(
             r,
@@ -343,19 +374,21 @@ mod tests {
                 sysmgr_coid: SIDE,
                 sysmgr_pid: 1,
                 sysmgr_chid: 1,
-                pid: 4242,
-                kernel_pid: 4242,
+                pid: 4321,
+                kernel_pid: 4321,
             }
         );
         let sysmgr = Call::Attach {
+            nd: ND_LOCAL_NODE,
             pid: SYSMGR_PID,
             chid: SYSMGR_CHID,
             index: NTO_SIDE_CHANNEL,
+            flags: 0,
         };
         let mut expected = std::vec![
             Call::Detach(-1),
             sysmgr,
-            Call::ServerInfo(SIDE),
+            SIDE_INFO,
             Call::Detach(SIDE),
             Call::Getpid,
         ];
@@ -366,19 +399,22 @@ mod tests {
     #[test]
     fn self_test_cross_checks_getpid_with_the_kernel() {
         // The TLS pid and the kernel's answer differ: reported, with both values.
-        let mut k = Double::new(None);
-        k.server_pid = SYSMGR_PID;
-        k.own_pid = 4343;
+        let k = Double {
+            kernel_pid: 4343,
+            ..sane()
+        };
         assert_eq!(
             self_test_with(&k, &k),
             Err(SelfTestError::PidMismatch {
-                getpid: 4242,
+                getpid: 4321,
                 kernel: 4343
             })
         );
         // The sequence itself fails: reported as a failed call, after it released what it made.
-        let mut k = Double::new(Some(("ChannelCreate", Errno::AGAIN)));
-        k.server_pid = SYSMGR_PID;
+        let k = Double {
+            fail_on: Some(("ChannelCreate", Errno::AGAIN)),
+            ..sane()
+        };
         assert_eq!(
             self_test_with(&k, &k),
             Err(SelfTestError::CallFailed {
@@ -391,8 +427,10 @@ mod tests {
 
     #[test]
     fn self_test_catches_a_broken_error_path() {
-        let mut k = Double::new(Some(("ConnectDetach(-1) ok", Errno::IO)));
-        k.server_pid = SYSMGR_PID;
+        let k = Double {
+            detach_invalid: Ok(()),
+            ..sane()
+        };
         assert_eq!(
             self_test_with(&k, &k),
             Err(SelfTestError::ErrorPathNotTaken {
@@ -400,8 +438,10 @@ mod tests {
             })
         );
 
-        let mut k = Double::new(Some(("ConnectDetach(-1)", Errno::BADF)));
-        k.server_pid = SYSMGR_PID;
+        let k = Double {
+            detach_invalid: Err(Errno::BADF),
+            ..sane()
+        };
         assert_eq!(
             self_test_with(&k, &k),
             Err(SelfTestError::WrongErrno {
@@ -414,18 +454,20 @@ mod tests {
 
     #[test]
     fn self_test_detaches_when_a_check_fails() {
-        let k = Double::new(None); // server pid 77, not the process manager
+        let k = side(); // the server is pid 0x2001, not the process manager
         assert_eq!(
             self_test_with(&k, &k),
             Err(SelfTestError::BadValue {
                 what: "ConnectServerInfo pid",
-                got: 77
+                got: 0x2001
             })
         );
         assert_eq!(k.log().last(), Some(&Call::Detach(SIDE)));
 
-        let mut k = Double::new(Some(("ConnectServerInfo", Errno::BADF)));
-        k.server_pid = SYSMGR_PID;
+        let k = Double {
+            fail_on: Some(("ConnectServerInfo", Errno::BADF)),
+            ..sane()
+        };
         assert_eq!(
             self_test_with(&k, &k),
             Err(SelfTestError::CallFailed {
