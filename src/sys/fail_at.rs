@@ -137,3 +137,233 @@ impl<K: Kernel> Kernel for FailAt<K> {
         self.inner.start_time(pid)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::sys::nto::close::CLOSE_ATTEMPTS;
+    use crate::sys::nto::double::{Call, Double, HANDLE, SERVER};
+
+    /// What `FailAt` injects: nothing the double answers by itself.
+    const INJECTED: Errno = Errno::XDEV;
+
+    /// The kernel double, with answers that are none of 0, 1 and -1.
+    fn double() -> Double {
+        Double {
+            status: 7,
+            conn_flags: 0x55,
+            ..Double::default()
+        }
+    }
+
+    /// The server info handed to `dupfd_register_with`.
+    const INFO: MsgInfo64 = MsgInfo64 {
+        scoid: 0x4000_0042,
+        ..SERVER
+    };
+
+    /// One fallible method called through a `FailAt`: `call` makes the call with fixed arguments and
+    /// checks the value of a success (`Ok(())` then); `answer` is what `call` returns when the call
+    /// reaches the double, `log` what the double then records.
+    struct Forwarded {
+        name: &'static str,
+        call: fn(&FailAt<Double>) -> Result<(), Errno>,
+        answer: Result<(), Errno>,
+        log: Vec<Call>,
+    }
+
+    fn forwarded() -> Vec<Forwarded> {
+        let ok = |name, call, log: Call| Forwarded {
+            name,
+            call,
+            answer: Ok(()),
+            log: std::vec![log],
+        };
+        // The Linux calls: the double has none, so the trait's default answers.
+        let nosys = |name, call| Forwarded {
+            name,
+            call,
+            answer: Err(Errno::NOSYS),
+            log: Vec::new(),
+        };
+        std::vec![
+            ok(
+                "connect_attach",
+                |f| f
+                    .connect_attach(0x11, 0x22, 0x33, 0x44, 0x66)
+                    .map(|c| assert_eq!(c, 101)),
+                Call::Attach {
+                    nd: 0x11,
+                    pid: 0x22,
+                    chid: 0x33,
+                    index: 0x44,
+                    flags: 0x66
+                },
+            ),
+            ok(
+                "connect_detach",
+                |f| f.connect_detach(0x77),
+                Call::Detach(0x77),
+            ),
+            ok(
+                "connect_server_info",
+                |f| {
+                    f.connect_server_info(0x22, 3)
+                        .map(|i| assert_eq!(i, MsgInfo64 { coid: 3, ..SERVER }))
+                },
+                Call::ServerInfo { pid: 0x22, coid: 3 },
+            ),
+            ok(
+                "connect_flags",
+                |f| f
+                    .connect_flags(0x22, 3, 0xF0, 0x0F)
+                    .map(|p| assert_eq!(p, 0x55)),
+                Call::Flags {
+                    pid: 0x22,
+                    coid: 3,
+                    mask: 0xF0,
+                    bits: 0x0F
+                },
+            ),
+            ok(
+                "msg_sendnc",
+                |f| {
+                    let mut reply = [0; 2];
+                    let status = f.msg_sendnc(3, b"dup", &mut reply)?;
+                    assert_eq!((status, reply), (7, [Double::REPLY; 2]));
+                    Ok(())
+                },
+                Call::Send {
+                    coid: 3,
+                    bytes: b"dup".to_vec(),
+                    nc: true
+                },
+            ),
+            ok(
+                "msg_send",
+                |f| {
+                    let mut reply = [0; 2];
+                    let status = f.msg_send(3, b"open", &mut reply)?;
+                    assert_eq!((status, reply), (7, [Double::REPLY; 2]));
+                    Ok(())
+                },
+                Call::Send {
+                    coid: 3,
+                    bytes: b"open".to_vec(),
+                    nc: false
+                },
+            ),
+            ok(
+                "dupfd_register",
+                |f| f
+                    .dupfd_register(0x22, 3, 0x9)
+                    .map(|h| assert_eq!(h, HANDLE)),
+                Call::Register {
+                    dstpid: 0x22,
+                    fd: 3,
+                    flags: 0x9
+                },
+            ),
+            ok(
+                "dupfd_register_with",
+                |f| {
+                    let h = f.dupfd_register_with(0x22, 3, 0x9, &INFO)?;
+                    assert_eq!(h, HANDLE);
+                    assert_eq!(*f.inner.register_info.borrow(), Some(INFO));
+                    Ok(())
+                },
+                Call::Register {
+                    dstpid: 0x22,
+                    fd: 3,
+                    flags: 0x9
+                },
+            ),
+            ok(
+                "dupfd_unregister",
+                |f| f.dupfd_unregister(0x1234),
+                Call::Unregister(0x1234),
+            ),
+            ok(
+                "dupfd",
+                |f| f.dupfd(HANDLE, 0x66).map(|c| assert_eq!(c, 101)),
+                Call::Dupfd {
+                    handle: HANDLE,
+                    flags: 0x66
+                },
+            ),
+            nosys("pidfd_open", |f| f.pidfd_open(0x22).map(drop)),
+            nosys("pidfd_getfd", |f| f.pidfd_getfd(5, 6).map(drop)),
+            nosys("access_mode", |f| f.access_mode(5).map(drop)),
+            nosys("reopen", |f| f.reopen(5, Access::Read).map(drop)),
+            nosys("start_time", |f| f.start_time(0x22).map(drop)),
+        ]
+    }
+
+    /// Every fallible method reaches the kernel it wraps with the same arguments and returns its exact
+    /// answer; the k-th fallible call (and only it) returns the injected errno without reaching it.
+    #[test]
+    fn fallible_calls_are_forwarded_or_failed_unseen() {
+        for Forwarded {
+            name,
+            call,
+            answer,
+            log,
+        } in forwarded()
+        {
+            // k = 0: never failed.
+            let f = FailAt::new(double(), 0, INJECTED);
+            assert_eq!(call(&f), answer, "{name}");
+            assert_eq!(f.inner.log(), log, "{name}");
+            assert_eq!(f.calls(), 1, "{name}");
+
+            // k = 1: the first call fails unseen; the next one is forwarded.
+            let f = FailAt::new(double(), 1, INJECTED);
+            assert_eq!(call(&f), Err(INJECTED), "{name}");
+            assert_eq!(f.inner.log(), [], "{name}");
+            assert_eq!(call(&f), answer, "{name}");
+            assert_eq!(f.inner.log(), log, "{name}");
+            assert_eq!(f.calls(), 2, "{name}");
+
+            // k = 2: the first call is forwarded, the second fails unseen.
+            let f = FailAt::new(double(), 2, INJECTED);
+            assert_eq!(call(&f), answer, "{name}");
+            assert_eq!(call(&f), Err(INJECTED), "{name}");
+            assert_eq!(f.inner.log(), log, "{name}");
+            assert_eq!(f.calls(), 2, "{name}");
+        }
+    }
+
+    /// `close`, `close_attempts`, `getpid` and `has_dupfd` are the wrapped kernel's, never failed and
+    /// not counted, even while the next fallible call is the one to fail.
+    #[test]
+    fn cleanup_and_infallible_calls_pass_through() {
+        let f = FailAt::new(double(), 1, INJECTED);
+        assert_eq!(f.close(5), Ok(()));
+        assert_eq!(f.inner.log(), [Call::io_close(5), Call::Detach(5)]);
+        assert_eq!(f.getpid(), Ok(4321));
+        assert_eq!(f.inner.log().last(), Some(&Call::Getpid));
+        assert!(!f.has_dupfd());
+        assert_eq!(f.close_attempts(), CLOSE_ATTEMPTS);
+        assert_eq!(CLOSE_ATTEMPTS, 8);
+        assert_eq!(f.calls(), 0);
+        // The first fallible call is still the one that fails.
+        assert_eq!(f.dupfd_unregister(HANDLE), Err(INJECTED));
+        assert_eq!(f.calls(), 1);
+
+        // The wrapped kernel's answers, whatever they are.
+        let libc = Double {
+            libc_dupfd: true,
+            pid: 0x5150,
+            fail_on: Some(("MsgSend", Errno::SRVRFAULT)),
+            ..double()
+        };
+        let f = FailAt::new(libc, 1, INJECTED);
+        assert!(f.has_dupfd());
+        assert_eq!(f.getpid(), Ok(0x5150));
+        assert_eq!(f.close(5), Err(Errno::SRVRFAULT));
+        assert_eq!(f.calls(), 0);
+    }
+}
