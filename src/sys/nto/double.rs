@@ -244,21 +244,14 @@ impl Kernel for Double {
         self.enter(Call::Getpid).map(|()| self.pid)
     }
 
-    fn connect_attach(
-        &self,
-        nd: u32,
-        pid: i32,
-        chid: i32,
-        index: u32,
-        flags: i32,
-    ) -> Result<i32, Errno> {
+    fn connect_attach(&self, nd: u32, pid: i32, chid: i32, i: u32, f: i32) -> Result<i32, Errno> {
         self.attached_pid.set(pid);
         let call = Call::Attach {
             nd,
             pid,
             chid,
-            index,
-            flags,
+            index: i,
+            flags: f,
         };
         self.enter(call).map(|()| self.connect())
     }
@@ -311,9 +304,9 @@ impl Kernel for Double {
         dstpid: i32,
         fd: i32,
         flags: u32,
-        server: &MsgInfo64,
+        info: &MsgInfo64,
     ) -> Result<u64, Errno> {
-        *self.register_info.borrow_mut() = Some(*server);
+        *self.register_info.borrow_mut() = Some(*info);
         self.dupfd_register(dstpid, fd, flags)
     }
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
