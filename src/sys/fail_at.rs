@@ -48,6 +48,17 @@ impl<K: Kernel> FailAt<K> {
     }
 }
 
+/// The fallible methods of [`Kernel`], each written `fn name(arg: T, ...) -> R;`: counts the call, fails
+/// it if it is the k-th, and otherwise forwards it to the wrapped kernel.
+macro_rules! gated {
+    ($(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $name(&self, $($arg: $ty),*) -> Result<$ret, Errno> {
+            self.gate()?;
+            self.inner.$name($($arg),*)
+        }
+    )*};
+}
+
 impl<K: Kernel> Kernel for FailAt<K> {
     fn close(&self, fd: RawFd) -> Result<(), Errno> {
         self.inner.close(fd)
@@ -58,83 +69,27 @@ impl<K: Kernel> Kernel for FailAt<K> {
     fn getpid(&self) -> Result<i32, Errno> {
         self.inner.getpid()
     }
-
-    fn connect_attach(
-        &self,
-        nd: u32,
-        pid: i32,
-        chid: i32,
-        index: u32,
-        flags: i32,
-    ) -> Result<i32, Errno> {
-        self.gate()?;
-        self.inner.connect_attach(nd, pid, chid, index, flags)
-    }
-    fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
-        self.gate()?;
-        self.inner.connect_detach(coid)
-    }
-    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-        self.gate()?;
-        self.inner.connect_server_info(pid, coid)
-    }
-    fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
-        self.gate()?;
-        self.inner.connect_flags(pid, coid, mask, bits)
-    }
-    fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
-        self.gate()?;
-        self.inner.msg_sendnc(coid, smsg, rmsg)
-    }
-    fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
-        self.gate()?;
-        self.inner.msg_send(coid, smsg, rmsg)
-    }
-    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
-        self.gate()?;
-        self.inner.dupfd_register(dstpid, fd, flags)
-    }
-    fn dupfd_register_with(
-        &self,
-        dstpid: i32,
-        fd: i32,
-        flags: u32,
-        server: &MsgInfo64,
-    ) -> Result<u64, Errno> {
-        self.gate()?;
-        self.inner.dupfd_register_with(dstpid, fd, flags, server)
-    }
-    fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
-        self.gate()?;
-        self.inner.dupfd_unregister(handle)
-    }
     fn has_dupfd(&self) -> bool {
         self.inner.has_dupfd()
     }
-    fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
-        self.gate()?;
-        self.inner.dupfd(handle, flags)
-    }
 
-    fn pidfd_open(&self, pid: i32) -> Result<RawFd, Errno> {
-        self.gate()?;
-        self.inner.pidfd_open(pid)
-    }
-    fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
-        self.gate()?;
-        self.inner.pidfd_getfd(pidfd, fd)
-    }
-    fn access_mode(&self, fd: RawFd) -> Result<Access, Errno> {
-        self.gate()?;
-        self.inner.access_mode(fd)
-    }
-    fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno> {
-        self.gate()?;
-        self.inner.reopen(fd, access)
-    }
-    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
-        self.gate()?;
-        self.inner.start_time(pid)
+    gated! {
+        fn connect_attach(nd: u32, pid: i32, chid: i32, index: u32, flags: i32) -> i32;
+        fn connect_detach(coid: i32) -> ();
+        fn connect_server_info(pid: i32, coid: i32) -> MsgInfo64;
+        fn connect_flags(pid: i32, coid: i32, mask: u32, bits: u32) -> u32;
+        fn msg_sendnc(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> isize;
+        fn msg_send(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> isize;
+        fn dupfd_register(dstpid: i32, fd: i32, flags: u32) -> u64;
+        fn dupfd_register_with(dstpid: i32, fd: i32, flags: u32, server: &MsgInfo64) -> u64;
+        fn dupfd_unregister(handle: u64) -> ();
+        fn dupfd(handle: u64, flags: i32) -> i32;
+
+        fn pidfd_open(pid: i32) -> RawFd;
+        fn pidfd_getfd(pidfd: RawFd, fd: RawFd) -> RawFd;
+        fn access_mode(fd: RawFd) -> Access;
+        fn reopen(fd: RawFd, access: Access) -> RawFd;
+        fn start_time(pid: i32) -> u64;
     }
 }
 
