@@ -284,6 +284,14 @@ mod tests {
         flags: 0,
     };
     const SIDE_INFO: Call = Call::ServerInfo { pid: 0, coid: SIDE };
+    /// The self test's side-channel connection to the process manager.
+    const SYSMGR_ATTACH: Call = Call::Attach {
+        nd: ND_LOCAL_NODE,
+        pid: SYSMGR_PID,
+        chid: SYSMGR_CHID,
+        index: NTO_SIDE_CHANNEL,
+        flags: 0,
+    };
     const PRIVATE_CHANNEL: Call = Call::ChannelCreate(NTO_CHF_PRIVATE);
     /// The whole `self_pid` sequence, in order.
     const SELF_PID: [Call; 5] = [
@@ -378,16 +386,9 @@ mod tests {
                 kernel_pid: 4321,
             }
         );
-        let sysmgr = Call::Attach {
-            nd: ND_LOCAL_NODE,
-            pid: SYSMGR_PID,
-            chid: SYSMGR_CHID,
-            index: NTO_SIDE_CHANNEL,
-            flags: 0,
-        };
         let mut expected = std::vec![
             Call::Detach(-1),
-            sysmgr,
+            SYSMGR_ATTACH,
             SIDE_INFO,
             Call::Detach(SIDE),
             Call::Getpid,
@@ -476,6 +477,53 @@ mod tests {
             })
         );
         assert_eq!(k.log().last(), Some(&Call::Detach(SIDE)));
+    }
+
+    /// The process manager's connection must be a side channel: `_NTO_SIDE_CHANNEL` itself is the first
+    /// one (accepted, checked with `ConnectServerInfo`); the coid below it, or a small one, is refused
+    /// before `ConnectServerInfo` and detached.
+    #[test]
+    fn self_test_takes_a_side_channel_coid_only() {
+        let first = i32::try_from(NTO_SIDE_CHANNEL).unwrap();
+        let k = Double {
+            coid: Some(first),
+            ..sane()
+        };
+        let r = self_test_with(&k, &k).unwrap();
+        assert_eq!(r.sysmgr_coid, first);
+        assert_eq!(
+            k.log()[..4],
+            [
+                Call::Detach(-1),
+                SYSMGR_ATTACH,
+                Call::ServerInfo {
+                    pid: 0,
+                    coid: first
+                },
+                Call::Detach(first)
+            ]
+        );
+
+        for coid in [first - 1, 5] {
+            let k = Double {
+                coid: Some(coid),
+                ..sane()
+            };
+            assert_eq!(
+                self_test_with(&k, &k),
+                Err(SelfTestError::BadValue {
+                    what: "ConnectAttach coid",
+                    got: i64::from(coid)
+                }),
+                "{coid:#x}"
+            );
+            assert_eq!(
+                k.log(),
+                [Call::Detach(-1), SYSMGR_ATTACH, Call::Detach(coid)],
+                "{coid:#x}"
+            );
+            assert!(k.open.borrow().is_empty(), "{coid:#x}");
+        }
     }
 
     #[test]
