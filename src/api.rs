@@ -52,49 +52,6 @@ impl DupTicket {
     pub fn with_kernel<K: Kernel>(k: &K, fd: impl AsFd, to: Recipient) -> Result<Self, Errno> {
         seams::issue_dup(k, fd.as_fd().as_raw_fd(), to)
     }
-
-    /// The bytes to hand to the receiver.
-    #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
-        self.msg.as_bytes()
-    }
-
-    /// The message.
-    #[must_use]
-    pub const fn message(&self) -> &wire::IoDup {
-        &self.msg
-    }
-
-    /// Withdraws a ticket whose bytes never reached the receiver.
-    ///
-    /// On QNX 8.0 issuing registers a `dupfd` handle, which stays registered, and redeemable by the named
-    /// recipient, until it is redeemed or the sender closes the descriptor; a process may hold at most 200
-    /// (the next issue fails with `EAGAIN`). **The sender must withdraw a ticket it knows was not
-    /// delivered** (its transport failed, the receiver is gone): [`send_fd`] does it when its sink reports
-    /// failure. Never withdraw a ticket that may have been delivered: the receiver's redeem would fail.
-    /// Dropping a ticket does not withdraw it, because a ticket whose bytes were sent is usually dropped
-    /// before it is redeemed.
-    ///
-    /// On QNX 6.x/7.x and on the Linux host nothing is registered and this does nothing: there, a ticket
-    /// stays redeemable until the sender closes the descriptor.
-    ///
-    /// # Errors
-    ///
-    /// On QNX 8.0 the errors of `dupfd_unregister`: `ENOENT` if the handle was already redeemed or the
-    /// descriptor closed.
-    pub fn withdraw(self) -> Result<(), Errno> {
-        active::withdraw(&DefaultKernel::default(), &self.msg)
-    }
-
-    /// [`DupTicket::withdraw`] through the given kernel-call implementation (`kernel-seams` feature).
-    ///
-    /// # Errors
-    ///
-    /// As [`DupTicket::withdraw`].
-    #[cfg(feature = "kernel-seams")]
-    pub fn withdraw_with<K: Kernel>(self, k: &K) -> Result<(), Errno> {
-        active::withdraw(k, &self.msg)
-    }
 }
 
 /// An `_IO_OPENFD` ticket: whoever redeems it gets a new open of the same file, with its own position
@@ -134,39 +91,75 @@ impl OpenfdTicket {
     ) -> Result<Self, Errno> {
         seams::issue_openfd(k, fd.as_fd().as_raw_fd(), access, to)
     }
+}
 
-    /// The bytes to hand to the receiver.
-    #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
-        self.msg.as_bytes()
-    }
+/// The methods every single ticket has: its bytes, its message and its withdrawal, written once for
+/// [`DupTicket`] and [`OpenfdTicket`]; the attributes given are the documentation of `withdraw`.
+macro_rules! ticket_methods {
+    ($ticket:ident, $msg:ty, $(#[$withdraw_doc:meta])*) => {
+        impl $ticket {
+            /// The bytes to hand to the receiver.
+            #[must_use]
+            pub fn as_bytes(&self) -> &[u8] {
+                self.msg.as_bytes()
+            }
 
-    /// The message.
-    #[must_use]
-    pub const fn message(&self) -> &wire::IoOpenfd {
-        &self.msg
-    }
+            /// The message.
+            #[must_use]
+            pub const fn message(&self) -> &$msg {
+                &self.msg
+            }
 
+            $(#[$withdraw_doc])*
+            pub fn withdraw(self) -> Result<(), Errno> {
+                active::withdraw(&DefaultKernel::default(), &self.msg)
+            }
+
+            #[doc = concat!("[`", stringify!($ticket), "::withdraw`] through the given kernel-call implementation")]
+            /// (`kernel-seams` feature).
+            ///
+            /// # Errors
+            ///
+            /// As [`DupTicket::withdraw`].
+            #[cfg(feature = "kernel-seams")]
+            pub fn withdraw_with<K: Kernel>(self, k: &K) -> Result<(), Errno> {
+                active::withdraw(k, &self.msg)
+            }
+        }
+    };
+}
+
+ticket_methods!(
+    DupTicket,
+    wire::IoDup,
+    /// Withdraws a ticket whose bytes never reached the receiver.
+    ///
+    /// On QNX 8.0 issuing registers a `dupfd` handle, which stays registered, and redeemable by the named
+    /// recipient, until it is redeemed or the sender closes the descriptor; a process may hold at most 200
+    /// (the next issue fails with `EAGAIN`). **The sender must withdraw a ticket it knows was not
+    /// delivered** (its transport failed, the receiver is gone): [`send_fd`] does it when its sink reports
+    /// failure. Never withdraw a ticket that may have been delivered: the receiver's redeem would fail.
+    /// Dropping a ticket does not withdraw it, because a ticket whose bytes were sent is usually dropped
+    /// before it is redeemed.
+    ///
+    /// On QNX 6.x/7.x and on the Linux host nothing is registered and this does nothing: there, a ticket
+    /// stays redeemable until the sender closes the descriptor.
+    ///
+    /// # Errors
+    ///
+    /// On QNX 8.0 the errors of `dupfd_unregister`: `ENOENT` if the handle was already redeemed or the
+    /// descriptor closed.
+);
+
+ticket_methods!(
+    OpenfdTicket,
+    wire::IoOpenfd,
     /// Withdraws a ticket whose bytes never reached the receiver; see [`DupTicket::withdraw`].
     ///
     /// # Errors
     ///
     /// As [`DupTicket::withdraw`].
-    pub fn withdraw(self) -> Result<(), Errno> {
-        active::withdraw(&DefaultKernel::default(), &self.msg)
-    }
-
-    /// [`OpenfdTicket::withdraw`] through the given kernel-call implementation (`kernel-seams`
-    /// feature).
-    ///
-    /// # Errors
-    ///
-    /// As [`DupTicket::withdraw`].
-    #[cfg(feature = "kernel-seams")]
-    pub fn withdraw_with<K: Kernel>(self, k: &K) -> Result<(), Errno> {
-        active::withdraw(k, &self.msg)
-    }
-}
+);
 
 /// Issues many tickets naming this process, which it looks up once, when it is made, instead of at every
 /// ticket. It sends nothing: the caller hands each ticket's bytes to its own transport.

@@ -17,7 +17,7 @@
 
 use heapless::Vec;
 
-use crate::sys::{self, close_retrying, Kernel, KernelFd};
+use crate::sys::{self, close_retrying, Kernel, Owned};
 use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr};
 use crate::{Errno, RawFd};
@@ -87,17 +87,13 @@ impl<const P: usize> Peers<P> {
         }
     }
 
-    /// Runs `f` with a pidfd that refers to process `pid` started at `start`.
-    fn with_pidfd<K: Kernel, T>(
-        &mut self,
-        k: &K,
-        pid: i32,
-        start: u64,
-        f: impl FnOnce(RawFd) -> Result<T, Errno>,
-    ) -> Result<T, Errno> {
+    /// Descriptor `fd` of process `pid` started at `start`, duplicated into this process (close-on-exec)
+    /// through a pidfd of that process: the one kept for it, or a new one, checked against `start` and
+    /// then kept (evicting the oldest when the table is full).
+    fn getfd<'k, K: Kernel>(&mut self, k: &'k K, pid: i32, start: u64, fd: RawFd) -> Owned<'k, K> {
         if let Some(p) = self.entries.iter().find(|p| p.pid == pid) {
             if p.start == start {
-                let r = f(p.pidfd);
+                let r = sys::pidfd_getfd(k, p.pidfd, fd);
                 if matches!(r, Err(Errno::SRCH)) {
                     self.forget(k, pid);
                 }
@@ -111,7 +107,7 @@ impl<const P: usize> Peers<P> {
         if k.start_time(pid)? != start {
             return Err(Errno::SRCH);
         }
-        let r = f(pidfd.as_raw());
+        let r = sys::pidfd_getfd(k, pidfd.as_raw(), fd);
         if P == 0 || matches!(r, Err(Errno::SRCH)) {
             return r;
         }
@@ -213,19 +209,17 @@ pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
     k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoDup,
-) -> Result<KernelFd<'k, K>, Errno> {
+) -> Owned<'k, K> {
     let info = msg.info;
     crate::fmt::debug!("RFD: other pid: {=i32} coid {=i32}", info.tid, info.coid);
-    peers.with_pidfd(k, info.tid, msg.handle, |pidfd| {
-        sys::pidfd_getfd(k, pidfd, info.coid)
-    })
+    peers.getfd(k, info.tid, msg.handle, info.coid)
 }
 
 pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
     k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoOpenfd,
-) -> Result<KernelFd<'k, K>, Errno> {
+) -> Owned<'k, K> {
     let info = msg.info;
     let want = msg.access();
     crate::fmt::debug!(
@@ -234,9 +228,7 @@ pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
         info.coid
     );
     // The duplicate is only the way to the file: closed as it drops, after the re-open or the refusal.
-    let dup = peers.with_pidfd(k, info.tid, msg.handle, |pidfd| {
-        sys::pidfd_getfd(k, pidfd, info.coid)
-    })?;
+    let dup = peers.getfd(k, info.tid, msg.handle, info.coid)?;
     let have = k.access_mode(dup.as_raw())?;
     let wider = match (want, have) {
         (_, Access::ReadWrite) => false,

@@ -18,7 +18,7 @@
 //!    `openfd()`); on failure close the new connection as libc's `close()` does (§9.5) before returning
 //!    the error.
 
-use crate::sys::{self, Kernel, KernelFd, DUPFD_NO_DISCARD};
+use crate::sys::{self, Kernel, Owned, DUPFD_NO_DISCARD};
 use crate::ticket::{check_server, Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{
     IoDup, IoOpenfd, MsgInfo64, MsgInfoHdr, IO_DUP, ND_LOCAL_NODE, NTO_COF_CLOEXEC, NTO_COF_DEAD,
@@ -132,7 +132,7 @@ pub(crate) fn redeem<'k, M: Message, K: Kernel>(
     k: &'k K,
     msg: &M,
     cancel_point: bool,
-) -> Result<KernelFd<'k, K>, Errno> {
+) -> Owned<'k, K> {
     let info = msg.info();
     if M::HANDLE && M::TYPE == IO_DUP && k.has_dupfd() {
         // QNX 8.0 with the C library: its documented dupfd() (§9.4) instead of a hand-built _IO_DUP;
@@ -164,8 +164,8 @@ fn attach_and_send<'k, K: Kernel>(
     server: &MsgInfoHdr,
     bytes: &[u8],
     cancel_point: bool,
-) -> Result<KernelFd<'k, K>, Errno> {
-    let coid = sys::connect_attach(k, server.nd, server.pid, server.chid, 0, NTO_COF_CLOEXEC)?;
+) -> Owned<'k, K> {
+    let coid = sys::connect_attach(k, *server, NTO_COF_CLOEXEC)?;
     if cancel_point {
         k.msg_send(coid.as_raw(), bytes, &mut [])?;
     } else {
@@ -216,7 +216,7 @@ pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
     k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoDup,
-) -> Result<KernelFd<'k, K>, Errno> {
+) -> Owned<'k, K> {
     redeem(k, msg, false)
 }
 
@@ -224,7 +224,7 @@ pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
     k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoOpenfd,
-) -> Result<KernelFd<'k, K>, Errno> {
+) -> Owned<'k, K> {
     redeem(k, msg, true)
 }
 
@@ -244,7 +244,7 @@ pub(crate) mod tests {
         msg: &M,
         cancel_point: bool,
     ) -> Result<RawFd, Errno> {
-        redeem(k, msg, cancel_point).map(KernelFd::into_raw)
+        redeem(k, msg, cancel_point).map(sys::KernelFd::into_raw)
     }
     use crate::sys::nto::double::{Call, Double, SERVER};
     use crate::ticket::parse_as;

@@ -14,8 +14,10 @@ use core::fmt;
 
 use crate::fd::{FromRawFd, OwnedFd, RawFd};
 use crate::sys::{close_retrying, Kernel};
+use crate::wire::MsgInfoHdr;
 #[cfg(target_os = "linux")]
 use crate::Access;
+use crate::Errno;
 
 /// A descriptor returned by a call of `k`, owned; dropping it closes it through `k`.
 #[must_use = "dropping a KernelFd closes the descriptor"]
@@ -26,7 +28,7 @@ pub(crate) struct KernelFd<'k, K: Kernel + ?Sized> {
 
 impl<'k, K: Kernel + ?Sized> KernelFd<'k, K> {
     /// Wraps what a descriptor-returning call of `k` answered.
-    fn from_call(k: &'k K, r: Result<RawFd, crate::Errno>) -> Result<Self, crate::Errno> {
+    fn from_call(k: &'k K, r: Result<RawFd, Errno>) -> Result<Self, Errno> {
         r.map(|fd| Self { fd, k })
     }
 
@@ -67,43 +69,34 @@ impl<K: Kernel + ?Sized> fmt::Debug for KernelFd<'_, K> {
     }
 }
 
-/// [`Kernel::connect_attach`], the new connection owned.
+/// What a descriptor-returning call answers once its descriptor is owned.
+pub(crate) type Owned<'k, K> = Result<KernelFd<'k, K>, Errno>;
+
+/// [`Kernel::connect_attach`] to the channel `to` names (its node, pid and chid; index 0, so the
+/// lowest free connection id), the new connection owned.
 pub(crate) fn connect_attach<K: Kernel + ?Sized>(
     k: &K,
-    nd: u32,
-    pid: i32,
-    chid: i32,
-    index: u32,
+    to: MsgInfoHdr,
     flags: i32,
-) -> Result<KernelFd<'_, K>, crate::Errno> {
-    KernelFd::from_call(k, k.connect_attach(nd, pid, chid, index, flags))
+) -> Owned<'_, K> {
+    let (nd, pid, chid) = (to.nd, to.pid, to.chid);
+    KernelFd::from_call(k, k.connect_attach(nd, pid, chid, 0, flags))
 }
 
 /// [`Kernel::dupfd`], the new descriptor owned.
-pub(crate) fn dupfd<K: Kernel + ?Sized>(
-    k: &K,
-    handle: u64,
-    flags: i32,
-) -> Result<KernelFd<'_, K>, crate::Errno> {
+pub(crate) fn dupfd<K: Kernel + ?Sized>(k: &K, handle: u64, flags: i32) -> Owned<'_, K> {
     KernelFd::from_call(k, k.dupfd(handle, flags))
 }
 
 /// [`Kernel::pidfd_open`], the pidfd owned.
 #[cfg(target_os = "linux")]
-pub(crate) fn pidfd_open<K: Kernel + ?Sized>(
-    k: &K,
-    pid: i32,
-) -> Result<KernelFd<'_, K>, crate::Errno> {
+pub(crate) fn pidfd_open<K: Kernel + ?Sized>(k: &K, pid: i32) -> Owned<'_, K> {
     KernelFd::from_call(k, k.pidfd_open(pid))
 }
 
 /// [`Kernel::pidfd_getfd`], the duplicate owned.
 #[cfg(target_os = "linux")]
-pub(crate) fn pidfd_getfd<K: Kernel + ?Sized>(
-    k: &K,
-    pidfd: RawFd,
-    fd: RawFd,
-) -> Result<KernelFd<'_, K>, crate::Errno> {
+pub(crate) fn pidfd_getfd<K: Kernel + ?Sized>(k: &K, pidfd: RawFd, fd: RawFd) -> Owned<'_, K> {
     KernelFd::from_call(k, k.pidfd_getfd(pidfd, fd))
 }
 
@@ -113,6 +106,25 @@ pub(crate) fn reopen<'k, K: Kernel + ?Sized>(
     k: &'k K,
     fd: &KernelFd<'k, K>,
     access: Access,
-) -> Result<KernelFd<'k, K>, crate::Errno> {
+) -> Owned<'k, K> {
     KernelFd::from_call(k, k.reopen(fd.as_raw(), access))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::format;
+
+    use super::*;
+    use crate::sys::host::{getpid, Linux};
+
+    /// Debug output names the descriptor, so a log of a failing path says which one it held.
+    #[test]
+    fn debug_names_the_descriptor() {
+        let fd = pidfd_open(&Linux, getpid()).unwrap();
+        let n = fd.as_raw();
+        assert!(n >= 0);
+        assert_eq!(format!("{fd:?}"), format!("KernelFd {{ fd: {n} }}"));
+    }
 }

@@ -65,7 +65,9 @@ mod fail_at;
 #[cfg(any(test, feature = "kernel-seams"))]
 pub use fail_at::FailAt;
 mod kernel_fd;
-pub(crate) use kernel_fd::{connect_attach, dupfd, KernelFd};
+#[cfg(any(test, doc))]
+pub(crate) use kernel_fd::KernelFd;
+pub(crate) use kernel_fd::{connect_attach, dupfd, Owned};
 #[cfg(target_os = "linux")]
 pub(crate) use kernel_fd::{pidfd_getfd, pidfd_open, reopen};
 

@@ -66,6 +66,35 @@ mod ffi {
     }
 }
 
+/// The C library's `MsgSend` and `MsgSendnc`, which take the same arguments and answer alike.
+type SendFn = unsafe extern "C" fn(c_int, *const c_void, size_t, *mut c_void, size_t) -> c_long;
+
+/// Sends `smsg` and receives the reply into `rmsg` through `send`; returns the reply status.
+///
+/// # Safety
+///
+/// `send` must be the C library's `MsgSend` or `MsgSendnc`.
+unsafe fn send_through(
+    send: SendFn,
+    coid: i32,
+    smsg: &[u8],
+    rmsg: &mut [u8],
+) -> Result<isize, Errno> {
+    // SAFETY: by the caller's promise `send` is `MsgSend` or `MsgSendnc`, which read at most
+    // `smsg.len()` bytes of `smsg` and write at most `rmsg.len()` bytes into `rmsg`, both borrowed for
+    // the whole call; any byte pattern is a valid `u8`.
+    let r = unsafe {
+        send(
+            coid,
+            smsg.as_ptr().cast(),
+            smsg.len(),
+            rmsg.as_mut_ptr().cast(),
+            rmsg.len(),
+        )
+    };
+    libc_long(r as isize, errno)
+}
+
 /// The calling thread's `errno`, or `EIO` if the C library gives no errno slot.
 fn errno() -> i32 {
     // SAFETY: `__get_errno_ptr` has no preconditions; it returns the calling thread's errno slot.
@@ -126,32 +155,13 @@ impl Kernel for Libc {
     }
 
     fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
-        // SAFETY: the C library reads at most `smsg.len()` bytes of `smsg` and writes at most `rmsg.len()`
-        // bytes into `rmsg`, both borrowed for the whole call; any byte pattern is a valid `u8`.
-        let r = unsafe {
-            ffi::MsgSendnc(
-                coid,
-                smsg.as_ptr().cast(),
-                smsg.len(),
-                rmsg.as_mut_ptr().cast(),
-                rmsg.len(),
-            )
-        };
-        libc_long(r as isize, errno)
+        // SAFETY: `MsgSendnc` is one of the C library's two send functions.
+        unsafe { send_through(ffi::MsgSendnc, coid, smsg, rmsg) }
     }
 
     fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
-        // SAFETY: as in `msg_sendnc`.
-        let r = unsafe {
-            ffi::MsgSend(
-                coid,
-                smsg.as_ptr().cast(),
-                smsg.len(),
-                rmsg.as_mut_ptr().cast(),
-                rmsg.len(),
-            )
-        };
-        libc_long(r as isize, errno)
+        // SAFETY: `MsgSend` is one of the C library's two send functions.
+        unsafe { send_through(ffi::MsgSend, coid, smsg, rmsg) }
     }
 
     /// libc's own `close()`, which sends `_IO_CLOSE` and detaches only if that was not interrupted

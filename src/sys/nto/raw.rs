@@ -100,33 +100,40 @@ pub(crate) fn channel_destroy(chid: i32) -> Result<(), Errno> {
 
 /// `MsgSendnc(coid, smsg, sbytes, rmsg, rbytes)`: sends `smsg`, receives at most `rmsg.len()` reply bytes;
 /// returns the server's reply status. Not a cancellation point.
-///
-/// The stub traps `__KER_MSG_SENDVNC` with both lengths negated (plain buffers, not iov arrays, §4.3).
 pub(crate) fn msg_sendnc(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
-    let (slen, rlen) = (buf_len(smsg.len())?, buf_len(rmsg.len())?);
-    // SAFETY: with negated lengths the kernel reads at most `slen` bytes from `smsg` and writes at most
-    // `rlen` bytes into `rmsg` (§4.3); both are borrowed for the whole call, which returns only after the
-    // reply has been copied, and any byte pattern is a valid `u8`.
-    let r = unsafe {
-        arch::__qnx_fdpass_ker_msg_sendnc(
-            int_arg(coid),
-            smsg.as_ptr() as usize,
-            slen,
-            rmsg.as_mut_ptr() as usize,
-            rlen,
-        )
-    };
-    long_result(r)
+    // SAFETY: the stub traps `__KER_MSG_SENDVNC`, a call of the `MsgSendv` family.
+    unsafe { send_through(arch::__qnx_fdpass_ker_msg_sendnc, coid, smsg, rmsg) }
 }
 
-/// `MsgSend(coid, smsg, sbytes, rmsg, rbytes)`: like [`msg_sendnc`], as a cancellation point
-/// (`__KER_MSG_SENDV`).
+/// `MsgSend(coid, smsg, sbytes, rmsg, rbytes)`: like [`msg_sendnc`], as a cancellation point.
 pub(crate) fn msg_send(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    // SAFETY: the stub traps `__KER_MSG_SENDV`, a call of the `MsgSendv` family.
+    unsafe { send_through(arch::__qnx_fdpass_ker_msg_send, coid, smsg, rmsg) }
+}
+
+/// A trap stub taking `(coid, smsg, -sbytes, rmsg, -rbytes)`.
+type SendStub = unsafe extern "C" fn(usize, usize, usize, usize, usize) -> isize;
+
+/// Sends `smsg` and receives the reply into `rmsg` through `stub`, with both lengths negated (plain
+/// buffers, not iov arrays, §4.3). Inlined into both callers, so each calls its stub directly.
+///
+/// # Safety
+///
+/// `stub` must trap a kernel call of the `MsgSendv` family (`__KER_MSG_SENDV`, `__KER_MSG_SENDVNC`).
+#[inline]
+unsafe fn send_through(
+    stub: SendStub,
+    coid: i32,
+    smsg: &[u8],
+    rmsg: &mut [u8],
+) -> Result<isize, Errno> {
     let (slen, rlen) = (buf_len(smsg.len())?, buf_len(rmsg.len())?);
-    // SAFETY: as in `msg_sendnc`: the kernel reads at most `slen` bytes of `smsg` and writes at most `rlen`
-    // bytes into `rmsg`, both borrowed for the whole call; any byte pattern is a valid `u8`.
+    // SAFETY: by the caller's promise the stub traps a `MsgSendv` call, for which negated lengths mean
+    // plain buffers: the kernel reads at most `slen` bytes from `smsg` and writes at most `rlen` bytes
+    // into `rmsg` (§4.3); both are borrowed for the whole call, which returns only after the reply has
+    // been copied, and any byte pattern is a valid `u8`.
     let r = unsafe {
-        arch::__qnx_fdpass_ker_msg_send(
+        stub(
             int_arg(coid),
             smsg.as_ptr() as usize,
             slen,
