@@ -241,6 +241,33 @@ mod tests {
     /// are refused without asking the kernel. Standard input is set aside meanwhile and put back.
     #[test]
     fn close_takes_descriptor_0() {
+        // Closing descriptor 0 frees the lowest number, which another test thread opening a descriptor
+        // at that moment would be given (and `dup2` onto it then fails with EBUSY, or closes that
+        // thread's descriptor): the check runs alone, in a child process of this test binary.
+        const CHILD: &str = "QNX_FDPASS_CLOSE0_CHILD";
+        const NAME: &str = "sys::host::tests::close_takes_descriptor_0";
+        if std::env::var_os(CHILD).is_some() {
+            close_descriptor_0_alone();
+            std::println!("descriptor 0 closed and restored");
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([NAME, "--exact", "--test-threads=1", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("descriptor 0 closed and restored"),
+            "the child check failed or did not run: {}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `close(0)` closes descriptor 0: only negative numbers are refused. Closes and restores standard
+    /// input, so it must run in a process with no other thread.
+    fn close_descriptor_0_alone() {
         let saved = rustix::io::dup(borrow(0)).unwrap();
         let (r, w) = rustix::pipe::pipe().unwrap();
         // SAFETY: descriptor 0 exists (it was just duplicated); `dup2` replaces it and the wrapper is
