@@ -89,7 +89,7 @@ impl<const P: usize> Peers<P> {
 
     /// Descriptor `fd` of process `pid` started at `start`, duplicated into this process (close-on-exec)
     /// through a pidfd of that process: the one kept for it, or a new one, checked against `start` and
-    /// then kept (evicting the oldest when the table is full).
+    /// then kept (replacing an entry, round robin, when the table is full).
     fn getfd<'k, K: Kernel>(&mut self, k: &'k K, pid: i32, start: u64, fd: RawFd) -> Owned<'k, K> {
         if let Some(p) = self.entries.iter().find(|p| p.pid == pid) {
             if p.start == start {
