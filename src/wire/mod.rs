@@ -338,6 +338,33 @@ impl MsgInfo32 {
             type_id: 0,
         }
     }
+
+    /// This `ConnectServerInfo` answer of a 32-bit process (§1.1, §1.2) as the [`MsgInfo64`] a 64-bit
+    /// process gets and the [`Kernel`](crate::sys::Kernel) trait returns: every field keeps its value
+    /// (the lengths are sign-extended), only the layout changes.
+    ///
+    /// Reading the 32-bit answer through the 64-bit layout instead would put `msglen` where `priority`
+    /// and `flags` are and shift everything after the 28-byte header; tickets copy only that header,
+    /// but the `_NTO_COF_DEAD` bit in `flags` would be read from the wrong bytes.
+    #[must_use]
+    pub const fn widen(self) -> MsgInfo64 {
+        MsgInfo64 {
+            nd: self.nd,
+            srcnd: self.srcnd,
+            pid: self.pid,
+            tid: self.tid,
+            chid: self.chid,
+            scoid: self.scoid,
+            coid: self.coid,
+            priority: self.priority,
+            flags: self.flags,
+            msglen: self.msglen as i64,
+            srcmsglen: self.srcmsglen as i64,
+            dstmsglen: self.dstmsglen as i64,
+            type_id: self.type_id,
+            reserved: 0,
+        }
+    }
 }
 
 /// `struct _io_close` (`io_close_t`): the 4-byte message libc's `close()` sends to the server.
@@ -510,5 +537,57 @@ mod tests {
         let buf = TicketBuf::<72>::new();
         assert_eq!(buf.filled(100).len(), 72);
         assert_eq!(buf.filled(3).len(), 3);
+    }
+
+    #[test]
+    fn server_info_widens_field_by_field() {
+        use zerocopy::FromBytes;
+        // What a 32-bit kernel writes: the 6.x / `_msg_info32` layout, each field a distinct value.
+        let mut raw = [0u8; 48];
+        for (k, v) in [
+            (0, 1u32),
+            (4, 2),
+            (8, 77),
+            (12, 4),
+            (16, 5),
+            (20, 0x4000_0006),
+            (24, 7),
+        ] {
+            raw[k..k + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        raw[28..32].copy_from_slice(&(-8i32).to_le_bytes()); // msglen
+        raw[32..36].copy_from_slice(&9i32.to_le_bytes()); // srcmsglen
+        raw[36..40].copy_from_slice(&10i32.to_le_bytes()); // dstmsglen
+        raw[40..42].copy_from_slice(&11i16.to_le_bytes()); // priority
+        raw[42..44].copy_from_slice(&2i16.to_le_bytes()); // flags: _NTO_COF_DEAD
+        raw[44..48].copy_from_slice(&13u32.to_le_bytes()); // type_id
+        let narrow = MsgInfo32::read_from_bytes(&raw[..]).unwrap();
+        let wide = narrow.widen();
+        assert_eq!(
+            wide,
+            MsgInfo64 {
+                nd: 1,
+                srcnd: 2,
+                pid: 77,
+                tid: 4,
+                chid: 5,
+                scoid: 0x4000_0006,
+                coid: 7,
+                priority: 11,
+                flags: 2,
+                msglen: -8,
+                srcmsglen: 9,
+                dstmsglen: 10,
+                type_id: 13,
+                reserved: 0,
+            }
+        );
+        assert_eq!(wide.hdr(), narrow.hdr());
+        // The same bytes read as the 64-bit layout give a different, wrong answer: the trap this avoids.
+        let mut as64 = [0u8; 64];
+        as64[..48].copy_from_slice(&raw);
+        let wrong = MsgInfo64::read_from_bytes(&as64[..]).unwrap();
+        assert_ne!(wrong.flags, wide.flags);
+        assert_ne!(wrong.msglen, wide.msglen);
     }
 }

@@ -182,22 +182,7 @@ impl Kernel for CLib {
         if r != coid {
             return Err(Errno::BADF);
         }
-        Ok(MsgInfo64 {
-            nd: i.nd,
-            srcnd: i.srcnd,
-            pid: i.pid,
-            tid: i.tid,
-            chid: i.chid,
-            scoid: i.scoid,
-            coid: i.coid,
-            priority: i.priority,
-            flags: i.flags,
-            msglen: i64::from(i.msglen),
-            srcmsglen: i64::from(i.srcmsglen),
-            dstmsglen: i64::from(i.dstmsglen),
-            type_id: i.type_id,
-            reserved: 0,
-        })
+        Ok(i.widen())
     }
     fn connect_flags(&self, pid: i32, coid: i32, m: u32, b: u32) -> Result<u32, Errno> {
         // SAFETY: integers only.

@@ -9,7 +9,7 @@
 //!   ([`int_arg`], [`uint_arg`], [`buf_len`]);
 //! - how a trap stub's result becomes `Result<_, Errno>` ([`int_result`], [`long_result`]), and how a libc
 //!   entry point's `-1` + `errno` does ([`libc_int`], [`libc_long`]);
-//! - what the kernel's answers mean ([`check_server_info`], [`widen_server_info`]) and what the raw 8.0
+//! - what the kernel's answers mean ([`check_server_info`]) and what the raw 8.0
 //!   registration passes ([`dupfd_register_op`], [`dupfd_register_header`]).
 //!
 //! Section numbers (§) refer to the project's ABI fact sheet, `docs/qnx-abi.md` in this repository.
@@ -17,8 +17,6 @@
 // On targets other than Neutrino only the tests use this module.
 #![cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
 
-#[cfg(any(test, target_pointer_width = "32"))]
-use crate::wire::MsgInfo32;
 use crate::wire::MsgInfo64;
 use crate::Errno;
 
@@ -135,36 +133,6 @@ pub(crate) const fn check_server_info(ret: i32, coid: i32) -> Result<(), Errno> 
     }
 }
 
-/// A 32-bit process's `ConnectServerInfo` answer, the 48-byte `_msg_info32` (6.x `_msg_info`, §1.1,
-/// §1.2), as the [`MsgInfo64`] the rest of the crate reads: every field keeps its value (the lengths are
-/// sign-extended), only the layout changes.
-///
-/// Reading the 32-bit answer through the 64-bit layout instead would put `msglen` where `priority` and
-/// `flags` are and shift everything after the 28-byte header; tickets copy only that header, but the
-/// `_NTO_COF_DEAD` bit in `flags` would be read from the wrong bytes.
-///
-/// Only 32-bit Neutrino targets need it (and the host tests, which check it).
-#[cfg(any(test, target_pointer_width = "32"))]
-#[must_use]
-pub(crate) const fn widen_server_info(i: MsgInfo32) -> MsgInfo64 {
-    MsgInfo64 {
-        nd: i.nd,
-        srcnd: i.srcnd,
-        pid: i.pid,
-        tid: i.tid,
-        chid: i.chid,
-        scoid: i.scoid,
-        coid: i.coid,
-        priority: i.priority,
-        flags: i.flags,
-        msglen: i.msglen as i64,
-        srcmsglen: i.srcmsglen as i64,
-        dstmsglen: i.dstmsglen as i64,
-        type_id: i.type_id,
-        reserved: 0,
-    }
-}
-
 /// The `ConnectDupFd` operation the raw backend registers with for `dupfd_register()` `flags`: the plain
 /// `_NTO_DUPFD_REGISTER` (1) with [`DUPFD_NO_DISCARD`](crate::sys::DUPFD_NO_DISCARD), else
 /// `_NTO_DUPFD_REGISTER_DISC` (2).
@@ -255,58 +223,6 @@ mod tests {
         assert_eq!(check_server_info(5, 5), Ok(()));
         assert_eq!(check_server_info(6, 5), Err(Errno::BADF));
         assert_eq!(check_server_info(0x4000_0000, 5), Err(Errno::BADF));
-    }
-
-    #[test]
-    fn server_info_widens_field_by_field() {
-        use zerocopy::FromBytes;
-        // What a 32-bit kernel writes: the 6.x / `_msg_info32` layout, each field a distinct value.
-        let mut raw = [0u8; 48];
-        for (k, v) in [
-            (0, 1u32),
-            (4, 2),
-            (8, 77),
-            (12, 4),
-            (16, 5),
-            (20, 0x4000_0006),
-            (24, 7),
-        ] {
-            raw[k..k + 4].copy_from_slice(&v.to_le_bytes());
-        }
-        raw[28..32].copy_from_slice(&(-8i32).to_le_bytes()); // msglen
-        raw[32..36].copy_from_slice(&9i32.to_le_bytes()); // srcmsglen
-        raw[36..40].copy_from_slice(&10i32.to_le_bytes()); // dstmsglen
-        raw[40..42].copy_from_slice(&11i16.to_le_bytes()); // priority
-        raw[42..44].copy_from_slice(&2i16.to_le_bytes()); // flags: _NTO_COF_DEAD
-        raw[44..48].copy_from_slice(&13u32.to_le_bytes()); // type_id
-        let narrow = MsgInfo32::read_from_bytes(&raw[..]).unwrap();
-        let wide = widen_server_info(narrow);
-        assert_eq!(
-            wide,
-            MsgInfo64 {
-                nd: 1,
-                srcnd: 2,
-                pid: 77,
-                tid: 4,
-                chid: 5,
-                scoid: 0x4000_0006,
-                coid: 7,
-                priority: 11,
-                flags: 2,
-                msglen: -8,
-                srcmsglen: 9,
-                dstmsglen: 10,
-                type_id: 13,
-                reserved: 0,
-            }
-        );
-        assert_eq!(wide.hdr(), narrow.hdr());
-        // The same bytes read as the 64-bit layout give a different, wrong answer: the trap this avoids.
-        let mut as64 = [0u8; 64];
-        as64[..48].copy_from_slice(&raw);
-        let wrong = MsgInfo64::read_from_bytes(&as64[..]).unwrap();
-        assert_ne!(wrong.flags, wide.flags);
-        assert_ne!(wrong.msglen, wide.msglen);
     }
 
     #[test]

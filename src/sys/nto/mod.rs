@@ -29,7 +29,7 @@
 //! places. Kernel-call arguments travel on the stack (`arch/x86.rs`). And `ConnectServerInfo` fills the
 //! 32-bit process's `_server_info`, the 48-byte `_msg_info32` (6.x `_msg_info`), not the 64-byte
 //! `_msg_info64` of a 64-bit process: both backends pass a zeroed [`MsgInfo32`](crate::wire::MsgInfo32)
-//! there and widen the answer (`encode::widen_server_info`), so the rest of the crate sees one type.
+//! there and widen the answer (`MsgInfo32::widen`), so the rest of the crate sees one type.
 //! Neither 6.x nor 7.0 has `dupfd`; 6.x has no abilities either (no `procmgr_ability()`): a 6.x server
 //! accepts a dup from the same process, from root or a process with the owner's effective uid, or with a
 //! `MsgKeyData` key.
@@ -95,7 +95,7 @@ const fn server_info64(info: ServerInfo) -> MsgInfo64 {
 /// process.
 #[cfg(all(any(target_os = "nto", target_os = "qnx"), target_pointer_width = "32"))]
 const fn server_info64(info: ServerInfo) -> MsgInfo64 {
-    encode::widen_server_info(info)
+    info.widen()
 }
 
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
