@@ -207,8 +207,8 @@ impl Issuer {
     /// # Errors
     ///
     /// When this process's identity cannot be read: on the Linux host the first call in a process
-    /// reads its start time from `/proc/self/stat` (`ENOENT` without `/proc`, `EMFILE`, ...); on
-    /// Neutrino with raw kernel calls the first pid lookup may need a channel and a connection.
+    /// reads its start time from `/proc/self/stat` (`ENOENT` without `/proc`, `EMFILE`, ...). On
+    /// Neutrino it cannot fail: the pid is read from the thread's TLS block (or by the C library).
     pub fn new() -> Result<Self, Errno> {
         seams::Issuer::with_kernel(DefaultKernel::default()).map(|inner| Self { inner })
     }
@@ -549,28 +549,11 @@ pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
 /// tried).
 pub fn withdraw(bytes: &[u8]) -> Result<(), Error> {
     let k = DefaultKernel::default();
-    let one = match crate::parse(bytes) {
-        Ok(crate::Ticket::Dup(m)) => return Ok(active::withdraw(&k, &*m)?),
-        Ok(crate::Ticket::Openfd(m)) => return Ok(active::withdraw(&k, &*m)?),
-        Err(e) => e,
-    };
-    let size = <wire::IoDup as crate::ticket::Message>::SIZE;
-    if bytes.len() <= size || bytes.len() % size != 0 {
-        return Err(one.into());
-    }
-    // A batch packet: every ticket is checked before any is withdrawn.
-    for chunk in bytes.chunks_exact(size) {
-        crate::ticket::parse_as::<wire::IoDup>(chunk)?;
-    }
-    let mut first = Ok(());
-    for chunk in bytes.chunks_exact(size) {
-        let m = crate::ticket::parse_as::<wire::IoDup>(chunk)?;
-        let r = active::withdraw(&k, &*m);
-        if first.is_ok() {
-            first = r;
-        }
-    }
-    Ok(first?)
+    pass::withdraw_bytes(
+        bytes,
+        |m| active::withdraw(&k, m),
+        |m| active::withdraw(&k, m),
+    )
 }
 
 /// Closes `fd` and returns what the close answered, where dropping an [`OwnedFd`] ignores it (as std's
@@ -608,10 +591,7 @@ pub fn getpid() -> i32 {
 /// host with `getpid`), so a child made by `fork()` names itself without help. What a fork does not
 /// fix: an [`Issuer`] or [`Receiver`] made before it belongs to the parent (an `Issuer` keeps the pid it
 /// was made with): make new ones in the child.
-pub fn after_fork() {
-    #[cfg(any(target_os = "nto", target_os = "qnx"))]
-    crate::sys::after_fork();
-}
+pub fn after_fork() {}
 
 #[cfg_attr(not(feature = "kernel-seams"), allow(dead_code))]
 pub mod seams {

@@ -242,7 +242,6 @@ pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
 
 #[cfg(test)]
 mod tests {
-    use zerocopy::IntoBytes;
 
     use super::*;
 
@@ -265,64 +264,6 @@ mod tests {
         }
         for fd in [-1, -2, i32::MIN] {
             assert_eq!(host_info(ID, fd), Err(Errno::BADF), "{fd}");
-        }
-    }
-
-    /// `send_fd`'s contract with its sink, which this backend's no-op withdrawal cannot show: the ticket
-    /// is withdrawn exactly when the sink reports that its bytes did not leave, and the sink's answer is
-    /// returned as it was, whatever the withdrawal answered.
-    #[test]
-    fn send_withdraws_exactly_what_was_not_delivered() {
-        use core::cell::Cell;
-        let msg = IoDup::with_info(host_info(ID, 3).unwrap(), ID.start);
-        for (delivered, answer) in [(true, Ok(7)), (false, Err(Errno::PIPE))] {
-            for withdrawal in [Ok(()), Err(Errno::NOENT)] {
-                let withdrawn = Cell::new(0);
-                let seen = Cell::new(0);
-                let r: Result<i32, Errno> = crate::pass::send(
-                    &msg,
-                    |b| {
-                        assert_eq!(b, msg.as_bytes());
-                        seen.set(seen.get() + 1);
-                        answer
-                    },
-                    |m| {
-                        assert_eq!(m.as_bytes(), msg.as_bytes());
-                        withdrawn.set(withdrawn.get() + 1);
-                        withdrawal
-                    },
-                );
-                assert_eq!(r, answer);
-                assert_eq!(seen.get(), 1);
-                assert_eq!(withdrawn.get(), usize::from(!delivered), "{answer:?}");
-            }
-        }
-    }
-
-    /// A batch's withdrawal tries every ticket, also after one fails, and reports the first failure.
-    #[test]
-    fn withdraw_all_tries_every_ticket_and_reports_the_first_failure() {
-        let msgs = [1u8, 2, 3, 4];
-        let error =
-            |m: u8| [Errno::BADF, Errno::NOENT, Errno::INVAL, Errno::PERM][usize::from(m - 1)];
-        for (fails, first) in [
-            (&[][..], Ok(())),
-            (&[3][..], Err(Errno::INVAL)),
-            (&[2, 4][..], Err(Errno::NOENT)),
-            (&[4][..], Err(Errno::PERM)),
-            (&[1, 2, 3, 4][..], Err(Errno::BADF)),
-        ] {
-            let mut tried = std::vec::Vec::new();
-            let r = crate::pass::withdraw_all(&msgs, |m| {
-                tried.push(*m);
-                if fails.contains(m) {
-                    Err(error(*m))
-                } else {
-                    Ok(())
-                }
-            });
-            assert_eq!(tried, msgs, "{fails:?}: every ticket tried, in order");
-            assert_eq!(r, first, "{fails:?}");
         }
     }
 }

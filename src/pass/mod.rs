@@ -18,7 +18,8 @@ use heapless::Vec;
 
 #[cfg(doc)]
 use crate::sys::KernelFd;
-use crate::ticket::{split_batch, Message};
+use crate::ticket::{parse, parse_as, split_batch, Message, Ticket};
+use crate::wire::{IoDup, IoOpenfd};
 use crate::{BatchError, Errno, Error};
 
 #[cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
@@ -49,9 +50,9 @@ pub(crate) fn send<M: Message, R: crate::Delivery>(
 }
 
 /// Withdraws every ticket of `msgs`, also after one fails; returns the first failure.
-pub(crate) fn withdraw_all<M>(
-    msgs: &[M],
-    mut withdraw: impl FnMut(&M) -> Result<(), Errno>,
+pub(crate) fn withdraw_all<T>(
+    msgs: impl IntoIterator<Item = T>,
+    mut withdraw: impl FnMut(T) -> Result<(), Errno>,
 ) -> Result<(), Errno> {
     let mut first = Ok(());
     for m in msgs {
@@ -61,6 +62,37 @@ pub(crate) fn withdraw_all<M>(
         }
     }
     first
+}
+
+/// Withdraws what `bytes` holds ([`crate::withdraw`]): one ticket of either kind, or a packet of dup
+/// tickets, every one of which is checked before the first is withdrawn; then each is tried, also after
+/// one fails, and the first failure is returned ([`withdraw_all`]).
+///
+/// # Errors
+///
+/// [`Error::Decode`] for bytes that are neither (nothing is withdrawn), else the first withdrawal's.
+pub(crate) fn withdraw_bytes(
+    bytes: &[u8],
+    mut dup: impl FnMut(&IoDup) -> Result<(), Errno>,
+    openfd: impl FnOnce(&IoOpenfd) -> Result<(), Errno>,
+) -> Result<(), Error> {
+    let one = match parse(bytes) {
+        Ok(Ticket::Dup(m)) => return Ok(dup(&m)?),
+        Ok(Ticket::Openfd(m)) => return Ok(openfd(&m)?),
+        Err(e) => e,
+    };
+    if bytes.len() <= IoDup::SIZE || bytes.len() % IoDup::SIZE != 0 {
+        return Err(one.into());
+    }
+    for chunk in bytes.chunks_exact(IoDup::SIZE) {
+        parse_as::<IoDup>(chunk)?;
+    }
+    // A packet here has no bound, so the checked tickets are not kept: the second pass reads the
+    // checked bytes again (and every one parses).
+    let checked = bytes
+        .chunks_exact(IoDup::SIZE)
+        .filter_map(|chunk| parse_as::<IoDup>(chunk).ok());
+    Ok(withdraw_all(checked, |m| dup(&m))?)
 }
 
 /// Redeems a batch packet all-or-nothing: every ticket is checked before the first is redeemed; if the
@@ -93,4 +125,148 @@ pub(crate) fn redeem_batch<M: Message, T, const N: usize>(
         return Err(BatchError { index, error });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use core::cell::RefCell;
+    use std::string::String;
+    use std::vec::Vec;
+
+    use zerocopy::IntoBytes;
+
+    use super::*;
+    use crate::wire::test_support::hdr;
+    use crate::wire::MsgInfoHdr;
+    use crate::DecodeError;
+
+    /// `send_fd`'s contract with its sink, which the host backend's no-op withdrawal cannot show: the ticket
+    /// is withdrawn exactly when the sink reports that its bytes did not leave, and the sink's answer is
+    /// returned as it was, whatever the withdrawal answered.
+    #[test]
+    fn send_withdraws_exactly_what_was_not_delivered() {
+        use core::cell::Cell;
+        let msg = IoDup::with_info(hdr(), 7);
+        for (delivered, answer) in [(true, Ok(7)), (false, Err(Errno::PIPE))] {
+            for withdrawal in [Ok(()), Err(Errno::NOENT)] {
+                let withdrawn = Cell::new(0);
+                let seen = Cell::new(0);
+                let r: Result<i32, Errno> = send(
+                    &msg,
+                    |b| {
+                        assert_eq!(b, msg.as_bytes());
+                        seen.set(seen.get() + 1);
+                        answer
+                    },
+                    |m| {
+                        assert_eq!(m.as_bytes(), msg.as_bytes());
+                        withdrawn.set(withdrawn.get() + 1);
+                        withdrawal
+                    },
+                );
+                assert_eq!(r, answer);
+                assert_eq!(seen.get(), 1);
+                assert_eq!(withdrawn.get(), usize::from(!delivered), "{answer:?}");
+            }
+        }
+    }
+
+    /// A batch's withdrawal tries every ticket, also after one fails, and reports the first failure.
+    #[test]
+    fn withdraw_all_tries_every_ticket_and_reports_the_first_failure() {
+        let msgs = [1u8, 2, 3, 4];
+        let error =
+            |m: u8| [Errno::BADF, Errno::NOENT, Errno::INVAL, Errno::PERM][usize::from(m - 1)];
+        for (fails, first) in [
+            (&[][..], Ok(())),
+            (&[3][..], Err(Errno::INVAL)),
+            (&[2, 4][..], Err(Errno::NOENT)),
+            (&[4][..], Err(Errno::PERM)),
+            (&[1, 2, 3, 4][..], Err(Errno::BADF)),
+        ] {
+            let mut tried = std::vec::Vec::new();
+            let r = withdraw_all(&msgs, |m| {
+                tried.push(*m);
+                if fails.contains(m) {
+                    Err(error(*m))
+                } else {
+                    Ok(())
+                }
+            });
+            assert_eq!(tried, msgs, "{fails:?}: every ticket tried, in order");
+            assert_eq!(r, first, "{fails:?}");
+        }
+    }
+
+    /// What `withdraw_bytes` withdrew, in order: `d<coid>` for a dup ticket, `o<coid>` for an openfd.
+    fn withdrawn(bytes: &[u8], fail: Option<i32>) -> (Result<(), Error>, Vec<String>) {
+        let log = RefCell::new(Vec::new());
+        let answer = |coid: i32| {
+            if Some(coid) == fail {
+                Err(Errno::NOENT)
+            } else {
+                Ok(())
+            }
+        };
+        let r = withdraw_bytes(
+            bytes,
+            |m| {
+                log.borrow_mut().push(std::format!("d{}", m.info.coid));
+                answer(m.info.coid)
+            },
+            |m| {
+                log.borrow_mut().push(std::format!("o{}", m.info.coid));
+                answer(m.info.coid)
+            },
+        );
+        (r, log.into_inner())
+    }
+
+    /// One ticket of either kind is withdrawn as itself; a packet's tickets are all checked before the
+    /// first is withdrawn, then all are tried and the first failure returned.
+    #[test]
+    fn withdraw_bytes_checks_the_whole_packet_first() {
+        let dup = |coid| IoDup::with_info(MsgInfoHdr { coid, ..hdr() }, 7);
+        let open = IoOpenfd::with_info(MsgInfoHdr { coid: 9, ..hdr() }, 7);
+        assert_eq!(
+            withdrawn(dup(4).as_bytes(), None),
+            (Ok(()), std::vec!["d4".into()])
+        );
+        assert_eq!(
+            withdrawn(open.as_bytes(), None),
+            (Ok(()), std::vec!["o9".into()])
+        );
+        assert_eq!(
+            withdrawn(open.as_bytes(), Some(9)),
+            (Err(Error::Os(Errno::NOENT)), std::vec!["o9".into()])
+        );
+        let packet = [dup(1).as_bytes(), dup(2).as_bytes(), dup(3).as_bytes()].concat();
+        let all: Vec<String> = ["d1", "d2", "d3"].map(String::from).to_vec();
+        assert_eq!(withdrawn(&packet, None), (Ok(()), all.clone()));
+        assert_eq!(
+            withdrawn(&packet, Some(2)),
+            (Err(Error::Os(Errno::NOENT)), all)
+        );
+        // A bad last ticket: nothing is withdrawn, not even the good ones before it.
+        let mut bad = packet.clone();
+        bad[2 * IoDup::SIZE] ^= 0xff;
+        let (r, log) = withdrawn(&bad, None);
+        assert!(
+            matches!(r, Err(Error::Decode(DecodeError::WrongType(_)))),
+            "{r:?}"
+        );
+        assert!(log.is_empty(), "{log:?}");
+        // Neither one ticket nor whole tickets: what parse says, nothing withdrawn.
+        for cut in [
+            &packet[..IoDup::SIZE - 1],
+            &packet[..IoDup::SIZE + 1],
+            &[][..],
+        ] {
+            assert_eq!(
+                withdrawn(cut, None),
+                (Err(Error::Decode(parse(cut).unwrap_err())), Vec::new())
+            );
+        }
+    }
 }

@@ -53,7 +53,7 @@ pub(crate) mod fd;
 #[cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
 pub mod nto;
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
-pub(crate) use nto::{after_fork, close, getpid, DefaultKernel};
+pub(crate) use nto::{close, getpid, DefaultKernel};
 
 #[cfg(target_os = "linux")]
 pub mod host;

@@ -73,8 +73,6 @@ pub use v8::{IoDup, IoOpenfd};
 /// `true` when [`IoDup`]/[`IoOpenfd`] are the QNX 8.0 layout ([`v8`]).
 pub const IS_V8: bool = cfg!(not(qnx_v7));
 
-// The ticket size shows the layout: 40 bytes (v8) or 60 (v7) for a dup ticket.
-const _: () = assert!(core::mem::size_of::<IoDup>() == if IS_V8 { 40 } else { 60 });
 // On Neutrino the layout and the kernel calls are of one QNX version: the 8.0 layout exactly when the
 // 8.0-only calls (`dupfd`) are built. CI's stub check proves, per target name, whether they are (the
 // `ConnectDupFd` stub must be there on 8.0 and absent on 7.x), so together the two prove the layout.
@@ -340,8 +338,8 @@ impl MsgInfo32 {
     }
 
     /// This `ConnectServerInfo` answer of a 32-bit process (§1.1, §1.2) as the [`MsgInfo64`] a 64-bit
-    /// process gets and the [`Kernel`](crate::sys::Kernel) trait returns: every field keeps its value
-    /// (the lengths are sign-extended), only the layout changes.
+    /// process gets, which the crate's kernel-call layer returns on every target: every field keeps
+    /// its value (the lengths are sign-extended), only the layout changes.
     ///
     /// Reading the 32-bit answer through the 64-bit layout instead would put `msglen` where `priority`
     /// and `flags` are and shift everything after the 28-byte header; tickets copy only that header,

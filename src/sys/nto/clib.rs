@@ -66,6 +66,12 @@ mod ffi {
     }
 }
 
+/// The C library's `getpid()`.
+pub(crate) fn getpid() -> i32 {
+    // SAFETY: `getpid` has no preconditions and cannot fail.
+    unsafe { ffi::getpid() }
+}
+
 /// The C library's `MsgSend` and `MsgSendnc`, which take the same arguments and answer alike.
 type SendFn = unsafe extern "C" fn(c_int, *const c_void, size_t, *mut c_void, size_t) -> c_long;
 
@@ -176,8 +182,7 @@ impl Kernel for Libc {
     }
 
     fn getpid(&self) -> Result<i32, Errno> {
-        // SAFETY: `getpid` has no preconditions and cannot fail.
-        Ok(unsafe { ffi::getpid() })
+        Ok(getpid())
     }
 
     fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {

@@ -3,9 +3,6 @@
 //!
 //! Pure sequences over [`Kernel`], compiled on every target so the host tests the order of the calls.
 
-// On targets other than Neutrino only the tests use this module.
-#![cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
-
 use zerocopy::IntoBytes;
 
 use crate::sys::Kernel;

@@ -14,9 +14,6 @@
 //!
 //! Section numbers (§) refer to the project's ABI fact sheet, `docs/qnx-abi.md` in this repository.
 
-// On targets other than Neutrino only the tests use this module.
-#![cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
-
 use crate::wire::MsgInfo64;
 use crate::Errno;
 

@@ -135,21 +135,12 @@ pub(crate) fn close(fd: i32) -> Result<(), Errno> {
     crate::sys::close_retrying(&DefaultKernel::default(), fd)
 }
 
-/// The calling process's pid through [`DefaultKernel`]: read from the thread's TLS block, as the C
-/// library's `getpid()` does. Neither backend fails (the `Result` is the `Kernel` trait's, for test
-/// doubles); were one to, the TLS read is the answer either would give.
-#[cfg(any(target_os = "nto", target_os = "qnx"))]
-pub(crate) fn getpid() -> i32 {
-    DefaultKernel::default()
-        .getpid()
-        .unwrap_or_else(|_| raw::getpid())
-}
-
-/// Nothing to do: the crate keeps no per-process state on Neutrino. The pid is read from the thread's
-/// TLS block on every call (as libc's `getpid()` does), so a `fork()`ed child names itself; the
-/// function stays so that callers written for the earlier raw pid cache keep working.
-#[cfg(any(target_os = "nto", target_os = "qnx"))]
-pub(crate) fn after_fork() {}
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), feature = "libc-calls"))]
+pub(crate) use clib::getpid;
+/// The calling process's pid, the way [`DefaultKernel`] reads it: from the thread's TLS block (raw), or
+/// the C library's `getpid()`, which reads the same. Neither can fail.
+#[cfg(all(any(target_os = "nto", target_os = "qnx"), not(feature = "libc-calls")))]
+pub(crate) use raw::getpid;
 
 /// Checks, on a running Neutrino system, that kernel calls through [`DefaultKernel`] come back the way
 /// this crate assumes.
