@@ -15,7 +15,7 @@
 
 use crate::guest::GuestParams;
 use crate::profile::{Program, Typed};
-use crate::qemu::{shell_line, Deadlines, Row};
+use crate::qemu::{shell_line, Deadlines, Reap, Row};
 use crate::qmp::{last_line, Qmp, COLS};
 use hil_tests::{parse_line, strip_noise, Event, Verdict, EXIT_PASS, EXIT_SKIP};
 use std::collections::BTreeMap;
@@ -74,9 +74,6 @@ pub fn answer_of(verdict: Verdict, text: &str) -> String {
     let a = text.split(" -- ").next().unwrap_or("").trim();
     format!("{} {a}", verdict.word()).trim_end().to_string()
 }
-
-/// Kills and reaps QEMU when dropped.
-use crate::qemu::Reap;
 
 /// Reads what QEMU appends to the console log, line by line.
 struct Tail {
