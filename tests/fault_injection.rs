@@ -16,7 +16,7 @@ use std::sync::mpsc;
 
 mod common;
 
-use common::{open_fds, pread_all, sys_fd};
+use common::{open_fds, pread_all, sys_fd, PIDFD};
 
 use qnx_fdpass::fd::AsRawFd;
 use qnx_fdpass::seams::Receiver;
@@ -172,10 +172,7 @@ fn single(name: &str, via: Via, ticket: &[u8], tally: &mut Tally) {
             .filter(|(fd, _)| !before.contains_key(fd))
             .collect();
         assert!(
-            extra.len() <= 1
-                && extra
-                    .iter()
-                    .all(|(_, t)| t.as_str() == "anon_inode:[pidfd]"),
+            extra.len() <= 1 && extra.iter().all(|(_, t)| t.as_str() == PIDFD),
             "{name}: P=4, k={k}: more than the cached pidfd is open: {extra:?}"
         );
         drop(r);

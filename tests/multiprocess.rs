@@ -26,10 +26,9 @@ const CONTENT: &str = "first line\nsecond line\nthird line\nfourth line\n";
 
 /// The sender role. Runs only when re-executed with `FDPASS_ROLE=sender`.
 #[test]
+#[ignore = "helper role: the sender process re-executed by the tests in this file"]
 fn sender_role() {
-    if std::env::var("FDPASS_ROLE").as_deref() != Ok("sender") {
-        return;
-    }
+    common::assert_role("sender");
     let path = std::env::var("FDPASS_FILE").unwrap();
     let mut file = File::open(&path).unwrap();
     let mut line = Vec::new();

@@ -45,7 +45,12 @@ if [ ! -s "$diff" ]; then
   exit 0
 fi
 
-n=$(cargo mutants --in-diff "$diff" --list 2>/dev/null | grep -c . || true)
+# A failure of cargo-mutants itself (a bad regex in .cargo/mutants.toml) fails the step: it is not "0 mutants".
+list=$(cargo mutants --in-diff "$diff" --list) || {
+  echo "mutants: FAILED: cargo mutants --list"
+  exit 1
+}
+n=$(grep -c . <<<"$list" || true)
 echo "mutants: $n mutants in the lines the change touched"
 if [ "$n" -eq 0 ]; then
   exit 0
@@ -65,7 +70,12 @@ cargo mutants --in-diff "$diff" "${shard[@]}" --copy-target true --jobs "${MUTAN
   --output "$out" --no-shuffle || status=$?
 o="$out/mutants.out"
 for f in caught missed timeout unviable; do
-  printf 'mutants: %-8s %s\n' "$f" "$(grep -c . "$o/$f.txt" 2>/dev/null || echo 0)"
+  # grep -c prints 0 and exits 1 for an empty file: one number either way, 0 for an absent file.
+  c=0
+  if [ -f "$o/$f.txt" ]; then
+    c=$(grep -c . "$o/$f.txt" || true)
+  fi
+  printf 'mutants: %-8s %s\n' "$f" "$c"
 done
 # cargo-mutants exits 2 for missed mutants, 3 for timeouts (and none missed), 4 when the unmutated tree
 # fails its tests. A timeout is a mutant the tests noticed (they never passed: a loop that no longer ends),

@@ -290,7 +290,6 @@ mod tests {
             linux.len() < SCENARIOS.len(),
             "kernel_selftest is Neutrino's"
         );
-        assert!(SCENARIOS.iter().all(|s| s.runs_on("qnx")));
     }
 
     #[test]

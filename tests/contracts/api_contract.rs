@@ -83,8 +83,7 @@ fn close_reports_what_the_close_answered() {
     assert_eq!(close(owned), Ok(()));
     // Closed: the number is free (no other test of this file opens descriptors meanwhile).
     assert_eq!(
-        // SAFETY: borrowed for this one call, which only asks whether `n` is open.
-        rustix::io::fcntl_getfd(unsafe { std::os::fd::BorrowedFd::borrow_raw(n) }),
+        rustix::io::fcntl_getfd(crate::common::sys_fd(n)),
         Err(rustix::io::Errno::BADF)
     );
     // SAFETY: `n` is not open; closing it again is the point (nothing else can own it now: the tests

@@ -108,7 +108,6 @@ fn a_batch_error_names_the_ticket() {
 }
 
 /// The pairs QNX numbers twice and Linux once, and the running system's number (on the host, Linux's).
-#[cfg(target_os = "linux")]
 #[test]
 fn errno_numbers_on_this_system() {
     let _g = crate::common::serial();

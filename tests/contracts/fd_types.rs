@@ -8,8 +8,7 @@ use qnx_fdpass::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, RawFd};
 use qnx_fdpass::OwnedFd;
 
 fn is_open(n: RawFd) -> bool {
-    // SAFETY: borrowed for this one call, which only asks whether `n` is open.
-    rustix::io::fcntl_getfd(unsafe { std::os::fd::BorrowedFd::borrow_raw(n) }).is_ok()
+    rustix::io::fcntl_getfd(crate::common::sys_fd(n)).is_ok()
 }
 
 /// A fresh descriptor, as the crate's `OwnedFd`.

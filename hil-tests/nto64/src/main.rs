@@ -44,7 +44,7 @@ pub const BACKEND: &str = if cfg!(feature = "libc-calls") {
 pub const LIST: &str = include_str!("../scenarios.txt");
 
 /// How long one scenario may take before its child is killed: under the runner's own per-scenario
-/// deadline (`test`, 150 s, in `targets/qemu/qnx64-x86.toml`), so a hang is reported here, with its scenario, and
+/// deadline (`test`, 90 s, in `targets/qemu/qnx64-x86.toml`), so a hang is reported here, with its scenario, and
 /// the rest still run. The whole run of one binary takes about 10-15 s under TCG.
 const DEADLINE_MS: u32 = 45_000;
 

@@ -359,8 +359,6 @@ fn typed_plan(
         qmp,
         scratch: dir.join("vga.bin"),
         lose_key: o.lose_key,
-        hang: o.hang.clone(),
-        broken: o.broken.clone(),
     };
     if o.dry_run {
         let note = if missing.is_empty() {
@@ -731,6 +729,7 @@ fn real_main() -> Result<i32, String> {
                     cmd,
                     deadlines,
                     plan,
+                    params,
                     log,
                     ..
                 } => {
@@ -738,9 +737,10 @@ fn real_main() -> Result<i32, String> {
                     let name = p.name.clone();
                     handles.push(s.spawn(move || {
                         let t = Instant::now();
-                        let rows = typed::run(&name, cmd, plan, *deadlines, log, &|n, r| {
-                            line(&name, n, r)
-                        });
+                        let rows =
+                            typed::run(&name, cmd, plan, params, *deadlines, log, &|n, r| {
+                                line(&name, n, r)
+                            });
                         (name, t.elapsed().as_secs_f64(), rows)
                     }));
                 }

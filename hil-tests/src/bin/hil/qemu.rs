@@ -138,8 +138,8 @@ enum Msg {
     Eof,
 }
 
-/// Kills and reaps QEMU when dropped: every path out of [`run`] goes through it.
-/// A QEMU process that is killed (if still running) and reaped on every path out of the scope holding it.
+/// A QEMU process, killed (if still running) and reaped when dropped: on every path out of [`run`] (and
+/// `typed::run`).
 pub(crate) struct Reap(pub(crate) Child);
 
 impl Drop for Reap {

@@ -13,8 +13,9 @@
 //!   deadline, QEMU exiting: the guest is stopped (QEMU killed and reaped), the running scenario fails with
 //!   the reason and the screen, every row not yet run fails as `not run`.
 
+use crate::guest::GuestParams;
 use crate::profile::{Program, Typed};
-use crate::qemu::{shell_line, Deadlines, Row};
+use crate::qemu::{shell_line, Deadlines, Reap, Row};
 use crate::qmp::{last_line, Qmp, COLS};
 use hil_tests::{parse_line, strip_noise, Event, Verdict, EXIT_PASS, EXIT_SKIP};
 use std::collections::BTreeMap;
@@ -50,10 +51,6 @@ pub struct Plan {
     /// Prove the read-back checks: the first attempt at each line leaves out its second character, and
     /// the first Enter under each line is not pressed.
     pub lose_key: bool,
-    /// Scenarios `--hang` names (on the CD as `hang`): they must not finish.
-    pub hang: Vec<String>,
-    /// Scenarios `--break` names (on the CD as `break`): they must not pass.
-    pub broken: Vec<String>,
 }
 
 impl Plan {
@@ -77,9 +74,6 @@ pub fn answer_of(verdict: Verdict, text: &str) -> String {
     let a = text.split(" -- ").next().unwrap_or("").trim();
     format!("{} {a}", verdict.word()).trim_end().to_string()
 }
-
-/// Kills and reaps QEMU when dropped.
-use crate::qemu::Reap;
 
 /// Reads what QEMU appends to the console log, line by line.
 struct Tail {
@@ -111,6 +105,9 @@ struct Current {
 struct Driver<'a> {
     guest: &'a str,
     plan: &'a Plan,
+    /// The guest's parameters, on its CD: scenarios `hang` names must not finish, those `break` names
+    /// must not pass.
+    params: &'a GuestParams,
     dl: Deadlines,
     report: &'a (dyn Fn(&str, &Row) + Sync),
     rows: Vec<(String, Row)>,
@@ -133,6 +130,7 @@ pub fn run(
     guest: &str,
     cmd: &[String],
     plan: &Plan,
+    params: &GuestParams,
     dl: Deadlines,
     log_path: &Path,
     report: &(dyn Fn(&str, &Row) + Sync),
@@ -140,6 +138,7 @@ pub fn run(
     let mut d = Driver {
         guest,
         plan,
+        params,
         dl,
         report,
         rows: Vec::new(),
@@ -504,7 +503,7 @@ impl Driver<'_> {
         };
         // The payload must honour the CD's `hang` and `break` files; one that ignores them would
         // otherwise let a harness check (`cargo hil --hang S`, `--break S`) pass silently.
-        if matches!(row, Row::Pass) && self.plan.hang.contains(&c.name) {
+        if matches!(row, Row::Pass) && self.params.hang.contains(&c.name) {
             row = Row::Fail(
                 format!(
                     "--hang named {}, yet it finished: the payload ignores /fs/cd0/hang",
@@ -512,7 +511,7 @@ impl Driver<'_> {
                 ),
                 c.lines.clone(),
             );
-        } else if matches!(row, Row::Pass) && self.plan.broken.contains(&c.name) {
+        } else if matches!(row, Row::Pass) && self.params.broken.contains(&c.name) {
             row = Row::Fail(
                 format!(
                     "--break named {}, yet it passed: the payload ignores /fs/cd0/break",
@@ -876,8 +875,6 @@ mod tests {
             qmp: PathBuf::new(),
             scratch: PathBuf::new(),
             lose_key: false,
-            hang: Vec::new(),
-            broken: Vec::new(),
         };
         assert_eq!(plan.rows(), ["a::raw", "b::raw", "a::libc", "b::libc"]);
     }
