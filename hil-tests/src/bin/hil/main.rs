@@ -15,7 +15,7 @@
 mod cpio;
 mod fat;
 mod guest;
-mod nto64;
+mod qnx6;
 mod profile;
 mod qemu;
 mod qmp;
@@ -95,8 +95,8 @@ fn parse_opts() -> Result<Opts, String> {
         .chain(&o.hang)
         .chain(&o.panic)
     {
-        let nto64 = nto64::scenarios()?;
-        if hil_tests::scenario(s).is_none() && !nto64.iter().any(|n| n.name == *s) {
+        let qnx6 = qnx6::scenarios()?;
+        if hil_tests::scenario(s).is_none() && !qnx6.iter().any(|n| n.name == *s) {
             return Err(format!(
                 "unknown scenario {s:?}; `cargo hil --list` names them"
             ));
@@ -310,7 +310,7 @@ fn typed_plan(
     o: &Opts,
     nonce: &str,
 ) -> Result<Option<Plan>, String> {
-    let scenarios: Vec<String> = nto64::scenarios()?
+    let scenarios: Vec<String> = qnx6::scenarios()?
         .into_iter()
         .map(|s| s.name)
         .filter(|n| o.scenarios.is_empty() || o.scenarios.contains(n))
@@ -464,8 +464,8 @@ fn real_main() -> Result<i32, String> {
                 }
             );
         }
-        println!("\nNeutrino 6.4 payload (qnx64-x86; hil-tests/nto64/scenarios.txt), rows ::raw and ::libc:");
-        for s in nto64::scenarios()? {
+        println!("\nNeutrino 6.4 payload (qnx64-x86; hil-tests/qnx6-x86/scenarios.txt), rows ::raw and ::libc:");
+        for s in qnx6::scenarios()? {
             println!("  {:<22} {}", s.name, s.about);
         }
         return Ok(0);

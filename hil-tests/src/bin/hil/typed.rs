@@ -523,7 +523,7 @@ impl Driver<'_> {
         if !self.plan.scenarios.contains(&c.name) {
             row = Row::Fail(
                 format!(
-                    "{} ran {}, which is not a selected scenario of hil-tests/nto64/scenarios.txt",
+                    "{} ran {}, which is not a selected scenario of hil-tests/qnx6-x86/scenarios.txt",
                     p.command, c.name
                 ),
                 c.lines.clone(),

@@ -1,11 +1,11 @@
-//! The scenarios of the Neutrino 6.4 payload (`hil-tests/nto64/`), as its `scenarios.txt` lists them.
+//! The scenarios of the Neutrino 6.4 payload (`hil-tests/qnx6-x86/`), as its `scenarios.txt` lists them.
 //!
 //! The payload is its own crate, built for a target this workspace does not build for; the list is the
 //! contract between it and the runner: `--list`, skip rows and the rows the runner expects all come from
 //! it. One scenario a line, `name<TAB>description`; blank lines and lines starting with `#` are ignored.
 
 /// The file, compiled in (a change to it rebuilds the runner).
-const LIST: &str = include_str!("../../../nto64/scenarios.txt");
+const LIST: &str = include_str!("../../../qnx6-x86/scenarios.txt");
 
 /// One scenario of the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub fn parse(text: &str) -> Result<Vec<Scenario>, String> {
 
 /// The payload's scenarios.
 pub fn scenarios() -> Result<Vec<Scenario>, String> {
-    parse(LIST).map_err(|e| format!("hil-tests/nto64/scenarios.txt: {e}"))
+    parse(LIST).map_err(|e| format!("hil-tests/qnx6-x86/scenarios.txt: {e}"))
 }
 
 #[cfg(test)]

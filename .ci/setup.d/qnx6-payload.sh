@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The Neutrino 6.4 x86 payload (hil-tests/nto64/build.sh): binutils with i386 support (`as --32`,
+# The Neutrino 6.4 x86 payload (hil-tests/qnx6-x86/build.sh): binutils with i386 support (`as --32`,
 # `ld -m elf_i386`) to write the stub libc.so.3, and the nightly's rust-src for -Zbuild-std=core.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . .ci/nightly.sh
 if ! command -v as >/dev/null || ! ld -m elf_i386 -V >/dev/null 2>&1; then
-    echo "nto64-setup: installing binutils"
+    echo "qnx6-payload-setup: installing binutils"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils >/dev/null
 fi

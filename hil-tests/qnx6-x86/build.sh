@@ -4,7 +4,7 @@
 #   hil-libc  the crate with --features libc-calls
 #   libc.so.3 the link-time stand-in for the guest's C library (not shipped to the guest)
 #
-# usage: bash hil-tests/nto64/build.sh OUTDIR
+# usage: bash hil-tests/qnx6-x86/build.sh OUTDIR
 # The fixture (libc.so.3.symbols) is found at ../shared/neutrino-6.4-x86/ from the repository root, or
 # where HIL_NTO64_DIR points. Extra cargo arguments: HIL_NTO64_CARGO_ARGS. `HIL_NTO64_CARGO=clippy` runs
 # clippy -D warnings on both builds instead of building (no fixture needed then).
@@ -40,7 +40,7 @@ link=(
     -C link-arg=--hash-style=sysv -C link-arg=-znoseparate-code
     -C link-arg=--image-base=0x8048000 -C "link-arg=$out/libc.so.3"
 )
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/hil-nto64}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/hil-qnx6-x86}
 export RUSTFLAGS="${link[*]}"
 cd "$here"
 for variant in raw libc; do
@@ -53,6 +53,6 @@ for variant in raw libc; do
     fi
     cargo "+$NIGHTLY" build -Zbuild-std=core --target "$target" --release "${features[@]}" \
         ${HIL_NTO64_CARGO_ARGS:-}
-    cp "$CARGO_TARGET_DIR/$target/release/hil-nto64" "$out/hil-$variant"
+    cp "$CARGO_TARGET_DIR/$target/release/hil-qnx6-x86" "$out/hil-$variant"
 done
 ls -l "$out"/hil-raw "$out"/hil-libc 2>/dev/null || true

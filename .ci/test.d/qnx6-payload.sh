@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Neutrino 6.4 x86 payload (hil-tests/nto64): its own crate, outside the workspace, core only.
+# The Neutrino 6.4 x86 payload (hil-tests/qnx6-x86): its own crate, outside the workspace, core only.
 #   1. cargo fmt --check on it;
 #   2. clippy -D warnings for i686-pc-nto-qnx700, raw and with libc-calls;
 #   3. both binaries built and linked (hil-raw, hil-libc), which needs the fixture's symbol list
@@ -9,11 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . .ci/nightly.sh
 export CARGO_TERM_COLOR=never
-(cd hil-tests/nto64 && cargo "+$NIGHTLY" fmt -- --check)
-HIL_NTO64_CARGO=clippy bash hil-tests/nto64/build.sh target/hil-nto64/out
+(cd hil-tests/qnx6-x86 && cargo "+$NIGHTLY" fmt -- --check)
+HIL_NTO64_CARGO=clippy bash hil-tests/qnx6-x86/build.sh target/hil-qnx6-x86/out
 fixture=${HIL_NTO64_DIR:-$PWD/../shared/neutrino-6.4-x86}
 if [ ! -f "$fixture/libc.so.3.symbols" ]; then
-    echo "nto64: SKIPPED the link: no Neutrino 6.4 fixture at $fixture (fmt and clippy ran)"
+    echo "qnx6-payload: SKIPPED the link: no Neutrino 6.4 fixture at $fixture (fmt and clippy ran)"
     exit 0
 fi
-HIL_NTO64_DIR=$fixture bash hil-tests/nto64/build.sh target/hil-nto64/out
+HIL_NTO64_DIR=$fixture bash hil-tests/qnx6-x86/build.sh target/hil-qnx6-x86/out
