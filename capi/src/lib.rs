@@ -72,7 +72,8 @@ fn native(e: Errno) -> c_int {
 fn error(e: Error) -> c_int {
     match e {
         Error::Os(e) => native(e),
-        Error::Decode(_) => native(Errno::INVAL),
+        // A malformed ticket, and whatever a later version adds.
+        _ => native(Errno::INVAL),
     }
 }
 
@@ -332,7 +333,7 @@ pub unsafe extern "C" fn qnx_fdpass_receive_fds(
     }
     // SAFETY: `packet` is valid for reads of `len` bytes (the caller's obligation), not null.
     let bytes = unsafe { core::slice::from_raw_parts(packet.cast::<u8>(), len) };
-    match Receiver::<0>::new().redeem_batch::<QNX_FDPASS_BATCH_MAX>(bytes) {
+    match Receiver::new().redeem_batch::<QNX_FDPASS_BATCH_MAX>(bytes) {
         Ok(got) => {
             let n = got.len();
             for (i, fd) in got.into_iter().enumerate() {
@@ -407,6 +408,24 @@ mod tests {
     const EINVAL: c_int = 22;
     const EBADF: c_int = 9;
     const EMSGSIZE: c_int = 90; // Linux
+
+    /// What a C caller gets back is the running system's errno for every error the library can meet
+    /// (`Errno` holds QNX numbering inside the crate): each Linux errno, as the host backend receives
+    /// it, comes back as itself, and a malformed ticket is the running system's `EINVAL`.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn every_errno_comes_back_native() {
+        for n in (1..134).filter(|n| !matches!(n, 41 | 58)) {
+            assert_eq!(native(Errno::from_linux(n)), n);
+            assert_eq!(error(Error::Os(Errno::from_linux(n))), n);
+        }
+        assert_eq!(
+            error(Error::Decode(qnx_fdpass::DecodeError::WrongType(0))),
+            EINVAL
+        );
+        // A QNX-only errno (only a test double makes one on the host) is EIO, never a wrong number.
+        assert_eq!(native(Errno::NOREMOTE), 5);
+    }
 
     fn send(fd: c_int) -> ([u8; QNX_FDPASS_TICKET_MAX], usize) {
         let mut buf = [0u8; QNX_FDPASS_TICKET_MAX];

@@ -400,10 +400,11 @@ impl IoClose {
 /// A receive buffer aligned for every wire type, so that parsing a ticket received into it borrows the
 /// bytes in place instead of copying them.
 ///
-/// `N` is the capacity in bytes; [`TicketBuf::DEFAULT`] fits one ticket of any kind and version.
+/// `N` is the capacity in bytes; the default, [`ticket::MAX_LEN`](crate::ticket::MAX_LEN), fits one
+/// ticket of either kind of this build's QNX version.
 #[derive(FromBytes, KnownLayout, Immutable, Clone, Copy, Debug)]
 #[repr(C, align(8))]
-pub struct TicketBuf<const N: usize = 72> {
+pub struct TicketBuf<const N: usize = { crate::ticket::MAX_LEN }> {
     /// The bytes.
     pub bytes: [u8; N],
 }
@@ -531,7 +532,14 @@ mod tests {
     #[test]
     fn ticket_buf_is_aligned_for_every_message() {
         assert_eq!(core::mem::align_of::<TicketBuf>(), 8);
-        assert!(core::mem::size_of::<TicketBuf>() >= core::mem::size_of::<v7::IoOpenfd>());
+        // The default holds either kind of this build's version (a tool reading another version's
+        // tickets names its size, e.g. `TicketBuf<72>` for a 7.x openfd).
+        assert!(core::mem::size_of::<TicketBuf>() >= core::mem::size_of::<IoOpenfd>());
+        assert!(core::mem::size_of::<TicketBuf>() >= core::mem::size_of::<IoDup>());
+        assert_eq!(
+            crate::ticket::MAX_LEN,
+            core::mem::size_of::<IoDup>().max(core::mem::size_of::<IoOpenfd>())
+        );
         let buf = TicketBuf::<72>::new();
         assert_eq!(buf.filled(100).len(), 72);
         assert_eq!(buf.filled(3).len(), 3);

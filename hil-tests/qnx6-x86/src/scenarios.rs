@@ -35,11 +35,6 @@ pub fn lookup(name: &str) -> Option<Scenario> {
     Some(include!(concat!(env!("OUT_DIR"), "/lookup.rs")))
 }
 
-/// What a forked child does first: the raw backend caches this process's pid.
-pub fn after_fork() {
-    qnx_fdpass::after_fork();
-}
-
 const RDWR_CREAT: i32 = c::O_RDWR | c::O_CREAT;
 
 /// The file most scenarios pass: this payload's own binary on the CD (`fs-cd`, served through
@@ -409,7 +404,7 @@ fn dead_sender(t: &mut Text) -> Verdict {
     let before = held();
     let mut h = try_or_fail!(t, hold_data(), "holder");
     let tk = try_or_fail!(t, h.ticket(peer::DUP, me(), -1), "issue");
-    let mut cached = Receiver::<4>::new();
+    let mut cached = Receiver::new();
     if let Err(e) = cached.redeem(tk.as_slice()) {
         note!(t, "redeem while the sender lives: {}", Er(&e));
         return Verdict::Fail;
@@ -454,7 +449,7 @@ fn closed_fd(t: &mut Text) -> Verdict {
         ("receive_fd", receive_fd(tk.as_slice())),
         (
             "Receiver::redeem",
-            Receiver::<4>::new().redeem(tk.as_slice()),
+            Receiver::new().redeem(tk.as_slice()),
         ),
     ] {
         match r {
@@ -486,7 +481,7 @@ fn batch_all_or_nothing(t: &mut Text) -> Verdict {
     let mut h = try_or_fail!(t, hold_data(), "holder");
     let good = try_or_fail!(t, h.ticket(peer::BATCH, 3, 0), "batch 3+0");
     let bad = try_or_fail!(t, h.ticket(peer::BATCH, 3, 1), "batch 3+1");
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     {
         let fds = match r.redeem_batch::<4>(good.as_slice()) {
             Ok(f) => f,
@@ -564,7 +559,7 @@ fn soak_10000(t: &mut Text) -> Verdict {
     let mut h = try_or_fail!(t, hold_data(), "holder");
     try_or_fail!(t, h.value(peer::SEEK, 7, 0), "seek 7");
     let tk = try_or_fail!(t, h.ticket(peer::DUP, me(), -1), "issue");
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     for i in 0..N {
         let fd = match r.redeem(tk.as_slice()) {
             Ok(fd) => fd,

@@ -81,7 +81,7 @@ pub fn batch_all_or_nothing(ctx: &Ctx) -> Check {
     let mut peer = s.holder("rw")?;
     let good = unhex(&peer.expect(&format!("batch 3 0 {}", me()), "ticket")?)?;
     let bad = unhex(&peer.expect(&format!("batch 3 1 {}", me()), "ticket")?)?;
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     {
         let fds = r
             .redeem_batch::<4>(&good)
