@@ -704,6 +704,24 @@ pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
 /// [`Error::Decode`] if the bytes are neither one ticket nor a batch packet (nothing is withdrawn then);
 /// [`Error::Os`] as [`DupTicket::withdraw`], for a batch the first ticket's error (every ticket is
 /// tried).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "std")] fn main() -> Result<(), qnx_fdpass::Error> {
+/// use qnx_fdpass::{withdraw, DecodeError, Error, Issuer, Recipient};
+/// # let file = std::fs::File::open("/").unwrap();
+/// let mut kept = Vec::new(); // a sender that kept only the bytes it tried to send
+/// Issuer::new()?
+///     .dup(&file, Recipient::Any)?
+///     .send(|b| -> Result<(), ()> { kept.extend_from_slice(b); Ok(()) })
+///     .ok();
+/// // ... and then learned that the receiver never got them:
+/// withdraw(&kept)?;
+/// assert!(matches!(withdraw(&kept[..5]), Err(Error::Decode(DecodeError::TooShort { .. }))));
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
 pub fn withdraw(bytes: &[u8]) -> Result<(), Error> {
     let k = DefaultKernel::default();
     pass::withdraw_bytes(
@@ -730,6 +748,21 @@ pub fn withdraw(bytes: &[u8]) -> Result<(), Error> {
 /// # Errors
 ///
 /// The server's (or the OS's) error for the close; `EINTR` as above.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "std")] fn main() -> std::io::Result<()> {
+/// use qnx_fdpass::{close, receive_fd, send_fd, Recipient};
+/// let file = std::fs::File::open(std::env::current_exe()?)?;
+/// let mut ticket = Vec::new();
+/// send_fd(&file, Recipient::Any, |b| -> Result<(), ()> { ticket.extend_from_slice(b); Ok(()) })
+///     .expect("issued");
+/// let fd = receive_fd(&ticket)?;
+/// close(fd)?; // what the close answered, where `drop(fd)` would ignore it
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
 pub fn close(fd: OwnedFd) -> Result<(), Errno> {
     crate::sys::close(fd.into_raw_fd())
 }

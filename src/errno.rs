@@ -12,6 +12,24 @@ use core::fmt;
 /// feature, through [`Errno::to_native`]), `Display` (the C name, or the native number), and the C
 /// interface's return values. Only `raw()` is QNX's.
 ///
+/// # Examples
+///
+/// ```
+/// use qnx_fdpass::{Errno, Error, Receiver};
+/// # #[cfg(target_os = "linux")] {
+/// // A ticket naming a sender pid that no process has (on the host: pidfd_open fails with ESRCH).
+/// # use qnx_fdpass::{ticket::Message, wire::{IoDup, MsgInfoHdr}};
+/// # let hdr = MsgInfoHdr { nd: 0, srcnd: 0, pid: 0, tid: i32::MAX, chid: 0, scoid: 0, coid: 3 };
+/// # let ticket = IoDup::with_info(hdr, 0);
+/// # let bytes = qnx_fdpass::zerocopy::IntoBytes::as_bytes(&ticket);
+/// match Receiver::new().redeem(bytes) {
+///     Err(Error::Os(Errno::SRCH)) => {}              // the sender is gone
+///     Err(Error::Os(e)) => panic!("{e} ({:?}, native {:?})", e.name(), e.to_native()),
+///     other => panic!("{other:?}"),
+/// }
+/// # }
+/// ```
+///
 /// The Linux host backend translates Linux numbers with [`Errno::from_linux`], so code that matches on
 /// `Errno::BADF` or `Errno::ACCES` behaves the same on a workstation and on a target. On the host,
 /// `raw()` is therefore *not* the number the Linux C library would show: [`Errno::to_linux`] (or

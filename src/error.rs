@@ -193,12 +193,24 @@ impl From<Error> for std::io::Error {
 
 /// A batch failed at the ticket with index `index` (0-based); every descriptor already obtained from the
 /// batch has been closed.
+///
+/// `#[non_exhaustive]`: a later version may say more (read the fields, match with `..`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BatchError {
     /// Index of the ticket that failed.
     pub index: usize,
     /// What went wrong with it.
     pub error: Error,
+}
+
+impl BatchError {
+    /// The error for ticket `index` of a batch failing with `error` (for test doubles and tools; the
+    /// crate's redeem makes its own).
+    #[must_use]
+    pub const fn new(index: usize, error: Error) -> Self {
+        Self { index, error }
+    }
 }
 
 impl fmt::Display for BatchError {

@@ -100,6 +100,7 @@ pub fn frame_len(first: &[u8]) -> Result<usize, DecodeError> {
 /// recipient is not recorded in the ticket (see the README's threat model for who can redeem).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Recipient {
     /// Whoever receives the bytes.
     Any,

@@ -257,10 +257,7 @@ fn batch_case<const P: usize>(packet: &[u8], tally: &mut Tally) {
         let res = r.redeem_batch::<4>(packet).map(|v| v.len());
         assert_eq!(
             res,
-            Err(BatchError {
-                index,
-                error: Error::Os(Errno::NOMEM)
-            }),
+            Err(BatchError::new(index, Error::Os(Errno::NOMEM))),
             "batch P={P}, k={k} ({})",
             path[k - 1]
         );

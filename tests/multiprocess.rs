@@ -385,10 +385,7 @@ fn batches_are_all_or_nothing() {
     let before = open_fds();
     assert_eq!(
         r.redeem_batch::<4>(s.ticket("bad-batch")).unwrap_err(),
-        BatchError {
-            index: 3,
-            error: Error::Os(Errno::BADF)
-        }
+        BatchError::new(3, Error::Os(Errno::BADF))
     );
     assert_eq!(
         open_fds(),

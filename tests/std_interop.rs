@@ -141,10 +141,7 @@ fn errors_become_io_errors_with_the_linux_number() {
     );
 
     // A batch error keeps its index in the message and the failing ticket's kind.
-    let e = io::Error::from(BatchError {
-        index: 2,
-        error: Error::Os(Errno::ACCES),
-    });
+    let e = io::Error::from(BatchError::new(2, Error::Os(Errno::ACCES)));
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     assert!(e.to_string().contains("ticket 2"), "{e}");
 }

@@ -79,12 +79,8 @@ pub const IS_V8: bool = cfg!(not(qnx_v7));
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 const _: () = assert!(IS_V8 == cfg!(qnx_v8));
 
-/// `_IO_CONNECT` (= `_IO_BASE`), the first I/O message type. CONFIRMED in 6.x, 7.0, 7.1, 8.0.
-pub const IO_CONNECT: u16 = 0x100;
 /// `_IO_OPENFD`: open the file behind another client's descriptor again. CONFIRMED, all versions.
 pub const IO_OPENFD: u16 = 0x10D;
-/// `_IO_MSG`: the resource manager's private-message type. CONFIRMED, all versions.
-pub const IO_MSG: u16 = 0x113;
 /// `_IO_DUP`: bind a new connection to another client's open file. CONFIRMED, all versions.
 pub const IO_DUP: u16 = 0x115;
 /// `_IO_CLOSE`: the message libc's `close()` sends before `ConnectDetach`. CONFIRMED, all versions.
@@ -113,12 +109,9 @@ pub const NTO_GLOBAL_CHANNEL: u32 = 0x4000_0000;
 pub const IO_OPENFD_NONE: u16 = 0;
 /// `_IO_OPENFD_PIPE`.
 pub const IO_OPENFD_PIPE: u16 = 1;
-/// `_IO_OPENFD_KQUEUE`.
-pub const IO_OPENFD_KQUEUE: u16 = 2;
-/// `_IO_OPENFD_ACCEPT`.
+/// `_IO_OPENFD_ACCEPT`: an xtype the receiver refuses ([`DecodeError::BadXtype`](crate::DecodeError::BadXtype)),
+/// kept for tests and tools that build such a ticket. (The other special xtypes are not named here.)
 pub const IO_OPENFD_ACCEPT: u16 = 3;
-/// `_IO_OPENFD_SCTP_PEELOFF`.
-pub const IO_OPENFD_SCTP_PEELOFF: u16 = 4;
 
 /// `_IO_FLAG_RD`: read access in an `_IO_OPENFD` `ioflag` (libc encodes `O_RDONLY + 1`). CONFIRMED 6.x.
 pub const IO_FLAG_RD: u32 = 1;

@@ -509,7 +509,7 @@ fn batch_all_or_nothing(t: &mut Text) -> Verdict {
     note!(t, "3 good: 3 descriptors on the sender's offset; ");
     let mid = held();
     match r.redeem_batch::<4>(bad.as_slice()) {
-        Err(BatchError { index: 3, error }) if os(&error) == Some(9) => {
+        Err(BatchError { index: 3, error, .. }) if os(&error) == Some(9) => {
             note!(t, "3 good + 1 stale: index 3 Os(EBADF); ");
         }
         Err(e) => {

@@ -102,7 +102,9 @@ pub fn batch_all_or_nothing(ctx: &Ctx) -> Check {
     }
     let mid = fd_count();
     match r.redeem_batch::<4>(&bad) {
-        Err(BatchError { index: 3, error }) if os_err(&error) == Some(Errno::BADF) => {}
+        Err(BatchError {
+            index: 3, error, ..
+        }) if os_err(&error) == Some(Errno::BADF) => {}
         Err(e) => {
             return Err(Outcome::Fail(format!(
                 "bad batch: {e:?}, want index 3, Os(BADF)"
