@@ -50,6 +50,7 @@ pub mod ticket;
 pub mod errno;
 pub mod error;
 pub mod fd;
+pub mod selftest;
 #[cfg(feature = "std")]
 pub mod stream;
 /// Kernel calls (`kernel-seams` feature: the backends' traits, real implementations and fault

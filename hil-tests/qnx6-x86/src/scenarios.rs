@@ -10,6 +10,7 @@ use core::mem::{offset_of, size_of};
 
 use qnx_fdpass::fd::{AsRawFd, IntoRawFd};
 use qnx_fdpass::seams;
+use qnx_fdpass::selftest::{kernel_rows, KERNEL_ROWS};
 use qnx_fdpass::sys::nto::{self_test_with, DefaultKernel};
 use qnx_fdpass::sys::Kernel;
 use qnx_fdpass::wire::{IoDup, IoOpenfd, IO_COMBINE_FLAG, IO_DUP, IO_OPENFD_ACCEPT};
@@ -85,6 +86,12 @@ fn kernel_selftest(t: &mut Text) -> Verdict {
     let libc_pid = my_pid();
     let build = self_test_with(&DefaultKernel::default());
     let clib = self_test_with(&CLib);
+    // The rows examples/selftest.rs prints on a user's target, from the same library mapping.
+    for (who, r) in [(crate::BACKEND, &build), ("C library", &clib)] {
+        for (row, o) in KERNEL_ROWS.iter().zip(kernel_rows(Some(r))) {
+            crate::say!("kernel_selftest {who}: {row}: {o}");
+        }
+    }
     for (who, r) in [("build's backend", &build), ("C library", &clib)] {
         let r = match r {
             Ok(r) => r,
@@ -447,10 +454,7 @@ fn closed_fd(t: &mut Text) -> Verdict {
     try_or_fail!(t, h.value(peer::CLOSE, 0, -1), "close");
     for (who, r) in [
         ("receive_fd", receive_fd(tk.as_slice())),
-        (
-            "Receiver::redeem",
-            Receiver::new().redeem(tk.as_slice()),
-        ),
+        ("Receiver::redeem", Receiver::new().redeem(tk.as_slice())),
     ] {
         match r {
             Err(e) if os(&e) == Some(9) => note!(t, "{who}: Os(EBADF); "),
@@ -509,7 +513,9 @@ fn batch_all_or_nothing(t: &mut Text) -> Verdict {
     note!(t, "3 good: 3 descriptors on the sender's offset; ");
     let mid = held();
     match r.redeem_batch::<4>(bad.as_slice()) {
-        Err(BatchError { index: 3, error, .. }) if os(&error) == Some(9) => {
+        Err(BatchError {
+            index: 3, error, ..
+        }) if os(&error) == Some(9) => {
             note!(t, "3 good + 1 stale: index 3 Os(EBADF); ");
         }
         Err(e) => {
@@ -1048,6 +1054,7 @@ fn forged_tickets(t: &mut Text) -> Verdict {
                 },
                 Err(Error::Os(e)) => e.raw(),
                 Err(Error::Decode(d)) => decode_code(&d),
+                Err(_) => -4,
             }
         });
         match answer {
