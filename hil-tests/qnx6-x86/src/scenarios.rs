@@ -26,6 +26,8 @@ use crate::util::{
     held, in_child, make_file, my_pid, offset, open, os, read, remove, seek, En, Er, Show,
 };
 use crate::{c, ensure, note, proc, Verdict};
+// Scenarios in files of their own (the lookup table below names them here).
+use crate::native::native_msg;
 
 /// A scenario's function.
 pub type Scenario = fn(&mut Text) -> Verdict;
