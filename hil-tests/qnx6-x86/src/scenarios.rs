@@ -83,8 +83,8 @@ fn me() -> i32 {
 }
 
 /// `nto::self_test` through the build's backend (raw traps in `hil-raw`, the crate's `Libc` in
-/// `hil-libc`) and through the C library (this program's own routing); both reports must be right and
-/// agree with the C library's `getpid()`. Raw traps are not probed in `hil-libc`, so a broken trap stub
+/// `hil-libc`) and through the C library (the crate's `Libc`, in both binaries); both reports must be
+/// right and agree with the C library's `getpid()`. Raw traps are not probed in `hil-libc`, so a broken trap stub
 /// fails the raw rows only.
 fn kernel_selftest(t: &mut Text) -> Verdict {
     let libc_pid = my_pid();
