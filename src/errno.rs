@@ -18,7 +18,7 @@ use core::fmt;
 /// use qnx_fdpass::{Errno, Error, Receiver};
 /// # #[cfg(target_os = "linux")] {
 /// // A ticket naming a sender pid that no process has (on the host: pidfd_open fails with ESRCH).
-/// # use qnx_fdpass::{ticket::Message, wire::{IoDup, MsgInfoHdr}};
+/// # use qnx_fdpass::wire::{IoDup, Message, MsgInfoHdr};
 /// # let hdr = MsgInfoHdr { nd: 0, srcnd: 0, pid: 0, tid: i32::MAX, chid: 0, scoid: 0, coid: 3 };
 /// # let ticket = IoDup::with_info(hdr, 0);
 /// # let bytes = qnx_fdpass::zerocopy::IntoBytes::as_bytes(&ticket);
@@ -189,11 +189,11 @@ impl Errno {
     /// double can produce there).
     #[must_use]
     pub const fn to_native(self) -> Option<i32> {
-        #[cfg(target_os = "linux")]
+        #[cfg(host_linux)]
         {
             self.to_linux()
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(not(host_linux))]
         {
             Some(self.0)
         }
@@ -454,7 +454,7 @@ mod tests {
     /// by its C name, or by `n` where the crate has no name for it. The C interface's return values
     /// are `to_native()` too (capi's `every_errno_comes_back_native` test).
     #[test]
-    #[cfg(target_os = "linux")]
+    #[cfg(host_linux)]
     fn every_conversion_gives_the_native_number() {
         extern crate std;
         use std::string::ToString;
@@ -500,7 +500,7 @@ mod tests {
         )
         .unwrap();
         // 4242 is no errno on either system.
-        let unnamed: &[u8] = if cfg!(target_os = "linux") {
+        let unnamed: &[u8] = if cfg!(host_linux) {
             b"QNX error 4242 Errno(EACCES)"
         } else {
             b"error 4242 Errno(EACCES)"

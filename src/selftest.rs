@@ -122,7 +122,7 @@ fn row_of(e: &SelfTestError) -> usize {
 /// # Errors
 ///
 /// The first check that failed.
-#[cfg(any(target_os = "nto", target_os = "qnx"))]
+#[cfg(neutrino)]
 pub fn raw() -> Result<SelfTestReport, SelfTestError> {
     crate::sys::nto::self_test_with(&crate::sys::nto::Raw)
 }
@@ -132,7 +132,7 @@ pub fn raw() -> Result<SelfTestReport, SelfTestError> {
 /// # Errors
 ///
 /// The first check that failed.
-#[cfg(all(any(target_os = "nto", target_os = "qnx"), feature = "libc-calls"))]
+#[cfg(all(neutrino, feature = "libc-calls"))]
 pub fn libc() -> Result<SelfTestReport, SelfTestError> {
     crate::sys::nto::self_test_with(&crate::sys::nto::Libc)
 }
@@ -140,7 +140,7 @@ pub fn libc() -> Result<SelfTestReport, SelfTestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Errno;
+    use crate::errno::Errno;
 
     #[test]
     fn a_failure_fails_its_row_passes_the_earlier_ones_and_stops() {

@@ -37,11 +37,11 @@
 
 use std::io::{self, Read, Write};
 
+#[cfg(doc)]
+use crate::api::{DupBatch, DupTicket, OpenfdTicket};
+use crate::error::DecodeError;
 use crate::ticket::{self, DUP_LEN, PEEK_LEN};
 use crate::wire::TicketBuf;
-use crate::DecodeError;
-#[cfg(doc)]
-use crate::{DupBatch, DupTicket, OpenfdTicket};
 
 /// Reads one ticket from `r` into `buf` and returns its bytes (aligned: parsing them borrows in place).
 ///
@@ -100,10 +100,10 @@ pub(crate) fn write_batch<W: Write + ?Sized>(w: &mut W, packet: &[u8]) -> io::Re
     w.write_all(packet)
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(all(test, host_linux))]
 mod tests {
     use super::*;
-    use crate::ticket::Message;
+    use crate::wire::Message;
     use crate::wire::{test_support::hdr, IoDup, IoOpenfd};
     use std::vec::Vec;
     use zerocopy::IntoBytes;

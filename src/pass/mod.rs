@@ -8,30 +8,31 @@
 //!   [`KernelFd`] (owned, closed through `k` when dropped), so everything opened on the way is closed
 //!   by dropping it when they fail.
 //!
-//! Both are generic over the one kernel-call trait, [`Kernel`](crate::sys::Kernel), so tests put a
-//! double or a fault injector underneath.
+//! Each is generic over its backend's kernel-call trait ([`NeutrinoKernel`](crate::sys::NeutrinoKernel),
+//! [`LinuxKernel`](crate::sys::LinuxKernel)), so tests put a double or a fault injector underneath.
 //!
 //! [`nto`] is pure and compiled on every target so the host can test the Neutrino sequence; `host` is the
-//! Linux backend.
+//! Linux backend's. `active` is the one of the backend `sys` chose, by the same build-script cfg.
 
 use heapless::Vec;
 
+use crate::errno::Errno;
+use crate::error::{BatchError, Error};
 #[cfg(doc)]
 use crate::sys::KernelFd;
-use crate::ticket::{parse, parse_as, split_batch, Message, Ticket};
-use crate::wire::{IoDup, IoOpenfd};
-use crate::{BatchError, Errno, Error};
+use crate::ticket::{parse, parse_as, split_batch, Ticket};
+use crate::wire::{IoDup, IoOpenfd, Message};
 
-#[cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
+#[cfg_attr(not(neutrino), allow(dead_code))]
 pub mod nto;
 
-#[cfg(target_os = "linux")]
+#[cfg(host_linux)]
 pub mod host;
 
-#[cfg(any(target_os = "nto", target_os = "qnx"))]
+#[cfg(neutrino)]
 pub(crate) use nto as active;
 
-#[cfg(target_os = "linux")]
+#[cfg(host_linux)]
 pub(crate) use host as active;
 
 /// Hands a ticket's (or a batch's) bytes to `sink` and, when the sink answers that they did not all go,
@@ -138,9 +139,9 @@ mod tests {
     use zerocopy::IntoBytes;
 
     use super::*;
+    use crate::error::DecodeError;
     use crate::wire::test_support::hdr;
     use crate::wire::MsgInfoHdr;
-    use crate::DecodeError;
 
     /// `send_fd`'s contract with its sink, which the host backend's no-op withdrawal cannot show: the ticket
     /// is withdrawn exactly when the sink answers `Err`, and the sink's answer is returned as it was,

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 
 use qnx_fdpass::seams::Receiver as Seam;
 use qnx_fdpass::sys::host::Linux;
-use qnx_fdpass::ticket::Message;
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr};
 use qnx_fdpass::{Errno, Error, OwnedFd};
 
