@@ -2,16 +2,16 @@
 //! table (`docs/abi-status.md`), in a form to paste into a bug report.
 //!
 //! No 7.1 or 8.0 kernel is reachable from this project's CI, so the 64-bit rows of that table can only be
-//! confirmed on users' boards. [`raw`] (and, with the `libc-calls` feature, [`libc`]) run the crate's
-//! kernel-call probe through each backend; [`kernel_rows`] turns a probe's answer into one
-//! [`Outcome`] per row of [`KERNEL_ROWS`]. `examples/selftest.rs` prints them, adds rows for passing a
+//! confirmed on users' boards. `raw()` (and, with the `libc-calls` feature, `libc()`; both exist on
+//! Neutrino only) run the crate's kernel-call probe through each backend; [`kernel_rows`] turns a probe's
+//! answer into one [`Outcome`] per row of [`KERNEL_ROWS`]. `examples/selftest.rs` prints them, adds rows for passing a
 //! descriptor between two of its own processes both ways, and the QNX version and architecture; the
 //! Neutrino 6.4 HIL payload prints the same rows from the same functions.
 //!
 //! The probe (`ConnectDetach(-1)` through the error path, a side-channel `ConnectAttach` to the process
 //! manager read back with `ConnectServerInfo`, the TLS pid against the kernel's) creates nothing that
 //! outlives it. On the Linux host there is no Neutrino kernel: [`kernel_rows`] is still callable (the
-//! rows say what they would check), [`raw`] and [`libc`] do not exist.
+//! rows say what they would check), `raw()` and `libc()` do not exist.
 //!
 //! # Examples
 //!
