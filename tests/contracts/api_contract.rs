@@ -131,3 +131,25 @@ fn withdraw_from_bytes_takes_a_ticket_or_a_batch_and_nothing_else() {
         Err(Error::Decode(DecodeError::BadSender(0)))
     );
 }
+
+/// Dropping an unsent ticket withdraws nothing, on every version: the ticket types have no drop glue
+/// at all (so on QNX 8.0 the `dupfd` registration stays until redeemed, withdrawn, or the descriptor
+/// is closed), and on this host backend a dropped ticket's bytes still redeem the descriptor.
+#[test]
+fn dropping_an_unsent_ticket_leaves_it_redeemable() {
+    let _g = crate::common::serial();
+    assert!(!std::mem::needs_drop::<DupTicket>());
+    assert!(!std::mem::needs_drop::<OpenfdTicket>());
+    // A batch's storage (heapless) has a drop, of messages that have none.
+    assert!(!std::mem::needs_drop::<IoDup>());
+    let f = File::open("Cargo.toml").unwrap();
+    let t = DupTicket::new(fd(&f), Recipient::Any).unwrap();
+    let bytes = t.as_bytes().to_vec();
+    drop(t);
+    let mut got = File::from(crate::common::std_fd(
+        qnx_fdpass::receive_fd(&bytes).unwrap(),
+    ));
+    let mut head = String::new();
+    std::io::Read::read_to_string(&mut got, &mut head).unwrap();
+    assert!(head.starts_with("[workspace]"));
+}
