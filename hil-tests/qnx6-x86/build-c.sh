@@ -21,10 +21,12 @@ lld=$(find "$sysroot/lib/rustlib" -name rust-lld -type f | head -n 1)
 [ -x "$lld" ] || { echo "build-c.sh: no rust-lld in $sysroot" >&2; exit 2; }
 gccinc=$(gcc -m32 -print-file-name=include)
 # Freestanding: gcc's own stddef.h/stdint.h/stdarg.h only; no PIE, no stack protector (no libc symbol
-# for it is assumed), no unwind tables. -DQNX_FDPASS_NTO64 selects platform.h's guest declarations.
+# for it is assumed), no unwind tables. -DQNX_FDPASS_NTO64 selects platform.h's guest declarations;
+# file names in messages (__FILE__) are relative to the repository.
 cflags=(-m32 -march=i686 -std=gnu99 -O2 -ffreestanding -nostdinc -isystem "$gccinc" -fno-pie
     -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none
-    -Wall -Wextra -Werror -DQNX_FDPASS_NTO64 -I"$root/capi/include" -I"$root/capi/c" -I"$here/c")
+    -Wall -Wextra -Werror -DQNX_FDPASS_NTO64 -I"$root/capi/include" -I"$root/capi/c" -I"$here/c"
+    -ffile-prefix-map="$root/"=)
 # Every kernel-call function count.c wraps (its WRAP_C lines are the list).
 wraps=$(sed -n 's/^WRAP_C([^,]*, *\([A-Za-z0-9_]*\),.*/--wrap=\1/p' "$here/c/count.c")
 [ -n "$wraps" ] || { echo "build-c.sh: no WRAP_C lines in c/count.c" >&2; exit 2; }
