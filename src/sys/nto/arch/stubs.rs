@@ -13,7 +13,10 @@
 //! own stubs. `stub_symbol!` therefore builds each name from the crate's major and minor version
 //! (`__qnx_fdpass_v0_1_ker_connect_attach` for 0.1.x), taken from `CARGO_PKG_VERSION_*` so a version
 //! bump renames the stubs by itself. Minor is included for 1.x and later too: it is needed for 0.x, and
-//! it changes nothing where Cargo already unifies compatible versions into one copy.
+//! it changes nothing where Cargo already unifies compatible versions into one copy. Two copies of the
+//! same major.minor that Cargo keeps apart (one from a registry, one from git) still collide. Rust-mangled
+//! names (naked functions) would tell even those apart, but need Rust 1.88, above this crate's
+//! `rust-version`, and leave the stubs' section and alignment to the compiler.
 
 /// The link name of the trap stub for kernel call `$name`: `__qnx_fdpass_v{major}_{minor}_ker_{name}`.
 macro_rules! stub_symbol {
