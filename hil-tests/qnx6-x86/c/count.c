@@ -36,12 +36,12 @@ WRAP_C(int, ChannelDestroy, (int chid), (chid))
  * -errno. */
 #ifdef HIL_RAW
 typedef uintptr_t w;
-WRAP_C(long, __qnx_fdpass_ker_msg_send, (w a, w b, w c, w d, w e), (a, b, c, d, e))
-WRAP_C(long, __qnx_fdpass_ker_msg_sendnc, (w a, w b, w c, w d, w e), (a, b, c, d, e))
-WRAP_C(long, __qnx_fdpass_ker_channel_create, (w a), (a))
-WRAP_C(long, __qnx_fdpass_ker_channel_destroy, (w a), (a))
-WRAP_C(long, __qnx_fdpass_ker_connect_attach, (w a, w b, w c, w d, w e), (a, b, c, d, e))
-WRAP_C(long, __qnx_fdpass_ker_connect_detach, (w a), (a))
-WRAP_C(long, __qnx_fdpass_ker_connect_server_info, (w a, w b, w c), (a, b, c))
-WRAP_C(long, __qnx_fdpass_ker_connect_flags, (w a, w b, w c, w d), (a, b, c, d))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_msg_send, (w a, w b, w c, w d, w e), (a, b, c, d, e))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_msg_sendnc, (w a, w b, w c, w d, w e), (a, b, c, d, e))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_channel_create, (w a), (a))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_channel_destroy, (w a), (a))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_connect_attach, (w a, w b, w c, w d, w e), (a, b, c, d, e))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_connect_detach, (w a), (a))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_connect_server_info, (w a, w b, w c), (a, b, c))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_connect_flags, (w a, w b, w c, w d), (a, b, c, d))
 #endif

@@ -22,6 +22,7 @@
 
 mod c;
 mod kern;
+mod native;
 mod out;
 mod peer;
 mod proc;
