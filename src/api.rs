@@ -980,7 +980,7 @@ mod tests {
 
     use super::*;
     use crate::error::DecodeError;
-    use crate::sys::host::Unreachable;
+    use crate::sys::host::tests::Unreachable;
     use crate::ticket::{parse, parse_as};
     use crate::wire::{IoDup, IoOpenfd, Message, MsgInfoHdr, TicketBuf};
 

@@ -6,14 +6,15 @@
 //! the receiver attaches to the same server channel and sends it the message, and the server binds the
 //! receiver's new connection to the sender's open file.
 //!
-//! Layers, top to bottom: the API at this root ([`OwnedFd`], tickets, [`send_fd`]/[`receive_fd`]);
-//! `pass` (issuing and redeeming tickets, one file per backend: `pass/nto.rs`, `pass/host.rs`, generic
-//! over the kernel calls so the tests put a double underneath); [`ticket`] (parsing and checks) and
-//! [`wire`] (the `#[repr(C)]` messages); and `sys` (kernel calls, the only `unsafe` code: the one
-//! kernel-call trait, `Kernel`, written once in `sys/mod.rs`; `sys/nto/` for Neutrino, `sys/host/` for
-//! the Linux host; `KernelFd`, the descriptor a kernel call returned, owned and closed through that
-//! kernel, which is all `pass` holds, so its failing paths clean up by dropping; `FailAt`, the fault
-//! injector; and the core-only descriptor types).
+//! Layers, bottom to top, each importing only those below it: [`wire`] (the `#[repr(C)]` messages),
+//! [`ticket`] (parsing and checks), `sys` (kernel calls, the only `unsafe` code: one `unsafe`
+//! kernel-call trait per backend, `NeutrinoKernel` and `LinuxKernel`, over the shared `Kernel`, and the
+//! one choice of backend, in `sys/mod.rs`; `sys/nto/` for Neutrino, `sys/host/` for the Linux host;
+//! `KernelFd`, the descriptor a kernel call returned, owned and closed through that kernel, which is
+//! all `pass` holds, so its failing paths clean up by dropping; `FailAt`, the fault injector; and the
+//! core-only descriptor types), `pass` (issuing and redeeming tickets, one file per backend:
+//! `pass/nto.rs`, `pass/host.rs`, each generic over its backend's trait so the tests put a double
+//! underneath), and the API at this root ([`OwnedFd`], tickets, [`send_fd`]/[`receive_fd`]).
 //!
 //! # Features
 //!
@@ -24,6 +25,12 @@
 //! - `libc-calls`: on Neutrino, kernel calls through the QNX C library instead of raw traps.
 //! - `kernel-seams`: makes public the kernel-call seams this crate's own tests and fault injection use
 //!   (`seams`, `sys`, the `with_kernel` constructors). **Not covered by semver**; programs do not need it.
+//!   It is sound under any feature combination: the kernel traits are `unsafe` to implement (each
+//!   descriptor number they return becomes an owned descriptor), and every call that closes or uses a
+//!   bare descriptor number is an `unsafe fn`, so no program without `unsafe` can take or use a
+//!   descriptor it does not own through them. It stays a feature rather than a `--cfg`: hiding alone
+//!   would not make it sound (any crate in a dependency graph can switch a feature on), and a `--cfg`
+//!   would need `RUSTFLAGS` in every build of this repository.
 #![no_std]
 #![deny(unsafe_code)]
 // Library code never panics on input: no unwrap, expect, panic or indexing outside tests.

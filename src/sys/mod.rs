@@ -12,9 +12,10 @@
 //! - `getpid()`: the calling process's pid; cannot fail (on Neutrino a TLS read, on Linux a system
 //!   call that always succeeds), so there is no sentinel value and no `Result`.
 //!
-//! Each backend has its own kernel-call trait, mio style: [`NeutrinoKernel`] (`ConnectAttach`,
-//! `MsgSendnc`, `dupfd_register`, ...) and [`LinuxKernel`] (`pidfd_open`, `pidfd_getfd`, ...), both
-//! extending [`Kernel`] (`close`, `getpid`). None has provided methods: an implementation, a test double
+//! Each backend has its own kernel-call trait, mio style:
+//! [`NeutrinoKernel`](crate::sys::NeutrinoKernel) (`ConnectAttach`, `MsgSendnc`, `dupfd_register`,
+//! ...) and [`LinuxKernel`](crate::sys::LinuxKernel) (`pidfd_open`, `pidfd_getfd`, ...), both extending
+//! [`Kernel`](crate::sys::Kernel) (`close`, `getpid`). None has provided methods: an implementation, a test double
 //! included, that lacks a call does not compile. Both traits are declared on every target: the logic
 //! written on top of them (ticket issue and redeem, batches, cleanup order) is pure and is unit-tested on
 //! the host against a double, the Neutrino logic included. What a call returns as a new descriptor is

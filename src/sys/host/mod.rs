@@ -12,6 +12,7 @@ use core::ffi::CStr;
 
 use rustix::fd::{AsRawFd, BorrowedFd, IntoRawFd};
 use rustix::fs::{Mode, OFlags};
+use rustix::path::DecInt;
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
 
 use crate::errno::Errno;
@@ -33,29 +34,11 @@ fn errno(e: rustix::io::Errno) -> Errno {
     Errno::from_linux(e.raw_os_error())
 }
 
-/// Writes `prefix`, the decimal `n`, `suffix` and a NUL into `buf`; returns the C string.
-fn path_with_number<'b>(
-    buf: &'b mut [u8; 48],
-    prefix: &[u8],
-    n: u32,
-    suffix: &[u8],
-) -> Result<&'b CStr, Errno> {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-        if v == 0 || i == 0 {
-            break;
-        }
-    }
-    let digits = digits.get(i..).ok_or(Errno::INVAL)?;
+/// `parts` and a NUL written into `buf`, as a C string: a `/proc` path, its number formatted by rustix's
+/// [`DecInt`].
+fn proc_path<'b>(buf: &'b mut [u8; 48], parts: &[&[u8]]) -> Result<&'b CStr, Errno> {
     let mut len = 0;
-    for part in [prefix, digits, suffix, b"\0"] {
+    for part in parts.iter().chain([&&b"\0"[..]]) {
         let end = len + part.len();
         buf.get_mut(len..end)
             .ok_or(Errno::NAMETOOLONG)?
@@ -118,7 +101,7 @@ unsafe impl LinuxKernel for Linux {
 
     unsafe fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno> {
         let mut buf = [0u8; 48];
-        let path = path_with_number(&mut buf, b"/proc/self/fd/", fd as u32, b"")?;
+        let path = proc_path(&mut buf, &[b"/proc/self/fd/", DecInt::new(fd).as_bytes()])?;
         let mode = match access {
             Access::Read => OFlags::RDONLY,
             Access::Write => OFlags::WRONLY,
@@ -142,7 +125,10 @@ unsafe impl LinuxKernel for Linux {
 
     fn start_time(&self, pid: i32) -> Result<u64, Errno> {
         let mut pbuf = [0u8; 48];
-        let path = path_with_number(&mut pbuf, b"/proc/", pid as u32, b"/stat")?;
+        let path = proc_path(
+            &mut pbuf,
+            &[b"/proc/", DecInt::new(pid).as_bytes(), b"/stat"],
+        )?;
         let file = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| {
                 // No /proc/<pid>: the process is gone.
@@ -199,50 +185,47 @@ pub(crate) fn getpid() -> i32 {
     rustix::process::getpid().as_raw_nonzero().get()
 }
 
-/// A kernel that must not be reached, for the API's unit tests: every call panics.
-#[cfg(test)]
-pub(crate) struct Unreachable;
-
-#[cfg(test)]
-// SAFETY: every call panics; nothing is returned or closed.
-unsafe impl Kernel for Unreachable {
-    unsafe fn close(&self, _: RawFd) -> Result<(), Errno> {
-        panic!("system call for a packet that does not parse")
-    }
-    fn close_attempts(&self) -> usize {
-        1
-    }
-    fn getpid(&self) -> Result<i32, Errno> {
-        panic!("system call for a packet that does not parse")
-    }
-}
-
-#[cfg(test)]
-// SAFETY: as above.
-unsafe impl LinuxKernel for Unreachable {
-    fn pidfd_open(&self, _: i32) -> Result<RawFd, Errno> {
-        panic!("system call for a packet that does not parse")
-    }
-    unsafe fn pidfd_getfd(&self, _: RawFd, _: RawFd) -> Result<RawFd, Errno> {
-        panic!("system call for a packet that does not parse")
-    }
-    unsafe fn access_mode(&self, _: RawFd) -> Result<Access, Errno> {
-        panic!("system call for a packet that does not parse")
-    }
-    unsafe fn reopen(&self, _: RawFd, _: Access) -> Result<RawFd, Errno> {
-        panic!("system call for a packet that does not parse")
-    }
-    fn start_time(&self, _: i32) -> Result<u64, Errno> {
-        panic!("system call for a packet that does not parse")
-    }
-}
-
 /// Keeps `_` imports honest on every Linux architecture.
 const _: fn(&rustix::fd::OwnedFd) -> RawFd = AsRawFd::as_raw_fd;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A kernel that must not be reached, for the API's unit tests: every call panics.
+    pub(crate) struct Unreachable;
+
+    // SAFETY: every call panics; nothing is returned or closed.
+    unsafe impl Kernel for Unreachable {
+        unsafe fn close(&self, _: RawFd) -> Result<(), Errno> {
+            panic!("system call for a packet that does not parse")
+        }
+        fn close_attempts(&self) -> usize {
+            1
+        }
+        fn getpid(&self) -> Result<i32, Errno> {
+            panic!("system call for a packet that does not parse")
+        }
+    }
+
+    // SAFETY: as above.
+    unsafe impl LinuxKernel for Unreachable {
+        fn pidfd_open(&self, _: i32) -> Result<RawFd, Errno> {
+            panic!("system call for a packet that does not parse")
+        }
+        unsafe fn pidfd_getfd(&self, _: RawFd, _: RawFd) -> Result<RawFd, Errno> {
+            panic!("system call for a packet that does not parse")
+        }
+        unsafe fn access_mode(&self, _: RawFd) -> Result<Access, Errno> {
+            panic!("system call for a packet that does not parse")
+        }
+        unsafe fn reopen(&self, _: RawFd, _: Access) -> Result<RawFd, Errno> {
+            panic!("system call for a packet that does not parse")
+        }
+        fn start_time(&self, _: i32) -> Result<u64, Errno> {
+            panic!("system call for a packet that does not parse")
+        }
+    }
 
     fn borrow(fd: RawFd) -> BorrowedFd<'static> {
         // SAFETY: the tests pass only descriptors they hold open across the one call the borrow is
@@ -253,24 +236,31 @@ mod tests {
     #[test]
     fn paths() {
         let mut b = [0u8; 48];
+        let stat = |b: &mut [u8; 48], pid: i32| {
+            let p = proc_path(b, &[b"/proc/", DecInt::new(pid).as_bytes(), b"/stat"]);
+            p.map(|p| String::from_utf8_lossy(p.to_bytes()).into_owned())
+        };
+        assert_eq!(stat(&mut b, 12345).as_deref(), Ok("/proc/12345/stat"));
         assert_eq!(
-            path_with_number(&mut b, b"/proc/", 12345, b"/stat")
-                .unwrap()
-                .to_bytes(),
-            b"/proc/12345/stat"
+            stat(&mut b, i32::MAX).as_deref(),
+            Ok("/proc/2147483647/stat")
         );
+        // A negative number names no /proc entry: the open fails (ENOENT), nothing else.
+        assert_eq!(stat(&mut b, -1).as_deref(), Ok("/proc/-1/stat"));
         assert_eq!(
-            path_with_number(&mut b, b"/proc/self/fd/", 0, b"")
+            proc_path(&mut b, &[b"/proc/self/fd/", DecInt::new(0).as_bytes()])
                 .unwrap()
                 .to_bytes(),
             b"/proc/self/fd/0"
         );
+        // Longer than the buffer: refused, not cut.
+        assert_eq!(proc_path(&mut b, &[&[b'x'; 48]]), Err(Errno::NAMETOOLONG));
         assert_eq!(
-            path_with_number(&mut b, b"/proc/", u32::MAX, b"/stat")
-                .unwrap()
-                .to_bytes(),
-            b"/proc/4294967295/stat"
+            proc_path(&mut b, &[&[b'x'; 47]]).map(CStr::count_bytes),
+            Ok(47)
         );
+        // A NUL inside is refused.
+        assert_eq!(proc_path(&mut b, &[b"/proc/\0x"]), Err(Errno::INVAL));
     }
 
     #[test]
