@@ -15,10 +15,10 @@
 mod cpio;
 mod fat;
 mod guest;
-mod qnx6;
 mod profile;
 mod qemu;
 mod qmp;
+mod qnx6;
 mod typed;
 
 use guest::GuestParams;
