@@ -45,6 +45,18 @@ impl<'k, K: Kernel + ?Sized> KernelFd<'k, K> {
         fd
     }
 
+    /// Drops the connection the way libc drops one whose `_IO_DUP` / `_IO_OPENFD` send failed
+    /// (`qnx-abi.md` §9.6: `fcntl(F_DUPFD)` and `openfd()` call only `ConnectDetach`): one
+    /// [`Kernel::connect_detach`], no `_IO_CLOSE` to the server. The server refused the message or never
+    /// answered it, so it holds no binding a close could release; an `_IO_CLOSE` to a hostile server could
+    /// instead be answered with `EINTR` forever and keep the connection attached. Its answer is ignored:
+    /// `ConnectDetach` fails only for a connection id that does not exist.
+    #[cfg_attr(not(any(test, target_os = "nto", target_os = "qnx")), allow(dead_code))]
+    pub(crate) fn detach(self) {
+        let k = self.k;
+        let _ = k.connect_detach(self.into_raw());
+    }
+
     /// The descriptor as the public [`OwnedFd`], which closes through the default kernel: what a
     /// redeem hands out.
     pub(crate) fn into_owned(self) -> OwnedFd {

@@ -248,7 +248,7 @@ pub trait Kernel {
 }
 
 /// [`Kernel::close`], repeated while it is interrupted, at most [`Kernel::close_attempts`] times: how
-/// every descriptor the crate owns is closed (`OwnedFd`'s drop, `qnx_fdpass::close`, a failed redeem, a
+/// every descriptor the crate owns is closed (`OwnedFd`'s drop, `qnx_fdpass::close`, a
 /// batch rolled back).
 ///
 /// On Neutrino an interrupted `close()` leaves the descriptor open (libc does not detach after `EINTR`,

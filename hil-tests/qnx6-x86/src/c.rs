@@ -32,6 +32,8 @@ pub const EIO_LOCAL: i32 = 5;
 /// `SIGKILL`.
 pub const SIGKILL: c_int = 9;
 
+/// `EPERM`.
+pub const EPERM: i32 = 1;
 /// `EINTR`.
 pub const EINTR: i32 = 4;
 /// `ENOSYS` (89 on Neutrino).

@@ -34,6 +34,8 @@ pub enum Mode {
     Silent,
     /// Receives and never replies to anything: a sender stays REPLY-blocked. Pulses are logged.
     Holds,
+    /// Answers `_IO_DUP` with `EPERM`, every `_IO_CLOSE` with `EINTR`, anything else `ENOSYS`.
+    Refuses,
     /// Answers `_IO_DUP` and `_IO_CLOSE` with success (status 0) although it owns nothing; anything
     /// else `ENOSYS`.
     Lies,
@@ -160,6 +162,15 @@ fn serve(mode: Mode, chid: i32, log: i32) -> i32 {
         // SAFETY (each call below): `rcvid` is the message just received; no buffer is passed.
         match mode {
             Mode::Silent | Mode::Holds => {}
+            Mode::Refuses => {
+                let e = match ty {
+                    IO_DUP => c::EPERM,
+                    IO_CLOSE => c::EINTR,
+                    _ => c::ENOSYS,
+                };
+                // SAFETY: as above.
+                unsafe { c::MsgError(rcvid, e) };
+            }
             Mode::Lies => {
                 if ty == IO_DUP || ty == IO_CLOSE {
                     // SAFETY: as above.
@@ -645,5 +656,40 @@ pub fn hostile_refusals(t: &mut Text) -> Verdict {
         return Verdict::Fail;
     }
     let _ = write!(t, "refused before any kernel call");
+    Verdict::Pass
+}
+
+/// A server that answers `_IO_DUP` with `EPERM` and every `_IO_CLOSE` with `EINTR`: the redeem fails
+/// promptly with `EPERM` after one `ConnectDetach`, as libc's failed dup: no `_IO_CLOSE` at all, and
+/// nothing left attached.
+pub fn hostile_refuses(t: &mut Text) -> Verdict {
+    let mut s = server_or_fail!(t, Mode::Refuses, 0);
+    let tk = s.ticket();
+    let ran = redeem_in_child(&mut s, 5_000, || answer_of(receive_fd(&tk)));
+    let log = s.log();
+    let Ran::Answered(r) = ran else {
+        note!(t, "receive_fd did not answer within 5 s: {ran:?}");
+        return Verdict::Fail;
+    };
+    note!(t, "receive_fd: {}; the server received {log}", r.answer);
+    let kept = !flat(t, &r);
+    ensure!(
+        t,
+        r.answer == Answer::Os(c::EPERM),
+        "; expected Err(Os(EPERM))"
+    );
+    ensure!(
+        t,
+        log == Log {
+            dups: 1,
+            ..Log::default()
+        },
+        "; expected one _IO_DUP and no _IO_CLOSE (libc only detaches after a failed dup)"
+    );
+    if kept {
+        return Verdict::Fail;
+    }
+    ensure!(t, r.ms < 1_000, "; took {} ms", r.ms);
+    note!(t, "; one ConnectDetach, nothing leaked -- {} ms", r.ms);
     Verdict::Pass
 }

@@ -18,7 +18,7 @@ use qnx_fdpass::{
     Receiver, Recipient,
 };
 
-use crate::hostile::{hostile_holds_unblock, hostile_lies, hostile_refusals};
+use crate::hostile::{hostile_holds_unblock, hostile_lies, hostile_refusals, hostile_refuses};
 use crate::kern::{self, CLib, Counting, CALL_NAMES};
 use crate::out::Text;
 use crate::peer::{self, Peer};
