@@ -60,6 +60,12 @@ pub enum DecodeError {
     /// client up by pid and node instead of by connection, which no issued ticket asks for (Neutrino
     /// only).
     BadScoid(i32),
+    /// The ticket names the receiving process itself as the server (`info.pid` is the receiver's own
+    /// pid, Neutrino only). Redeeming it would send the `_IO_DUP` / `_IO_OPENFD` to one of the receiver's
+    /// own channels, which blocks forever when the redeeming thread is that channel's only receiver.
+    /// Refused unless the receiver opted in ([`Receiver::allow_own_server`](crate::Receiver::allow_own_server)).
+    /// Nothing was attempted (only the receiver's own pid was read).
+    OwnServer(i32),
     /// The 7.x `key` is not 0. The crate always issues 0; a key would make the server try `MsgKeyData`
     /// verification, a permission path no ticket of this crate uses (7.x layout only).
     NonZeroKey(u32),
@@ -93,6 +99,10 @@ impl fmt::Display for DecodeError {
                 write!(f, "server connection id {scoid:#x} is not a side channel")
             }
             Self::NonZeroKey(key) => write!(f, "key {key:#x} is not zero"),
+            Self::OwnServer(pid) => write!(
+                f,
+                "server pid {pid} is this process: refused unless the receiver allows its own server"
+            ),
         }
     }
 }
@@ -129,6 +139,7 @@ impl defmt::Format for DecodeError {
             Self::GlobalChannel(c) => defmt::write!(f, "GlobalChannel({=i32:#x})", c),
             Self::BadScoid(c) => defmt::write!(f, "BadScoid({=i32:#x})", c),
             Self::NonZeroKey(k) => defmt::write!(f, "NonZeroKey({=u32:#x})", k),
+            Self::OwnServer(p) => defmt::write!(f, "OwnServer({=i32})", p),
         }
     }
 }

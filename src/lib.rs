@@ -46,6 +46,7 @@ mod fmt;
 mod api;
 mod pass;
 pub mod ticket;
+mod timeout;
 
 pub mod errno;
 pub mod error;
@@ -75,6 +76,7 @@ pub use errno::Errno;
 pub use error::{BatchError, DecodeError, Error};
 pub use fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 pub use ticket::{parse, Access, Recipient, Ticket};
+pub use timeout::Timeout;
 
 /// The `zerocopy` this crate is built with, re-exported: the [`wire`] types implement its traits
 /// (`FromBytes`, `IntoBytes`, `KnownLayout`, `Immutable`) and [`ticket::Message`] requires them, so code

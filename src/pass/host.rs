@@ -20,7 +20,7 @@ use heapless::Vec;
 use crate::sys::{self, close_retrying, Kernel, Owned};
 use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr};
-use crate::{Errno, RawFd};
+use crate::{Errno, RawFd, Timeout};
 
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
@@ -205,10 +205,20 @@ pub(crate) fn withdraw<M, K: Kernel>(_k: &K, _msg: &M) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Nothing to refuse on the host: its tickets name no server (the server fields are 0), and a ticket
+/// naming the receiver's own pid as the sender is a plain `pidfd_getfd` of its own descriptor.
+#[allow(clippy::unnecessary_wraps)]
+pub(crate) fn own_pid<K: Kernel>(_k: &K, _allowed: bool) -> Result<Option<i32>, Errno> {
+    Ok(None)
+}
+
+/// The Linux host never blocks on a redeem (`pidfd_getfd` does not wait for the sender), so a
+/// `timeout` has nothing to bound and is accepted and ignored.
 pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
     k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoDup,
+    _timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
     let info = msg.info;
     crate::fmt::debug!("RFD: other pid: {=i32} coid {=i32}", info.tid, info.coid);
@@ -219,6 +229,7 @@ pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
     k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoOpenfd,
+    _timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
     let info = msg.info;
     let want = msg.access();

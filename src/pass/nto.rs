@@ -18,13 +18,14 @@
 //!    `openfd()`); on failure drop the new connection as libc does there, with `ConnectDetach` only
 //!    (§9.6), before returning the error.
 
+use crate::sys::nto::nr;
 use crate::sys::{self, Kernel, Owned, DUPFD_NO_DISCARD};
 use crate::ticket::{check_server, Access, Message, OpenfdAccess, Recipient};
 use crate::wire::{
     IoDup, IoOpenfd, MsgInfo64, MsgInfoHdr, IO_DUP, ND_LOCAL_NODE, NTO_COF_CLOEXEC, NTO_COF_DEAD,
     NTO_COF_PIPE, NTO_SIDE_CHANNEL,
 };
-use crate::{Errno, RawFd};
+use crate::{Errno, RawFd, Timeout};
 
 /// Per-receiver state: none on Neutrino (the server does the work).
 #[derive(Debug, Default)]
@@ -46,6 +47,17 @@ pub struct Identity {
 /// This process's identity ([`Kernel::getpid`]).
 pub(crate) fn identity<K: Kernel>(k: &K) -> Result<Identity, Errno> {
     k.getpid().map(|pid| Identity { pid })
+}
+
+/// The pid a redeem refuses as a ticket's server ([`check_own_server`](super::check_own_server)): this
+/// process's, unless the receiver `allowed` its own server. [`Kernel::getpid`]: a read of the thread's
+/// TLS block on Neutrino, no kernel call.
+pub(crate) fn own_pid<K: Kernel>(k: &K, allowed: bool) -> Result<Option<i32>, Errno> {
+    if allowed {
+        Ok(None)
+    } else {
+        k.getpid().map(Some)
+    }
 }
 
 /// Builds a ticket of layout `M` for `fd`.
@@ -127,16 +139,32 @@ fn refuse_unpassable<M: Message>(server: &MsgInfo64) -> Result<(), Errno> {
     }
 }
 
-/// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`.
+/// [`redeem_within`] without a timeout.
+#[cfg(test)]
 pub(crate) fn redeem<'k, M: Message, K: Kernel>(
     k: &'k K,
     msg: &M,
     cancel_point: bool,
 ) -> Owned<'k, K> {
+    redeem_within(k, msg, cancel_point, None)
+}
+
+/// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`; a
+/// `timeout` bounds the send ([`attach_and_send`]).
+pub(crate) fn redeem_within<'k, M: Message, K: Kernel>(
+    k: &'k K,
+    msg: &M,
+    cancel_point: bool,
+    timeout: Option<Timeout>,
+) -> Owned<'k, K> {
     let info = msg.info();
-    if M::HANDLE && M::TYPE == IO_DUP && k.has_dupfd() {
+    if M::HANDLE && M::TYPE == IO_DUP && k.has_dupfd() && timeout.is_none() {
         // QNX 8.0 with the C library: its documented dupfd() (§9.4) instead of a hand-built _IO_DUP;
         // it attaches, sends and cleans up itself. The ticket's header was checked all the same.
+        // With a timeout this path is not taken: dupfd() makes several kernel calls, and a
+        // TimerTimeout armed before it would bound the first of them, not its send (INFERRED from 6.4
+        // `ker_timer.c`: the timeout belongs to the thread's next kernel call); the hand-built
+        // `_IO_DUP` below carries the same handle and is bounded.
         return sys::dupfd(k, msg.proof(), NTO_COF_CLOEXEC);
     }
     let owner = info.tid;
@@ -149,7 +177,7 @@ pub(crate) fn redeem<'k, M: Message, K: Kernel>(
     hdr.pid = owner;
     hdr.tid = 0;
     out.set_info(hdr);
-    attach_and_send(k, &info, out.as_bytes(), cancel_point)
+    attach_and_send(k, &info, out.as_bytes(), cancel_point, timeout)
 }
 
 /// The part of [`redeem`] that does not depend on the layout (one copy for dup and openfd): attach to
@@ -163,13 +191,32 @@ pub(crate) fn redeem<'k, M: Message, K: Kernel>(
 /// dup unless its own `io_dup` handler returned `_RESMGR_DEFAULT` (6.4 `_resmgr_dup_handler.c`); if an
 /// interrupted send had been bound, a later bind of this number to that server fails with `EBUSY`, as it
 /// does after libc's own failed dup.
+///
+/// With a `timeout`, `TimerTimeout(CLOCK_MONOTONIC, _NTO_TIMEOUT_SEND | _NTO_TIMEOUT_REPLY)` is armed
+/// right before the send, with no call in between, so it bounds exactly that send: a server that never
+/// receives (SEND-blocked) or never replies (REPLY-blocked) makes it fail with `ETIMEDOUT`, and the
+/// connection is detached like any failed send. Not bounded: REPLY-blocked on a channel created with
+/// `_NTO_CHF_UNBLOCK` (every resource manager's), where the kernel only sends the server an unblock
+/// pulse and the receiver waits for the server's reply (CONFIRMED on the 6.4 guest,
+/// `hostile_holds_unblock`).
 fn attach_and_send<'k, K: Kernel>(
     k: &'k K,
     server: &MsgInfoHdr,
     bytes: &[u8],
     cancel_point: bool,
+    timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
     let coid = sys::connect_attach(k, *server, NTO_COF_CLOEXEC)?;
+    if let Some(t) = timeout {
+        if let Err(e) = k.timer_timeout(
+            nr::CLOCK_MONOTONIC,
+            nr::NTO_TIMEOUT_SEND | nr::NTO_TIMEOUT_REPLY,
+            t.as_nanos(),
+        ) {
+            coid.detach();
+            return Err(e);
+        }
+    }
     let sent = if cancel_point {
         k.msg_send(coid.as_raw(), bytes, &mut [])
     } else {
@@ -226,16 +273,18 @@ pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
     k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoDup,
+    timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
-    redeem(k, msg, false)
+    redeem_within(k, msg, false, timeout)
 }
 
 pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
     k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoOpenfd,
+    timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
-    redeem(k, msg, true)
+    redeem_within(k, msg, true, timeout)
 }
 
 #[cfg(test)]
@@ -696,6 +745,129 @@ pub(crate) mod tests {
         redeem_sequence::<v8::IoOpenfd>();
     }
 
+    /// Issue 20: a ticket naming the receiver's own pid as the server is refused before any kernel
+    /// call (only `getpid`, a TLS read), single or in a batch; allowed on request, without asking the
+    /// pid at all.
+    #[test]
+    fn a_ticket_naming_the_receiver_is_refused_unless_allowed() {
+        let k = Double::default();
+        let me = k.getpid().unwrap();
+        let other: v7::IoDup = issue(&Double::default(), 3, Recipient::Any).unwrap();
+        let mut mine = other;
+        let mut i = mine.info();
+        i.pid = me;
+        mine.set_info(i);
+        k.calls.borrow_mut().clear();
+
+        let own = own_pid(&k, false).unwrap();
+        assert_eq!(own, Some(me));
+        assert_eq!(
+            pass::check_own_server(own, &mine),
+            Err(DecodeError::OwnServer(me))
+        );
+        assert_eq!(pass::check_own_server(own, &other), Ok(()));
+        assert_eq!(*k.calls.borrow(), [Call::Getpid]);
+
+        let allowing = Double::default();
+        assert_eq!(own_pid(&allowing, true), Ok(None));
+        assert!(allowing.calls.borrow().is_empty());
+        assert_eq!(pass::check_own_server(None, &mine), Ok(()));
+
+        // A batch whose second ticket names the receiver: refused whole, nothing redeemed.
+        let mut batch = [0u8; 2 * core::mem::size_of::<v7::IoDup>()];
+        batch[..60].copy_from_slice(other.as_bytes());
+        batch[60..].copy_from_slice(mine.as_bytes());
+        let mut redeemed = 0;
+        let r = pass::redeem_batch_checked::<v7::IoDup, (), 2>(
+            &batch,
+            |m| pass::check_own_server(own, m),
+            |_| {
+                redeemed += 1;
+                Ok(())
+            },
+        );
+        assert_eq!(
+            r.unwrap_err(),
+            BatchError {
+                index: 1,
+                error: Error::Decode(DecodeError::OwnServer(me))
+            }
+        );
+        assert_eq!(redeemed, 0);
+    }
+
+    /// Issue 20: a redeem bounded by a timeout arms `TimerTimeout(CLOCK_MONOTONIC, SEND | REPLY)` right
+    /// before its send; a server that never answers makes it fail with ETIMEDOUT and the connection is
+    /// detached. Without the timeout the same redeem blocks forever (the double panics to say so): the
+    /// old behaviour.
+    #[test]
+    fn a_bounded_redeem_of_a_stuck_server_times_out_and_detaches() {
+        let msg: v7::IoDup = issue(&Double::default(), 3, Recipient::Any).unwrap();
+        let t = Timeout::from_millis(250);
+        for cancel_point in [false, true] {
+            let k = Double {
+                stuck: true,
+                ..Double::default()
+            };
+            assert_eq!(
+                redeem_within(&k, &msg, cancel_point, Some(t)).map(sys::KernelFd::into_raw),
+                Err(Errno::TIMEDOUT)
+            );
+            let calls = k.log();
+            assert!(matches!(calls[0], Call::Attach { .. }), "{calls:?}");
+            assert_eq!(
+                calls[1],
+                Call::Timeout {
+                    clock: 2,
+                    flags: 0x10 | 0x40,
+                    nanos: 250_000_000
+                }
+            );
+            assert!(matches!(&calls[2], Call::Send { nc, .. } if *nc != cancel_point));
+            assert_eq!(calls[3..], [Call::Detach(101)]);
+            assert!(k.open.borrow().is_empty());
+        }
+        // TimerTimeout itself failing: nothing sent, the connection detached, its error returned.
+        let k = Double {
+            fail_on: Some(("TimerTimeout", Errno::AGAIN)),
+            ..Double::default()
+        };
+        assert_eq!(
+            redeem_within(&k, &msg, false, Some(t)).map(sys::KernelFd::into_raw),
+            Err(Errno::AGAIN)
+        );
+        assert!(matches!(k.log()[2..], [Call::Detach(101)]), "{:?}", k.log());
+        // A server that answers: the timeout changes nothing else.
+        let k = Double::default();
+        let fd = redeem_within(&k, &msg, false, Some(t)).unwrap().into_raw();
+        assert_eq!(*k.open.borrow(), [fd]);
+        // Unbounded, the same stuck server blocks the receiver for good.
+        let k = Double {
+            stuck: true,
+            ..Double::default()
+        };
+        let blocked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = redeem(&k, &msg, false);
+        }));
+        assert!(
+            blocked.is_err(),
+            "an unbounded send to a stuck server must block"
+        );
+        // QNX 8.0 with the C library: a bounded dup goes through the hand-built, bounded `_IO_DUP`
+        // (with the ticket's handle), not through dupfd(), which the timeout cannot bound.
+        let msg8: v8::IoDup = issue(&Double::default(), 3, Recipient::Pid(9)).unwrap();
+        let k = Double {
+            libc_dupfd: true,
+            stuck: true,
+            ..Double::default()
+        };
+        assert_eq!(
+            redeem_within(&k, &msg8, false, Some(t)).map(sys::KernelFd::into_raw),
+            Err(Errno::TIMEDOUT)
+        );
+        assert!(!k.log().iter().any(|c| matches!(c, Call::Dupfd { .. })));
+    }
+
     #[test]
     fn failing_send_only_detaches_the_connection() {
         // As libc's failed dup / openfd: one ConnectDetach, no `_IO_CLOSE` (issue 20). The server of a
@@ -751,7 +923,7 @@ pub(crate) mod tests {
         let msg = issue_openfd(&k, 3, Access::Write, Recipient::Pid(5)).unwrap();
         assert_eq!(msg.ioflag, crate::wire::IO_FLAG_WR);
         let r = Double::default();
-        let _fd = redeem_openfd(&r, &mut Peers::<1>::new(), &msg).unwrap();
+        let _fd = redeem_openfd(&r, &mut Peers::<1>::new(), &msg, None).unwrap();
         assert!(matches!(&r.calls.borrow()[1], Call::Send { nc: false, .. }));
     }
 
@@ -764,7 +936,7 @@ pub(crate) mod tests {
         assert_eq!(msg.as_bytes(), same.as_bytes());
         assert_eq!(msg.info().coid, 3);
         let r = Double::default();
-        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg)
+        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg, None)
             .unwrap()
             .into_raw();
         assert_eq!(*r.open.borrow(), [fd]);

@@ -159,6 +159,17 @@ pub trait Kernel {
         Err(Errno::NOSYS)
     }
 
+    /// `TimerTimeout(clock, flags, NULL, &nanos, NULL)`: arms a relative timeout of `nanos` on `clock`
+    /// for the calling thread's next kernel call that blocks in one of the states `flags` names
+    /// (`_NTO_TIMEOUT_*`); with no event the kernel unblocks the call with `ETIMEDOUT`. Returns the
+    /// previous timeout flags. A bounded redeem arms `_NTO_TIMEOUT_SEND | _NTO_TIMEOUT_REPLY` right before
+    /// its `_IO_DUP` / `_IO_OPENFD` send, with no call in between (qnx-abi.md §9.6).
+    #[doc(alias = "TimerTimeout")]
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        let _ = (clock, flags, nanos);
+        Err(Errno::NOSYS)
+    }
+
     /// QNX 8.0 `dupfd_register(dstpid, fd, flags, &handle)`: a single-use handle that lets process
     /// `dstpid` duplicate `fd`. Fails with `ENOSYS` on QNX 7.x, where no such call exists.
     ///

@@ -46,6 +46,10 @@ fn all_decode_errors() -> Vec<(DecodeError, &'static [&'static str])> {
         ),
         (DecodeError::BadScoid(2), &["server connection", "0x2"]),
         (DecodeError::NonZeroKey(0xbeef), &["key", "0xbeef"]),
+        (
+            DecodeError::OwnServer(77),
+            &["server pid", "77", "this process"],
+        ),
     ]
 }
 

@@ -60,6 +60,7 @@ fn a_kernel_without_handles_has_no_dupfd() {
     let k = SevenX::default();
     assert!(!k.has_dupfd());
     assert_eq!(k.dupfd(0x55, 0), Err(Errno::NOSYS));
+    assert_eq!(k.timer_timeout(2, 0x50, 1_000), Err(Errno::NOSYS));
     assert_eq!(k.dupfd_unregister(0x55), Err(Errno::NOSYS));
     assert_eq!(k.dupfd_unregister(0), Err(Errno::NOSYS));
     assert!(k.registered.borrow().is_empty(), "nothing registered");

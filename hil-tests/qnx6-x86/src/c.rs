@@ -38,6 +38,8 @@ pub const EPERM: i32 = 1;
 pub const EINTR: i32 = 4;
 /// `ENOSYS` (89 on Neutrino).
 pub const ENOSYS: i32 = 89;
+/// `ETIMEDOUT` (260 on Neutrino).
+pub const ETIMEDOUT: i32 = 260;
 /// `_NTO_CHF_UNBLOCK`: the kernel tells the server, by a pulse, that a REPLY-blocked client wants out
 /// (a signal or a timeout) instead of releasing the client itself.
 pub const NTO_CHF_UNBLOCK: u32 = 0x0002;

@@ -17,7 +17,7 @@ use qnx_fdpass::seams;
 use qnx_fdpass::sys::nto::DefaultKernel;
 use qnx_fdpass::wire::{IoDup, Message, MsgInfoHdr, IO_CLOSE, IO_DUP};
 use qnx_fdpass::zerocopy::IntoBytes;
-use qnx_fdpass::{receive_fd, DecodeError, Error};
+use qnx_fdpass::{receive_fd, DecodeError, Error, Receiver, Timeout};
 
 use crate::kern::{self, Counting, CALL_NAMES};
 use crate::out::Text;
@@ -316,6 +316,7 @@ pub fn decode_code(d: &DecodeError) -> i32 {
         DecodeError::GlobalChannel(_) => 4,
         DecodeError::BadScoid(_) => 5,
         DecodeError::NonZeroKey(_) => 6,
+        DecodeError::OwnServer(_) => 7,
         _ => 99,
     }
 }
@@ -328,6 +329,8 @@ fn decode_name(code: i32) -> &'static str {
         4 => "GlobalChannel",
         5 => "BadScoid",
         6 => "NonZeroKey",
+        7 => "OwnServer",
+        98 => "a refusal after a kernel call",
         _ => "another DecodeError",
     }
 }
@@ -502,37 +505,45 @@ fn flat(t: &mut Text, r: &Report) -> bool {
 }
 
 /// A server that receives the `_IO_DUP` and never replies, on a channel created with
-/// `_NTO_CHF_UNBLOCK` (as resource managers create theirs): the unbounded redeem stays REPLY-blocked
-/// until the server dies; nothing the receiver does releases it (the kernel would only send the server
-/// an unblock pulse). Killing the server releases it with an error and leaves nothing behind.
+/// `_NTO_CHF_UNBLOCK` (as resource managers create theirs): even the bounded redeem stays REPLY-blocked
+/// past its timeout. When the time is up the kernel only sends the server an unblock pulse; the
+/// receiver waits for a reply until the server dies. Killing the server releases it with an error and
+/// leaves nothing behind. What the timeout cannot bound, shown.
 pub fn hostile_holds_unblock(t: &mut Text) -> Verdict {
     let mut s = server_or_fail!(t, Mode::Holds, c::NTO_CHF_UNBLOCK);
     let tk = s.ticket();
-    let ran = redeem_in_child(&mut s, 3_000, || answer_of(receive_fd(&tk)));
-    s.kill();
+    let ran = redeem_in_child(&mut s, 3_000, || bounded(&tk));
     let log = s.log();
     let r = match ran {
         Ran::ReleasedByKill(r) => r,
         Ran::Answered(r) => {
             note!(
                 t,
-                "receive_fd answered {} within 3 s: expected it to stay REPLY-blocked",
+                "the bounded redeem answered {} within 3 s: expected it to stay REPLY-blocked",
                 r.answer
             );
             return Verdict::Fail;
         }
         Ran::NoAnswer => {
-            note!(t, "receive_fd still blocked after the server was killed");
+            note!(t, "the redeem still blocked after the server was killed");
             return Verdict::Fail;
         }
     };
     note!(
         t,
-        "receive_fd: no answer within 3 s (REPLY-blocked); the server received {log}; after the \
-         server was killed: {}",
+        "redeem with a {TIMEOUT_MS} ms timeout: no answer within 3 s (REPLY-blocked); the server \
+         received {log}; after the server was killed: {}",
         r.answer
     );
-    ensure!(t, log.dups == 1, "; expected exactly one _IO_DUP");
+    ensure!(
+        t,
+        log == Log {
+            dups: 1,
+            unblock_pulses: 1,
+            ..Log::default()
+        },
+        "; expected one _IO_DUP and one unblock pulse"
+    );
     ensure!(t, matches!(r.answer, Answer::Os(_)), "; expected an error");
     if !flat(t, &r) {
         return Verdict::Fail;
@@ -692,4 +703,163 @@ pub fn hostile_refuses(t: &mut Text) -> Verdict {
     ensure!(t, r.ms < 1_000, "; took {} ms", r.ms);
     note!(t, "; one ConnectDetach, nothing leaked -- {} ms", r.ms);
     Verdict::Pass
+}
+
+/// A ticket naming the receiver's own pid and a channel the receiver owns (and never receives on):
+/// refused by default with `OwnServer`, before `ConnectAttach` (only `getpid`, a TLS read, is asked);
+/// with `Receiver::allow_own_server` the redeem sends to that channel and, with no other thread
+/// receiving there, never returns (killed at the deadline): what the opt-in is for and what it costs.
+pub fn hostile_own_channel(t: &mut Text) -> Verdict {
+    let ask = |allow: bool| {
+        let Ok(mut me) = start(Mode::Silent, 0) else {
+            return None;
+        };
+        // The receiver's child makes its own channel; the ticket names the child's pid and that chid.
+        Some(redeem_in_child(&mut me, 3_000, move || {
+            // SAFETY: integer only.
+            let chid = unsafe { c::ChannelCreate(0) };
+            // SAFETY: no preconditions.
+            let pid = unsafe { c::getpid() };
+            let msg = IoDup::with_info(
+                MsgInfoHdr {
+                    nd: 0,
+                    srcnd: 0,
+                    pid,
+                    tid: pid,
+                    chid,
+                    scoid: 0x4000_0001,
+                    coid: 3,
+                },
+                0,
+            );
+            let k = Counting::new(DefaultKernel::default());
+            let mut r = seams::Receiver::<0, _>::with_kernel(k);
+            if allow {
+                r = r.allow_own_server();
+            }
+            let a = answer_of(r.redeem(msg.as_bytes()));
+            let n = r.kernel().counts();
+            // Only getpid (index 7) may have been asked before the refusal.
+            match a {
+                Answer::Decode(d) if n.iter().sum::<u32>() == n[7] => Answer::Decode(d),
+                Answer::Decode(_) => Answer::Decode(98),
+                other => other,
+            }
+        }))
+    };
+    let refused = ask(false);
+    let allowed = ask(true);
+    match refused {
+        Some(Ran::Answered(r)) if r.answer == Answer::Decode(7) => {
+            note!(t, "default: {}, no call but getpid", r.answer);
+            if !flat(t, &r) {
+                return Verdict::Fail;
+            }
+        }
+        other => {
+            note!(
+                t,
+                "default: expected Err(Decode(OwnServer)) before any call, got {other:?}"
+            );
+            return Verdict::Fail;
+        }
+    }
+    match allowed {
+        Some(Ran::ReleasedByKill(_) | Ran::NoAnswer) => note!(
+            t,
+            "; allow_own_server: no answer within 3 s (the receiver sent to its own channel), killed"
+        ),
+        other => {
+            note!(t, "; allow_own_server: expected the receiver to block, got {other:?}");
+            return Verdict::Fail;
+        }
+    }
+    Verdict::Pass
+}
+
+/// The deadline the bounded redeems get, and the slack allowed on top (TCG timer ticks, a loaded host).
+const TIMEOUT_MS: u32 = 500;
+const SLACK_MS: u32 = 1_500;
+
+/// The redeem the bounded rows use: a `Receiver` with a [`TIMEOUT_MS`] timeout.
+fn bounded(tk: &[u8]) -> Answer {
+    answer_of(
+        Receiver::<0>::new()
+            .with_timeout(Timeout::from_millis(TIMEOUT_MS as u64))
+            .redeem(tk),
+    )
+}
+
+/// The checks of a row whose redeem must end with `ETIMEDOUT` within the deadline plus the slack.
+fn timed_out(t: &mut Text, ran: Ran, log: Log, want: Log) -> Verdict {
+    let r = match ran {
+        Ran::Answered(r) => r,
+        Ran::ReleasedByKill(r) => {
+            note!(
+                t,
+                "NO ANSWER within {} ms; the server received {log}; after the server was killed: {}",
+                TIMEOUT_MS + SLACK_MS + 1_000,
+                r.answer
+            );
+            let _ = flat(t, &r);
+            return Verdict::Fail;
+        }
+        Ran::NoAnswer => {
+            note!(
+                t,
+                "NO ANSWER, even after the server was killed; it received {log}"
+            );
+            return Verdict::Fail;
+        }
+    };
+    note!(t, "redeem: {}; the server received {log}", r.answer);
+    ensure!(
+        t,
+        r.answer == Answer::Os(c::ETIMEDOUT),
+        "; expected Err(Os(ETIMEDOUT))"
+    );
+    ensure!(t, log == want, "; expected {want}");
+    ensure!(
+        t,
+        r.ms <= TIMEOUT_MS + SLACK_MS,
+        "; took {} ms, more than {TIMEOUT_MS} ms + {SLACK_MS} ms slack",
+        r.ms
+    );
+    if !flat(t, &r) {
+        return Verdict::Fail;
+    }
+    note!(
+        t,
+        "; within {TIMEOUT_MS} ms + {SLACK_MS} ms slack, nothing leaked -- {} ms",
+        r.ms
+    );
+    Verdict::Pass
+}
+
+/// A server that never receives: the bounded redeem answers `ETIMEDOUT` (SEND-blocked, released by
+/// the timeout), the new connection detached.
+pub fn hostile_silent(t: &mut Text) -> Verdict {
+    let mut s = server_or_fail!(t, Mode::Silent, 0);
+    let tk = s.ticket();
+    let ran = redeem_in_child(&mut s, TIMEOUT_MS + SLACK_MS + 1_000, || bounded(&tk));
+    let log = s.log();
+    timed_out(t, ran, log, Log::default())
+}
+
+/// A server that receives the `_IO_DUP` and never replies, on a channel without `_NTO_CHF_UNBLOCK`:
+/// the bounded redeem answers `ETIMEDOUT` (REPLY-blocked, released by the timeout).
+pub fn hostile_holds(t: &mut Text) -> Verdict {
+    let mut s = server_or_fail!(t, Mode::Holds, 0);
+    let tk = s.ticket();
+    let ran = redeem_in_child(&mut s, TIMEOUT_MS + SLACK_MS + 1_000, || bounded(&tk));
+    let log = s.log();
+    timed_out(
+        t,
+        ran,
+        log,
+        Log {
+            dups: 1,
+            ..Log::default()
+        },
+    )
 }

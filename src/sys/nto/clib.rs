@@ -46,6 +46,14 @@ mod ffi {
             rmsg: *mut c_void,
             rbytes: size_t,
         ) -> c_long;
+        /// `clockid_t` is an `int`; `notify` is a `const struct sigevent *`, passed null here.
+        pub(super) fn TimerTimeout(
+            id: c_int,
+            flags: c_int,
+            notify: *const c_void,
+            ntime: *const u64,
+            otime: *mut u64,
+        ) -> c_int;
         pub(super) fn close(fd: c_int) -> c_int;
         pub(super) fn getpid() -> c_int;
         pub(super) fn __get_errno_ptr() -> *mut c_int;
@@ -158,6 +166,22 @@ impl Kernel for Libc {
     fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
         // SAFETY: integers only; the C library and kernel validate them.
         libc_int(unsafe { ffi::ConnectFlags(pid, coid, mask, bits) }, errno).map(|v| v as u32)
+    }
+
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        let ntime = nanos;
+        // SAFETY: `ntime` is a live u64 the call only reads; `notify` and `otime` are null (no event,
+        // no remaining time asked), which `TimerTimeout` accepts; the rest are integers.
+        let r = unsafe {
+            ffi::TimerTimeout(
+                clock,
+                flags as c_int,
+                core::ptr::null(),
+                &ntime,
+                core::ptr::null_mut(),
+            )
+        };
+        libc_int(r, errno).map(|v| v as u32)
     }
 
     fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {

@@ -11,6 +11,7 @@ use std::vec::Vec;
 use zerocopy::IntoBytes;
 
 use super::close::{close_with, CLOSE_ATTEMPTS};
+use super::nr::{NTO_TIMEOUT_REPLY, NTO_TIMEOUT_SEND};
 use super::selftest::ChannelCalls;
 use crate::sys::Kernel;
 use crate::wire::{IoClose, MsgInfo64};
@@ -56,6 +57,12 @@ pub(crate) enum Call {
     },
     ChannelCreate(u32),
     ChannelDestroy(i32),
+    /// `TimerTimeout(clock, flags, NULL, &nanos, NULL)`.
+    Timeout {
+        clock: i32,
+        flags: u32,
+        nanos: u64,
+    },
 }
 
 impl Call {
@@ -83,6 +90,7 @@ impl Call {
             Self::Dupfd { .. } => "dupfd",
             Self::ChannelCreate(_) => "ChannelCreate",
             Self::ChannelDestroy(_) => "ChannelDestroy",
+            Self::Timeout { .. } => "TimerTimeout",
         }
     }
 }
@@ -139,6 +147,10 @@ pub(crate) struct Double {
     pub(crate) close_intr: Cell<usize>,
     /// The reply status a send answers (its reply buffer is filled with [`Double::REPLY`]).
     pub(crate) status: isize,
+    /// The server never receives or never replies: a send blocks until a timeout armed right before it
+    /// (the previous call, bounding the SEND and REPLY states) fires with `ETIMEDOUT`; with none it would
+    /// block forever, which the double reports by panicking.
+    pub(crate) stuck: bool,
     /// The previous flags `ConnectFlags` answers.
     pub(crate) conn_flags: u32,
     /// Answer `has_dupfd` with `true`, as the C library on 8.0 does.
@@ -166,6 +178,7 @@ impl Default for Double {
             detach_invalid: Err(Errno::INVAL),
             close_intr: Cell::new(0),
             status: 0,
+            stuck: false,
             conn_flags: 0,
             libc_dupfd: false,
             register_info: RefCell::new(None),
@@ -212,6 +225,16 @@ impl Double {
             bytes: smsg.to_vec(),
             nc,
         })?;
+        // A stuck server never answers the dup or openfd (a close is answered: the double's own drop
+        // path must not block).
+        if self.stuck && smsg != IoClose::new().as_bytes() {
+            let calls = self.calls.borrow();
+            let both = NTO_TIMEOUT_SEND | NTO_TIMEOUT_REPLY;
+            return match calls.len().checked_sub(2).map(|i| &calls[i]) {
+                Some(Call::Timeout { flags, .. }) if flags & both == both => Err(Errno::TIMEDOUT),
+                _ => panic!("a send to a stuck server without a timeout blocks forever: {calls:?}"),
+            };
+        }
         if smsg == IoClose::new().as_bytes() {
             assert!(rmsg.is_empty(), "_IO_CLOSE has no reply");
             if self.close_intr.get() > 0 {
@@ -242,6 +265,15 @@ impl Kernel for Double {
     }
     fn getpid(&self) -> Result<i32, Errno> {
         self.enter(Call::Getpid).map(|()| self.pid)
+    }
+
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        self.enter(Call::Timeout {
+            clock,
+            flags,
+            nanos,
+        })
+        .map(|()| 0)
     }
 
     fn connect_attach(&self, nd: u32, pid: i32, chid: i32, i: u32, f: i32) -> Result<i32, Errno> {

@@ -84,6 +84,26 @@ pub(crate) fn connect_flags(pid: i32, coid: i32, mask: u32, bits: u32) -> Result
     int_result(r).map(|v| v as u32)
 }
 
+/// `TimerTimeout(clock, flags, NULL, &nanos, NULL)`: a relative timeout for the calling thread's next
+/// blocking kernel call in the states `flags` names; returns the previous flags.
+pub(crate) fn timer_timeout(clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+    let ntime = nanos;
+    // SAFETY: `ntime` is a live, aligned u64 that the kernel only reads, during the call (6.4
+    // `ker_timer_timeout` copies it before returning); `notify` and `otime` are null (no event: the
+    // kernel unblocks with ETIMEDOUT; no remaining time asked); the rest are integers it validates.
+    let r = unsafe {
+        arch::__qnx_fdpass_ker_timer_timeout(
+            int_arg(clock),
+            uint_arg(flags),
+            0,
+            core::ptr::addr_of!(ntime) as usize,
+            0,
+        )
+    };
+    // A non-negative int is the previous flag word.
+    int_result(r).map(|v| v as u32)
+}
+
 /// `ChannelCreate(flags)`: a new channel of this process; returns the chid.
 pub(crate) fn channel_create(flags: u32) -> Result<i32, Errno> {
     // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
@@ -231,6 +251,10 @@ impl Kernel for Raw {
 
     fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
         connect_flags(pid, coid, mask, bits)
+    }
+
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        timer_timeout(clock, flags, nanos)
     }
 
     fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {

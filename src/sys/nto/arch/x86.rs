@@ -97,6 +97,7 @@ stubs! {
     fn __qnx_fdpass_ker_connect_detach(coid) = nr::CONNECT_DETACH;
     fn __qnx_fdpass_ker_connect_server_info(pid, coid, info) = nr::CONNECT_SERVER_INFO;
     fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS;
+    fn __qnx_fdpass_ker_timer_timeout(id, flags, notify, ntime, otime) = nr::TIMER_TIMEOUT;
 }
 
 /// The calling thread's process id, read from its TLS block as libc's `getpid()` does: no kernel call.
