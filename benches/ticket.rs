@@ -17,17 +17,20 @@ use std::time::Instant;
 
 use qnx_fdpass::fd::{IntoRawFd, RawFd};
 use qnx_fdpass::seams;
-use qnx_fdpass::sys::Kernel;
-use qnx_fdpass::ticket::{parse_as, Message};
-use qnx_fdpass::wire::{self, IoDup, MsgInfoHdr, TicketBuf};
+use qnx_fdpass::sys::{Kernel, LinuxKernel};
+use qnx_fdpass::ticket::parse_as;
+use qnx_fdpass::wire::{self, IoDup, Message, MsgInfoHdr, TicketBuf};
 use qnx_fdpass::{parse, Access, BorrowedFd, DupTicket, Errno, Issuer, Recipient, Ticket};
 
 /// A host kernel that answers at once and opens nothing: what is left of a redeem is the library's own
 /// work (checks, peer lookup, the result container, the rollback bookkeeping).
 struct Instant0;
 
-impl Kernel for Instant0 {
-    fn close(&self, _: RawFd) -> Result<(), Errno> {
+// SAFETY: NOT a real kernel: the numbers it returns are no descriptors of this process. The benchmark
+// keeps it sound by never letting one be closed or used: this kernel's `close` does nothing, and every
+// descriptor a redeem hands out is turned back into a number (`into_raw_fd`) without being dropped.
+unsafe impl Kernel for Instant0 {
+    unsafe fn close(&self, _: RawFd) -> Result<(), Errno> {
         Ok(())
     }
     fn close_attempts(&self) -> usize {
@@ -36,16 +39,20 @@ impl Kernel for Instant0 {
     fn getpid(&self) -> Result<i32, Errno> {
         Ok(4242)
     }
+}
+
+// SAFETY: as above.
+unsafe impl LinuxKernel for Instant0 {
     fn pidfd_open(&self, _: i32) -> Result<RawFd, Errno> {
         Ok(900)
     }
-    fn pidfd_getfd(&self, _: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
+    unsafe fn pidfd_getfd(&self, _: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
         Ok(1000 + fd)
     }
-    fn access_mode(&self, _: RawFd) -> Result<Access, Errno> {
+    unsafe fn access_mode(&self, _: RawFd) -> Result<Access, Errno> {
         Ok(Access::ReadWrite)
     }
-    fn reopen(&self, fd: RawFd, _: Access) -> Result<RawFd, Errno> {
+    unsafe fn reopen(&self, fd: RawFd, _: Access) -> Result<RawFd, Errno> {
         Ok(fd)
     }
     fn start_time(&self, _: i32) -> Result<u64, Errno> {

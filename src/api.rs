@@ -9,13 +9,15 @@ use core::ops::Deref;
 use heapless::Vec;
 use zerocopy::IntoBytes;
 
+use crate::errno::Errno;
+use crate::error::{BatchError, Error};
 use crate::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
 use crate::pass::{self, active};
 use crate::sys::DefaultKernel;
 #[cfg(feature = "kernel-seams")]
-use crate::sys::Kernel;
-use crate::ticket::{Access, Recipient};
-use crate::{wire, BatchError, Errno, Error};
+use crate::sys::PlatformKernel;
+use crate::ticket::Recipient;
+use crate::wire::{self, Access};
 
 /// An `_IO_DUP` ticket for one of this process's descriptors: whoever redeems it gets a descriptor that
 /// shares the open file, and its position, with the original.
@@ -49,7 +51,11 @@ impl DupTicket {
     ///
     /// As [`DupTicket::new`].
     #[cfg(feature = "kernel-seams")]
-    pub fn with_kernel<K: Kernel>(k: &K, fd: impl AsFd, to: Recipient) -> Result<Self, Errno> {
+    pub fn with_kernel<K: PlatformKernel>(
+        k: &K,
+        fd: impl AsFd,
+        to: Recipient,
+    ) -> Result<Self, Errno> {
         seams::issue_dup(k, fd.as_fd().as_raw_fd(), to)
     }
 }
@@ -83,7 +89,7 @@ impl OpenfdTicket {
     ///
     /// As [`OpenfdTicket::new`].
     #[cfg(feature = "kernel-seams")]
-    pub fn with_kernel<K: Kernel>(
+    pub fn with_kernel<K: PlatformKernel>(
         k: &K,
         fd: impl AsFd,
         access: Access,
@@ -122,7 +128,7 @@ macro_rules! ticket_methods {
             ///
             /// As [`DupTicket::withdraw`].
             #[cfg(feature = "kernel-seams")]
-            pub fn withdraw_with<K: Kernel>(self, k: &K) -> Result<(), Errno> {
+            pub fn withdraw_with<K: PlatformKernel>(self, k: &K) -> Result<(), Errno> {
                 active::withdraw(k, &self.msg)
             }
         }
@@ -311,7 +317,7 @@ impl<const N: usize> DupBatch<N> {
     ///
     /// As [`DupBatch::withdraw`].
     #[cfg(feature = "kernel-seams")]
-    pub fn withdraw_with<K: Kernel>(self, k: &K) -> Result<(), Errno> {
+    pub fn withdraw_with<K: PlatformKernel>(self, k: &K) -> Result<(), Errno> {
         pass::withdraw_all(&self.tickets, |m| active::withdraw(k, m))
     }
 }
@@ -572,7 +578,9 @@ pub fn send_fd<R: Delivery>(
 ) -> Result<R, Errno> {
     let k = DefaultKernel::default();
     let ticket = seams::issue_dup(&k, fd.as_fd().as_raw_fd(), to)?;
-    Ok(pass::send(&ticket.msg, sink, |m| active::withdraw(&k, m)))
+    Ok(pass::send(&ticket.msg, sink, R::delivered, |m| {
+        active::withdraw(&k, m)
+    }))
 }
 
 /// Checks `bytes` and redeems the ticket: the article's `receive_fd`. Keeps no state between calls; use
@@ -657,13 +665,16 @@ pub mod seams {
     use heapless::Vec;
 
     use super::{DupTicket, OpenfdTicket, OwnedFds};
+    use crate::errno::Errno;
+    use crate::error::{BatchError, DecodeError, Error};
     use crate::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
     use crate::pass::{self, active};
-    use crate::sys::Kernel;
-    use crate::ticket::{self, Access, Message, Recipient};
-    use crate::{wire, BatchError, DecodeError, Errno, Error, Timeout};
+    use crate::sys::PlatformKernel;
+    use crate::ticket::{self, Recipient};
+    use crate::timeout::Timeout;
+    use crate::wire::{self, Access, Message};
 
-    pub(crate) fn issue_dup<K: Kernel>(
+    pub(crate) fn issue_dup<K: PlatformKernel>(
         k: &K,
         fd: RawFd,
         to: Recipient,
@@ -671,7 +682,7 @@ pub mod seams {
         active::issue_dup(k, fd, to).map(|msg| DupTicket { msg })
     }
 
-    pub(crate) fn issue_openfd<K: Kernel>(
+    pub(crate) fn issue_openfd<K: PlatformKernel>(
         k: &K,
         fd: RawFd,
         access: Access,
@@ -682,12 +693,12 @@ pub mod seams {
 
     /// [`crate::Issuer`] over the kernel-call implementation `K`.
     #[derive(Debug)]
-    pub struct Issuer<K: Kernel> {
+    pub struct Issuer<K: PlatformKernel> {
         k: K,
         id: active::Identity,
     }
 
-    impl<K: Kernel> Issuer<K> {
+    impl<K: PlatformKernel> Issuer<K> {
         /// An issuer using `k` (a test double or fault injector).
         ///
         /// # Errors
@@ -737,7 +748,7 @@ pub mod seams {
 
     /// [`crate::Receiver`] over the kernel-call implementation `K`.
     #[derive(Debug)]
-    pub struct Receiver<const PEERS: usize, K: Kernel> {
+    pub struct Receiver<const PEERS: usize, K: PlatformKernel> {
         k: K,
         peers: active::Peers<PEERS>,
         /// Tickets naming this process as the server are redeemed (`crate::Receiver::allow_own_server`).
@@ -746,7 +757,7 @@ pub mod seams {
         timeout: Option<Timeout>,
     }
 
-    impl<const PEERS: usize, K: Kernel> Receiver<PEERS, K> {
+    impl<const PEERS: usize, K: PlatformKernel> Receiver<PEERS, K> {
         /// A receiver using `k` (a test double or fault injector).
         pub const fn with_kernel(k: K) -> Self {
             Self {
@@ -844,7 +855,7 @@ pub mod seams {
         }
     }
 
-    impl<const PEERS: usize, K: Kernel> Receiver<PEERS, K> {
+    impl<const PEERS: usize, K: PlatformKernel> Receiver<PEERS, K> {
         /// Refuses a ticket naming this process as its server, unless allowed.
         fn check_own_server<M: Message>(&self, m: &M) -> Result<(), Error> {
             let own = active::own_pid(&self.k, self.own_server)?;
@@ -852,7 +863,7 @@ pub mod seams {
         }
     }
 
-    impl<const PEERS: usize, K: Kernel> Drop for Receiver<PEERS, K> {
+    impl<const PEERS: usize, K: PlatformKernel> Drop for Receiver<PEERS, K> {
         fn drop(&mut self) {
             self.peers.clear(&self.k);
         }
@@ -870,7 +881,7 @@ const _: () = {
     send::<Issuer>();
 };
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(all(test, host_linux))]
 mod tests {
     //! The redeem entry points refuse exactly what `parse` refuses, with the same error, before any
     //! system call (the double fails the test if one is made).
@@ -880,41 +891,10 @@ mod tests {
     use zerocopy::IntoBytes;
 
     use super::*;
-    use crate::fd::RawFd;
-    use crate::sys::Kernel;
-    use crate::ticket::{parse_as, Message};
-    use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr, TicketBuf};
-    use crate::DecodeError;
-
-    /// A kernel that must not be reached.
-    struct Unreachable;
-
-    impl Kernel for Unreachable {
-        fn close(&self, _: RawFd) -> Result<(), Errno> {
-            panic!("system call for a packet that does not parse")
-        }
-        fn close_attempts(&self) -> usize {
-            1
-        }
-        fn getpid(&self) -> Result<i32, Errno> {
-            panic!("system call for a packet that does not parse")
-        }
-        fn pidfd_open(&self, _: i32) -> Result<RawFd, Errno> {
-            panic!("system call for a packet that does not parse")
-        }
-        fn pidfd_getfd(&self, _: RawFd, _: RawFd) -> Result<RawFd, Errno> {
-            panic!("system call for a packet that does not parse")
-        }
-        fn access_mode(&self, _: RawFd) -> Result<Access, Errno> {
-            panic!("system call for a packet that does not parse")
-        }
-        fn reopen(&self, _: RawFd, _: Access) -> Result<RawFd, Errno> {
-            panic!("system call for a packet that does not parse")
-        }
-        fn start_time(&self, _: i32) -> Result<u64, Errno> {
-            panic!("system call for a packet that does not parse")
-        }
-    }
+    use crate::error::DecodeError;
+    use crate::sys::host::Unreachable;
+    use crate::ticket::{parse, parse_as};
+    use crate::wire::{IoDup, IoOpenfd, Message, MsgInfoHdr, TicketBuf};
 
     /// A header naming sender pid 1234, descriptor 5.
     fn hdr() -> MsgInfoHdr {
@@ -960,7 +940,7 @@ mod tests {
             let mut buf = TicketBuf::<96>::new();
             buf.bytes[..p.len()].copy_from_slice(&p);
             for bytes in [buf.filled(p.len()), &p[..]] {
-                if let Err(e) = crate::parse(bytes) {
+                if let Err(e) = parse(bytes) {
                     assert_eq!(r.redeem(bytes).map(drop), Err(Error::Decode(e)), "{p:02x?}");
                 }
                 if let Err(e) = parse_as::<IoDup>(bytes) {
@@ -995,13 +975,10 @@ mod tests {
         );
         assert_eq!(
             withdraw(&[1, 2, 3]),
-            Err(Error::Decode(crate::parse(&[1, 2, 3]).unwrap_err()))
+            Err(Error::Decode(parse(&[1, 2, 3]).unwrap_err()))
         );
         let cut = &d.as_bytes()[..IoDup::SIZE - 1];
-        assert_eq!(
-            withdraw(cut),
-            Err(Error::Decode(crate::parse(cut).unwrap_err()))
-        );
+        assert_eq!(withdraw(cut), Err(Error::Decode(parse(cut).unwrap_err())));
     }
 
     #[test]

@@ -149,11 +149,11 @@ impl Errno {
     /// double can produce there).
     #[must_use]
     pub const fn to_native(self) -> Option<i32> {
-        #[cfg(target_os = "linux")]
+        #[cfg(host_linux)]
         {
             self.to_linux()
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(not(host_linux))]
         {
             Some(self.0)
         }

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::Errno;
+use crate::errno::Errno;
 
 /// What was wrong with a received ticket. Every variant names the offending value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

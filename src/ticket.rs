@@ -37,14 +37,11 @@ use core::ops::Deref;
 
 use heapless::Vec;
 
+use crate::error::DecodeError;
+use crate::wire::Message;
 use crate::wire::{
     self, MsgInfoHdr, IO_DUP, IO_OPENFD, ND_LOCAL_NODE, NTO_GLOBAL_CHANNEL, NTO_SIDE_CHANNEL,
 };
-use crate::DecodeError;
-
-pub(crate) use crate::wire::OpenfdAccess;
-/// The wire messages' own items, at the paths this module has always given them.
-pub use crate::wire::{Access, Message};
 
 /// Who may redeem a ticket.
 ///
@@ -140,7 +137,7 @@ pub enum Backend {
 
 impl Backend {
     /// The backend of the target being built for: what [`check`], [`parse_as`] and [`parse`] apply.
-    pub const TARGET: Self = if cfg!(target_os = "linux") {
+    pub const TARGET: Self = if cfg!(host_linux) {
         Self::LinuxHost
     } else {
         Self::Neutrino
@@ -337,7 +334,7 @@ pub(crate) fn split_batch<M: Message, const N: usize>(
 mod tests {
     use super::*;
     use crate::wire::test_support::hdr;
-    use crate::wire::{v7, v8, TicketBuf};
+    use crate::wire::{v7, v8, Access, OpenfdAccess, TicketBuf};
     use zerocopy::IntoBytes;
 
     fn roundtrip<M: Message + core::fmt::Debug + PartialEq>() {
@@ -543,7 +540,7 @@ mod tests {
         server_checks_for::<v8::IoOpenfd>();
         assert_eq!(
             Backend::TARGET,
-            if cfg!(target_os = "linux") {
+            if cfg!(host_linux) {
                 Backend::LinuxHost
             } else {
                 Backend::Neutrino

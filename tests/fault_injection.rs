@@ -21,7 +21,7 @@ use common::{open_fds, pread_all, sys_fd, PIDFD};
 use qnx_fdpass::fd::AsRawFd;
 use qnx_fdpass::seams::Receiver;
 use qnx_fdpass::sys::host::Linux;
-use qnx_fdpass::sys::{FailAt, Kernel};
+use qnx_fdpass::sys::{FailAt, LinuxKernel};
 use qnx_fdpass::{
     Access, BatchError, DupBatch, DupTicket, Errno, Error, OpenfdTicket, OwnedFd, Recipient,
 };
@@ -95,7 +95,7 @@ enum Via {
     RedeemDup,
 }
 
-fn redeem_via<const P: usize, K: Kernel>(
+fn redeem_via<const P: usize, K: LinuxKernel>(
     r: &mut Receiver<P, K>,
     via: Via,
     ticket: &[u8],

@@ -16,7 +16,7 @@ mod common;
 
 use common::open_fds;
 
-use qnx_fdpass::ticket::Message;
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::{
     receive_fd, wire, Access, BatchError, DecodeError, DupBatch, DupTicket, Errno, Error,
     OpenfdTicket, OwnedFd, Receiver, Recipient,

@@ -12,7 +12,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fs::File;
 
-use qnx_fdpass::ticket::{parse_as, Message};
+use qnx_fdpass::ticket::parse_as;
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr, TicketBuf};
 mod common;
 

@@ -6,7 +6,8 @@
 //!    The expected error comes from an offset table written here from the C layouts, not from the crate.
 
 use proptest::prelude::*;
-use qnx_fdpass::ticket::{parse_as, Message};
+use qnx_fdpass::ticket::parse_as;
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{v7, v8, MsgInfoHdr, IO_DUP, IO_OPENFD};
 use qnx_fdpass::DecodeError;
 use zerocopy::IntoBytes;

@@ -23,7 +23,7 @@ extern crate std;
 use core::ffi::{c_int, c_void};
 
 use qnx_fdpass::fd::IntoRawFd;
-use qnx_fdpass::ticket::Message;
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{IoDup, IoOpenfd};
 use qnx_fdpass::{
     Access, BorrowedFd, DupBatch, DupTicket, Errno, Error, OpenfdTicket, Receiver, Recipient,

@@ -5,7 +5,8 @@
 use libfuzzer_sys::fuzz_target;
 use qnx_fdpass::sys::host::Linux;
 use qnx_fdpass::sys::FailAt;
-use qnx_fdpass::ticket::{check, parse_as, Message, Ticket};
+use qnx_fdpass::ticket::{check, parse_as, Ticket};
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{v7, v8};
 use qnx_fdpass::seams::Receiver;
 use qnx_fdpass::{parse, BatchError, Errno, Error};

@@ -14,7 +14,7 @@ use std::os::fd::{AsRawFd, OwnedFd as StdOwnedFd};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use qnx_fdpass::ticket::Access;
+use qnx_fdpass::Access;
 use qnx_fdpass::wire::{IoDup, IoOpenfd};
 // The crate's `OwnedFd` is its own (no_std) type here: its `as_raw_fd` is the crate's trait method.
 use qnx_fdpass::fd::AsRawFd as _;

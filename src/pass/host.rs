@@ -17,10 +17,12 @@
 
 use heapless::Vec;
 
-use crate::sys::{self, close_retrying, Kernel, Owned};
-use crate::ticket::{Access, Message, OpenfdAccess, Recipient};
-use crate::wire::{IoDup, IoOpenfd, MsgInfoHdr};
-use crate::{Errno, RawFd, Timeout};
+use crate::errno::Errno;
+use crate::fd::RawFd;
+use crate::sys::{self, Kept, LinuxKernel, Owned};
+use crate::ticket::Recipient;
+use crate::timeout::Timeout;
+use crate::wire::{Access, IoDup, IoOpenfd, Message, MsgInfoHdr, OpenfdAccess};
 
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
@@ -37,7 +39,7 @@ pub struct Identity {
 
 /// This process's identity: one `getpid`, and the start time read once per pid and cached (so a forked
 /// child reads its own).
-pub(crate) fn identity<K: Kernel>(k: &K) -> Result<Identity, Errno> {
+pub(crate) fn identity<K: LinuxKernel>(k: &K) -> Result<Identity, Errno> {
     let pid = k.getpid()?;
     if SELF_PID.load(Ordering::Acquire) == pid {
         let start = SELF_START.load(Ordering::Relaxed);
@@ -49,11 +51,11 @@ pub(crate) fn identity<K: Kernel>(k: &K) -> Result<Identity, Errno> {
     Ok(Identity { pid, start })
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Peer {
     pid: i32,
     start: u64,
-    pidfd: RawFd,
+    pidfd: Kept,
 }
 
 /// One pidfd per sender process, at most `P` of them (`P = 0`: open and close a pidfd per redeem).
@@ -73,27 +75,32 @@ impl<const P: usize> Peers<P> {
 
     /// Closes every cached pidfd (the table keeps them beside the kernel that opened them, so it closes
     /// them through that kernel itself).
-    pub(crate) fn clear<K: Kernel>(&mut self, k: &K) {
-        for p in self.entries.iter() {
-            let _ = close_retrying(k, p.pidfd);
+    pub(crate) fn clear<K: LinuxKernel>(&mut self, k: &K) {
+        for p in core::mem::take(&mut self.entries) {
+            let _ = p.pidfd.close(k);
         }
-        self.entries.clear();
     }
 
-    fn forget<K: Kernel>(&mut self, k: &K, pid: i32) {
+    fn forget<K: LinuxKernel>(&mut self, k: &K, pid: i32) {
         if let Some(i) = self.entries.iter().position(|p| p.pid == pid) {
             let p = self.entries.swap_remove(i);
-            let _ = close_retrying(k, p.pidfd);
+            let _ = p.pidfd.close(k);
         }
     }
 
     /// Descriptor `fd` of process `pid` started at `start`, duplicated into this process (close-on-exec)
     /// through a pidfd of that process: the one kept for it, or a new one, checked against `start` and
     /// then kept (replacing an entry, round robin, when the table is full).
-    fn getfd<'k, K: Kernel>(&mut self, k: &'k K, pid: i32, start: u64, fd: RawFd) -> Owned<'k, K> {
+    fn getfd<'k, K: LinuxKernel>(
+        &mut self,
+        k: &'k K,
+        pid: i32,
+        start: u64,
+        fd: RawFd,
+    ) -> Owned<'k, K> {
         if let Some(p) = self.entries.iter().find(|p| p.pid == pid) {
             if p.start == start {
-                let r = sys::pidfd_getfd(k, p.pidfd, fd);
+                let r = sys::pidfd_getfd(k, &p.pidfd, fd);
                 if matches!(r, Err(Errno::SRCH)) {
                     self.forget(k, pid);
                 }
@@ -107,7 +114,7 @@ impl<const P: usize> Peers<P> {
         if k.start_time(pid)? != start {
             return Err(Errno::SRCH);
         }
-        let r = sys::pidfd_getfd(k, pidfd.as_raw(), fd);
+        let r = sys::pidfd_getfd(k, &pidfd, fd);
         if P == 0 || matches!(r, Err(Errno::SRCH)) {
             return r;
         }
@@ -115,17 +122,17 @@ impl<const P: usize> Peers<P> {
         let entry = Peer {
             pid,
             start,
-            pidfd: pidfd.into_raw(),
+            pidfd: pidfd.keep(),
         };
         if let Err(entry) = self.entries.push(entry) {
             // Full: replace the next victim, round robin.
             let i = self.victim % P;
             self.victim = self.victim.wrapping_add(1);
             if let Some(slot) = self.entries.get_mut(i) {
-                let _ = close_retrying(k, slot.pidfd);
-                *slot = entry;
+                let old = core::mem::replace(slot, entry);
+                let _ = old.pidfd.close(k);
             } else {
-                let _ = close_retrying(k, entry.pidfd);
+                let _ = entry.pidfd.close(k);
             }
         }
         r
@@ -160,12 +167,12 @@ fn host_info(id: Identity, fd: RawFd) -> Result<MsgInfoHdr, Errno> {
     Ok(info)
 }
 
-pub(crate) fn issue_dup<K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
+pub(crate) fn issue_dup<K: LinuxKernel>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
     issue_dup_as(k, identity(k)?, fd, to)
 }
 
 /// [`issue_dup`] naming `id`, already looked up: no system call.
-pub(crate) fn issue_dup_as<K: Kernel>(
+pub(crate) fn issue_dup_as<K: LinuxKernel>(
     _k: &K,
     id: Identity,
     fd: RawFd,
@@ -174,7 +181,7 @@ pub(crate) fn issue_dup_as<K: Kernel>(
     Ok(IoDup::with_info(host_info(id, fd)?, id.start))
 }
 
-pub(crate) fn issue_openfd<K: Kernel>(
+pub(crate) fn issue_openfd<K: LinuxKernel>(
     k: &K,
     fd: RawFd,
     access: Access,
@@ -184,7 +191,7 @@ pub(crate) fn issue_openfd<K: Kernel>(
 }
 
 /// [`issue_openfd`] naming `id`, already looked up.
-pub(crate) fn issue_openfd_as<K: Kernel>(
+pub(crate) fn issue_openfd_as<K: LinuxKernel>(
     k: &K,
     id: Identity,
     fd: RawFd,
@@ -193,7 +200,7 @@ pub(crate) fn issue_openfd_as<K: Kernel>(
 ) -> Result<IoOpenfd, Errno> {
     let info = host_info(id, fd)?;
     // An openfd ticket is refused from a path-only descriptor here already (`EACCES`).
-    k.access_mode(fd)?;
+    sys::access_mode(k, fd)?;
     let mut msg = IoOpenfd::with_info(info, id.start);
     msg.set_access(access);
     Ok(msg)
@@ -201,20 +208,20 @@ pub(crate) fn issue_openfd_as<K: Kernel>(
 
 /// Withdraws a ticket: nothing to do on the host, where issuing registers nothing (the ticket names the
 /// sender's pid, start time and descriptor; only closing the descriptor makes it fail).
-pub(crate) fn withdraw<M, K: Kernel>(_k: &K, _msg: &M) -> Result<(), Errno> {
+pub(crate) fn withdraw<M, K: LinuxKernel>(_k: &K, _msg: &M) -> Result<(), Errno> {
     Ok(())
 }
 
 /// Nothing to refuse on the host: its tickets name no server (the server fields are 0), and a ticket
 /// naming the receiver's own pid as the sender is a plain `pidfd_getfd` of its own descriptor.
 #[allow(clippy::unnecessary_wraps)]
-pub(crate) fn own_pid<K: Kernel>(_k: &K, _allowed: bool) -> Result<Option<i32>, Errno> {
+pub(crate) fn own_pid<K: LinuxKernel>(_k: &K, _allowed: bool) -> Result<Option<i32>, Errno> {
     Ok(None)
 }
 
 /// The Linux host never blocks on a redeem (`pidfd_getfd` does not wait for the sender), so a
 /// `timeout` has nothing to bound and is accepted and ignored.
-pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
+pub(crate) fn redeem_dup<'k, K: LinuxKernel, const P: usize>(
     k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoDup,
@@ -225,7 +232,7 @@ pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
     peers.getfd(k, info.tid, msg.handle, info.coid)
 }
 
-pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
+pub(crate) fn redeem_openfd<'k, K: LinuxKernel, const P: usize>(
     k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoOpenfd,
@@ -240,7 +247,7 @@ pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
     );
     // The duplicate is only the way to the file: closed as it drops, after the re-open or the refusal.
     let dup = peers.getfd(k, info.tid, msg.handle, info.coid)?;
-    let have = k.access_mode(dup.as_raw())?;
+    let have = sys::access_mode(k, dup.as_raw())?;
     let wider = match (want, have) {
         (_, Access::ReadWrite) => false,
         (w, h) => w != h,

@@ -10,42 +10,46 @@
 //! - `own_pid(k, allowed)`: the pid [`check_own_server`] refuses as a ticket's server (`None` when
 //!   the receiver allows its own server, and always on the host, whose tickets name no server).
 //!
-//! Both are generic over the one kernel-call trait, [`Kernel`](crate::sys::Kernel), so tests put a
-//! double or a fault injector underneath.
+//! Each is generic over its backend's kernel-call trait ([`NeutrinoKernel`](crate::sys::NeutrinoKernel),
+//! [`LinuxKernel`](crate::sys::LinuxKernel)), so tests put a double or a fault injector underneath.
 //!
 //! [`nto`] is pure and compiled on every target so the host can test the Neutrino sequence; `host` is the
-//! Linux backend.
+//! Linux backend's. `active` is the one of the backend `sys` chose, by the same build-script cfg.
 
 use heapless::Vec;
 
+use crate::errno::Errno;
+use crate::error::{BatchError, Error};
 #[cfg(doc)]
 use crate::sys::KernelFd;
-use crate::ticket::{parse, parse_as, split_batch, Message, Ticket};
-use crate::wire::{IoDup, IoOpenfd};
-use crate::{BatchError, DecodeError, Errno, Error};
+use crate::ticket::{parse, parse_as, split_batch, Ticket};
+use crate::wire::{IoDup, IoOpenfd, Message};
+use crate::DecodeError;
 
-#[cfg_attr(not(any(target_os = "nto", target_os = "qnx")), allow(dead_code))]
+#[cfg_attr(not(neutrino), allow(dead_code))]
 pub mod nto;
 
-#[cfg(target_os = "linux")]
+#[cfg(host_linux)]
 pub mod host;
 
-#[cfg(any(target_os = "nto", target_os = "qnx"))]
+#[cfg(neutrino)]
 pub(crate) use nto as active;
 
-#[cfg(target_os = "linux")]
+#[cfg(host_linux)]
 pub(crate) use host as active;
 
-/// Hands a ticket's bytes to `sink` and, when the sink reports they did not leave, withdraws the ticket
-/// (`send_fd`): a ticket nobody received must not stay registered (QNX 8.0) until the sender closes the
-/// descriptor. The withdrawal's own error is not the caller's: the sink's answer is returned as is.
-pub(crate) fn send<M: Message, R: crate::Delivery>(
+/// Hands a ticket's bytes to `sink` and, when `delivered` says of the sink's answer that they did not
+/// leave, withdraws the ticket (`send_fd`): a ticket nobody received must not stay registered (QNX 8.0)
+/// until the sender closes the descriptor. The withdrawal's own error is not the caller's: the sink's
+/// answer is returned as is.
+pub(crate) fn send<M: Message, R>(
     msg: &M,
     sink: impl FnOnce(&[u8]) -> R,
+    delivered: impl FnOnce(&R) -> bool,
     withdraw: impl FnOnce(&M) -> Result<(), Errno>,
 ) -> R {
     let sent = sink(msg.as_bytes());
-    if !sent.delivered() {
+    if !delivered(&sent) {
         let _ = withdraw(msg);
     }
     sent
@@ -172,9 +176,9 @@ mod tests {
     use zerocopy::IntoBytes;
 
     use super::*;
+    use crate::error::DecodeError;
     use crate::wire::test_support::hdr;
     use crate::wire::MsgInfoHdr;
-    use crate::DecodeError;
 
     /// `send_fd`'s contract with its sink, which the host backend's no-op withdrawal cannot show: the ticket
     /// is withdrawn exactly when the sink reports that its bytes did not leave, and the sink's answer is
@@ -194,6 +198,7 @@ mod tests {
                         seen.set(seen.get() + 1);
                         answer
                     },
+                    Result::is_ok,
                     |m| {
                         assert_eq!(m.as_bytes(), msg.as_bytes());
                         withdrawn.set(withdrawn.get() + 1);

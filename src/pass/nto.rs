@@ -1,4 +1,4 @@
-//! The Neutrino sequence, generic over the kernel calls ([`Kernel`]) and the message layout
+//! The Neutrino sequence, generic over the kernel calls ([`NeutrinoKernel`]) and the message layout
 //! ([`Message`]), so that the host runs it against a test double for both QNX versions.
 //!
 //! Issue (sender), as the article does it but without its 64-bit overrun:
@@ -18,14 +18,16 @@
 //!    `openfd()`); on failure drop the new connection as libc does there, with `ConnectDetach` only
 //!    (§9.6), before returning the error.
 
+use crate::errno::Errno;
+use crate::fd::RawFd;
 use crate::sys::nto::nr;
-use crate::sys::{self, Kernel, Owned, DUPFD_NO_DISCARD};
-use crate::ticket::{check_server, Access, Message, OpenfdAccess, Recipient};
+use crate::sys::{self, NeutrinoKernel, Owned, DUPFD_NO_DISCARD};
+use crate::ticket::{check_server, Recipient};
+use crate::timeout::Timeout;
 use crate::wire::{
-    IoDup, IoOpenfd, MsgInfo64, MsgInfoHdr, IO_DUP, ND_LOCAL_NODE, NTO_COF_CLOEXEC, NTO_COF_DEAD,
-    NTO_COF_PIPE, NTO_SIDE_CHANNEL,
+    Access, IoDup, IoOpenfd, Message, MsgInfo64, MsgInfoHdr, OpenfdAccess, IO_DUP, ND_LOCAL_NODE,
+    NTO_COF_CLOEXEC, NTO_COF_DEAD, NTO_COF_PIPE, NTO_SIDE_CHANNEL,
 };
-use crate::{Errno, RawFd, Timeout};
 
 /// Per-receiver state: none on Neutrino (the server does the work).
 #[derive(Debug, Default)]
@@ -35,7 +37,7 @@ impl<const P: usize> Peers<P> {
     pub(crate) const fn new() -> Self {
         Self
     }
-    pub(crate) fn clear<K: Kernel>(&mut self, _k: &K) {}
+    pub(crate) fn clear<K: NeutrinoKernel>(&mut self, _k: &K) {}
 }
 
 /// Who a ticket names as its sender: a process, by pid.
@@ -44,15 +46,15 @@ pub struct Identity {
     pub(crate) pid: i32,
 }
 
-/// This process's identity ([`Kernel::getpid`]).
-pub(crate) fn identity<K: Kernel>(k: &K) -> Result<Identity, Errno> {
+/// This process's identity ([`Kernel::getpid`](crate::sys::Kernel::getpid)).
+pub(crate) fn identity<K: NeutrinoKernel>(k: &K) -> Result<Identity, Errno> {
     k.getpid().map(|pid| Identity { pid })
 }
 
 /// The pid a redeem refuses as a ticket's server ([`check_own_server`](super::check_own_server)): this
 /// process's, unless the receiver `allowed` its own server. [`Kernel::getpid`]: a read of the thread's
 /// TLS block on Neutrino, no kernel call.
-pub(crate) fn own_pid<K: Kernel>(k: &K, allowed: bool) -> Result<Option<i32>, Errno> {
+pub(crate) fn own_pid<K: NeutrinoKernel>(k: &K, allowed: bool) -> Result<Option<i32>, Errno> {
     if allowed {
         Ok(None)
     } else {
@@ -61,13 +63,17 @@ pub(crate) fn own_pid<K: Kernel>(k: &K, allowed: bool) -> Result<Option<i32>, Er
 }
 
 /// Builds a ticket of layout `M` for `fd`.
-pub(crate) fn issue<M: Message, K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<M, Errno> {
+pub(crate) fn issue<M: Message, K: NeutrinoKernel>(
+    k: &K,
+    fd: RawFd,
+    to: Recipient,
+) -> Result<M, Errno> {
     issue_by(k, None, fd, to)
 }
 
 /// Builds a ticket of layout `M` for `fd` naming `id`, or (`None`) this process, asked after the
 /// descriptor was checked.
-pub(crate) fn issue_by<M: Message, K: Kernel>(
+pub(crate) fn issue_by<M: Message, K: NeutrinoKernel>(
     k: &K,
     id: Option<Identity>,
     fd: RawFd,
@@ -76,7 +82,7 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
     if fd < 0 || fd as u32 & NTO_SIDE_CHANNEL != 0 {
         return Err(Errno::BADF);
     }
-    let server = k.connect_server_info(0, fd)?;
+    let server = sys::server_info(k, fd)?;
     refuse_unpassable::<M>(&server)?;
     let mut info = server.hdr();
     info.srcnd = 0;
@@ -88,7 +94,7 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
         match to {
             // DUPFD_NO_DISCARD: a full registration table fails this issue with EAGAIN instead of
             // silently invalidating the oldest outstanding ticket (§9.4).
-            Recipient::Pid(pid) => k.dupfd_register_with(pid, fd, DUPFD_NO_DISCARD, &server)?,
+            Recipient::Pid(pid) => sys::dupfd_register_with(k, pid, fd, DUPFD_NO_DISCARD, &server)?,
             Recipient::Any => return Err(Errno::INVAL),
         }
     } else {
@@ -104,7 +110,7 @@ pub(crate) fn issue_by<M: Message, K: Kernel>(
 /// Withdraws a ticket that never reached its receiver: on QNX 8.0 unregisters its `dupfd` handle
 /// (`dupfd_unregister`), so it stops counting against the sender's 200 registrations and cannot be
 /// redeemed any more. A 7.x ticket registers nothing and cannot be withdrawn: `Ok(())`, nothing called.
-pub(crate) fn withdraw<M: Message, K: Kernel>(k: &K, msg: &M) -> Result<(), Errno> {
+pub(crate) fn withdraw<M: Message, K: NeutrinoKernel>(k: &K, msg: &M) -> Result<(), Errno> {
     if M::HANDLE {
         k.dupfd_unregister(msg.proof())
     } else {
@@ -141,7 +147,7 @@ fn refuse_unpassable<M: Message>(server: &MsgInfo64) -> Result<(), Errno> {
 
 /// [`redeem_within`] without a timeout.
 #[cfg(test)]
-pub(crate) fn redeem<'k, M: Message, K: Kernel>(
+pub(crate) fn redeem<'k, M: Message, K: NeutrinoKernel>(
     k: &'k K,
     msg: &M,
     cancel_point: bool,
@@ -151,7 +157,7 @@ pub(crate) fn redeem<'k, M: Message, K: Kernel>(
 
 /// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`; a
 /// `timeout` bounds the send ([`attach_and_send`]).
-pub(crate) fn redeem_within<'k, M: Message, K: Kernel>(
+pub(crate) fn redeem_within<'k, M: Message, K: NeutrinoKernel>(
     k: &'k K,
     msg: &M,
     cancel_point: bool,
@@ -199,7 +205,7 @@ pub(crate) fn redeem_within<'k, M: Message, K: Kernel>(
 /// `_NTO_CHF_UNBLOCK` (every resource manager's), where the kernel only sends the server an unblock
 /// pulse and the receiver waits for the server's reply (CONFIRMED on the 6.4 guest,
 /// `hostile_holds_unblock`).
-fn attach_and_send<'k, K: Kernel>(
+fn attach_and_send<'k, K: NeutrinoKernel>(
     k: &'k K,
     server: &MsgInfoHdr,
     bytes: &[u8],
@@ -217,12 +223,7 @@ fn attach_and_send<'k, K: Kernel>(
             return Err(e);
         }
     }
-    let sent = if cancel_point {
-        k.msg_send(coid.as_raw(), bytes, &mut [])
-    } else {
-        k.msg_sendnc(coid.as_raw(), bytes, &mut [])
-    };
-    match sent {
+    match coid.send(bytes, cancel_point) {
         Ok(_) => Ok(coid),
         Err(e) => {
             coid.detach();
@@ -231,12 +232,16 @@ fn attach_and_send<'k, K: Kernel>(
     }
 }
 
-pub(crate) fn issue_dup<K: Kernel>(k: &K, fd: RawFd, to: Recipient) -> Result<IoDup, Errno> {
+pub(crate) fn issue_dup<K: NeutrinoKernel>(
+    k: &K,
+    fd: RawFd,
+    to: Recipient,
+) -> Result<IoDup, Errno> {
     issue::<IoDup, K>(k, fd, to)
 }
 
 /// [`issue_dup`] naming `id`, already looked up.
-pub(crate) fn issue_dup_as<K: Kernel>(
+pub(crate) fn issue_dup_as<K: NeutrinoKernel>(
     k: &K,
     id: Identity,
     fd: RawFd,
@@ -245,7 +250,7 @@ pub(crate) fn issue_dup_as<K: Kernel>(
     issue_by::<IoDup, K>(k, Some(id), fd, to)
 }
 
-pub(crate) fn issue_openfd<K: Kernel>(
+pub(crate) fn issue_openfd<K: NeutrinoKernel>(
     k: &K,
     fd: RawFd,
     access: Access,
@@ -257,7 +262,7 @@ pub(crate) fn issue_openfd<K: Kernel>(
 }
 
 /// [`issue_openfd`] naming `id`, already looked up.
-pub(crate) fn issue_openfd_as<K: Kernel>(
+pub(crate) fn issue_openfd_as<K: NeutrinoKernel>(
     k: &K,
     id: Identity,
     fd: RawFd,
@@ -269,7 +274,7 @@ pub(crate) fn issue_openfd_as<K: Kernel>(
     Ok(msg)
 }
 
-pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
+pub(crate) fn redeem_dup<'k, K: NeutrinoKernel, const P: usize>(
     k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoDup,
@@ -278,7 +283,7 @@ pub(crate) fn redeem_dup<'k, K: Kernel, const P: usize>(
     redeem_within(k, msg, false, timeout)
 }
 
-pub(crate) fn redeem_openfd<'k, K: Kernel, const P: usize>(
+pub(crate) fn redeem_openfd<'k, K: NeutrinoKernel, const P: usize>(
     k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoOpenfd,
@@ -298,38 +303,18 @@ pub(crate) mod tests {
     use super::*;
 
     /// [`redeem`], the descriptor left open (as a caller that keeps it would), by number.
-    fn redeem_raw<M: Message, K: Kernel>(
+    fn redeem_raw<M: Message, K: NeutrinoKernel>(
         k: &K,
         msg: &M,
         cancel_point: bool,
     ) -> Result<RawFd, Errno> {
         redeem(k, msg, cancel_point).map(sys::KernelFd::into_raw)
     }
+    use crate::error::{BatchError, DecodeError, Error};
+    use crate::pass;
     use crate::sys::nto::double::{Call, Double, SERVER};
+    use crate::sys::Kernel as _;
     use crate::wire::{v7, v8, MsgInfo64};
-    use crate::{pass, BatchError, DecodeError, Error};
-
-    /// A kernel that keeps the trait's default `dupfd_register_with` (which calls `dupfd_register`):
-    /// only what issue calls, and the methods without a default.
-    struct Plain(Double);
-
-    impl Kernel for Plain {
-        fn close(&self, coid: i32) -> Result<(), Errno> {
-            self.0.close(coid)
-        }
-        fn close_attempts(&self) -> usize {
-            self.0.close_attempts()
-        }
-        fn getpid(&self) -> Result<i32, Errno> {
-            self.0.getpid()
-        }
-        fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-            self.0.connect_server_info(pid, coid)
-        }
-        fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
-            self.0.dupfd_register(dstpid, fd, flags)
-        }
-    }
 
     #[test]
     fn issue_with_a_known_identity_skips_getpid() {
@@ -427,18 +412,6 @@ pub(crate) mod tests {
         assert_eq!(
             *k.register_info.borrow(),
             Some(MsgInfo64 { coid: 3, ..SERVER })
-        );
-        // The trait's default for `dupfd_register_with` is `dupfd_register`.
-        let p = Plain(Double::default());
-        let m: v8::IoDup = issue(&p, 3, Recipient::Pid(77)).unwrap();
-        assert_eq!(m.handle, 0xABCD);
-        assert_eq!(
-            p.0.calls.borrow().last(),
-            Some(&Call::Register {
-                dstpid: 77,
-                fd: 3,
-                flags: DUPFD_NO_DISCARD
-            })
         );
     }
 
@@ -541,7 +514,12 @@ pub(crate) mod tests {
         let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
         let sent = |r: Result<usize, Errno>| {
             k.calls.borrow_mut().clear();
-            let out = pass::send(&msg, |b| r.map(|_| b.len()), |m| withdraw(&k, m));
+            let out = pass::send(
+                &msg,
+                |b| r.map(|_| b.len()),
+                Result::is_ok,
+                |m| withdraw(&k, m),
+            );
             (out, k.calls.borrow().clone())
         };
         // Delivered: the handle stays for the receiver.
@@ -556,7 +534,7 @@ pub(crate) mod tests {
             fail_at: Some((1, Errno::NOENT)),
             ..Double::default()
         };
-        let out = pass::send(&msg, |_| false, |m| withdraw(&f, m));
+        let out = pass::send(&msg, |_| false, |d| *d, |m| withdraw(&f, m));
         assert!(!out);
         assert_eq!(*f.calls.borrow(), [Call::Unregister(0xABCD)]);
     }

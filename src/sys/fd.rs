@@ -145,7 +145,7 @@ impl IntoRawFd for RawFd {
 impl Drop for OwnedFd {
     fn drop(&mut self) {
         // Like std: an error from close is not reported from drop.
-        #[cfg(any(target_os = "linux", target_os = "nto", target_os = "qnx"))]
+        #[cfg(any(neutrino, host_linux))]
         let _ = crate::sys::close(self.fd);
     }
 }

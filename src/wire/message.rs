@@ -11,7 +11,7 @@ use core::mem::size_of;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use super::{MsgInfo32, MsgInfoHdr, IO_FLAG_RD, IO_FLAG_WR, IO_OPENFD_NONE};
-use crate::DecodeError;
+use crate::error::DecodeError;
 
 /// Access requested by an `_IO_OPENFD` ticket. The server refuses access wider than the original open's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub trait Message:
 pub(crate) trait OpenfdAccess {
     fn set_access(&mut self, access: Access);
     /// Read by the host backend's reopen; Neutrino servers read `ioflag` themselves.
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    #[cfg_attr(not(host_linux), allow(dead_code))]
     fn access(&self) -> Access;
 }
 
@@ -260,7 +260,7 @@ macro_rules! message {
                 )*
                 None
             }
-            fn check_open(&self) -> Result<(), $crate::DecodeError> {
+            fn check_open(&self) -> Result<(), $crate::error::DecodeError> {
                 let $msg = self;
                 $check
             }

@@ -16,9 +16,8 @@
 //! script turns the target into the cfgs `qnx_v7` and `qnx_v8`, and the choice is made in exactly one
 //! place, the `cfg` block below:
 //!
-//! - `qnx_v7` (`target_env = "nto70"` or `"nto71"`/`"nto71_iosock"`) selects [`v7`];
-//! - `qnx_v8` (`target_env = "nto80"`, or `target_os = "qnx"`, the newer toolchains' name for the 8.0
-//!   targets) selects [`v8`];
+//! - `qnx_v7` (QNX 7.0 and 7.1 targets, which 6.x shares) selects [`v7`];
+//! - `qnx_v8` (the QNX 8.0 targets, under their old and new names) selects [`v8`];
 //! - any other target (the Linux host backend) selects [`v8`]: it is the current QNX layout, it is the
 //!   smaller one, and its 64-bit `handle` slot is where the host backend carries the sender's identity
 //!   token (the start time that guards against pid reuse), the same role the `dupfd` handle plays on 8.0.
@@ -76,7 +75,7 @@ pub const IS_V8: bool = cfg!(not(qnx_v7));
 // On Neutrino the layout and the kernel calls are of one QNX version: the 8.0 layout exactly when the
 // 8.0-only calls (`dupfd`) are built. CI's stub check proves, per target name, whether they are (the
 // `ConnectDupFd` stub must be there on 8.0 and absent on 7.x), so together the two prove the layout.
-#[cfg(any(target_os = "nto", target_os = "qnx"))]
+#[cfg(neutrino)]
 const _: () = assert!(IS_V8 == cfg!(qnx_v8));
 
 /// `_IO_CONNECT` (= `_IO_BASE`), the first I/O message type. CONFIRMED in 6.x, 7.0, 7.1, 8.0.

@@ -11,7 +11,7 @@
 #![allow(dead_code, unsafe_code)]
 
 use qnx_fdpass::sys::host::Linux;
-use qnx_fdpass::sys::Kernel;
+use qnx_fdpass::sys::{Kernel, LinuxKernel};
 use qnx_fdpass::{Access, Errno};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -119,30 +119,12 @@ pub fn path_id(path: &std::path::Path) -> (u64, u64) {
 /// count the calls, or to learn a path's calls in order.
 pub struct Tap<F: Fn(&'static str)>(pub F);
 
-impl<F: Fn(&'static str)> Kernel for Tap<F> {
-    fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
-        (self.0)("pidfd_open");
-        Linux.pidfd_open(pid)
-    }
-    fn pidfd_getfd(&self, pidfd: i32, fd: i32) -> Result<i32, Errno> {
-        (self.0)("pidfd_getfd");
-        Linux.pidfd_getfd(pidfd, fd)
-    }
-    fn access_mode(&self, fd: i32) -> Result<Access, Errno> {
-        (self.0)("access_mode");
-        Linux.access_mode(fd)
-    }
-    fn reopen(&self, fd: i32, access: Access) -> Result<i32, Errno> {
-        (self.0)("reopen");
-        Linux.reopen(fd, access)
-    }
-    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
-        (self.0)("start_time");
-        Linux.start_time(pid)
-    }
-    fn close(&self, fd: i32) -> Result<(), Errno> {
+// SAFETY: every call is `Linux`'s, with the caller's arguments and promises, and returns its answer.
+unsafe impl<F: Fn(&'static str)> Kernel for Tap<F> {
+    unsafe fn close(&self, fd: i32) -> Result<(), Errno> {
         (self.0)("close");
-        Linux.close(fd)
+        // SAFETY: the caller's promise, passed on.
+        unsafe { Linux.close(fd) }
     }
     fn close_attempts(&self) -> usize {
         Linux.close_attempts()
@@ -150,6 +132,33 @@ impl<F: Fn(&'static str)> Kernel for Tap<F> {
     fn getpid(&self) -> Result<i32, Errno> {
         (self.0)("getpid");
         Linux.getpid()
+    }
+}
+
+// SAFETY: as above.
+unsafe impl<F: Fn(&'static str)> LinuxKernel for Tap<F> {
+    fn pidfd_open(&self, pid: i32) -> Result<i32, Errno> {
+        (self.0)("pidfd_open");
+        Linux.pidfd_open(pid)
+    }
+    unsafe fn pidfd_getfd(&self, pidfd: i32, fd: i32) -> Result<i32, Errno> {
+        (self.0)("pidfd_getfd");
+        // SAFETY: the caller's promise, passed on.
+        unsafe { Linux.pidfd_getfd(pidfd, fd) }
+    }
+    unsafe fn access_mode(&self, fd: i32) -> Result<Access, Errno> {
+        (self.0)("access_mode");
+        // SAFETY: the caller's promise, passed on.
+        unsafe { Linux.access_mode(fd) }
+    }
+    unsafe fn reopen(&self, fd: i32, access: Access) -> Result<i32, Errno> {
+        (self.0)("reopen");
+        // SAFETY: the caller's promise, passed on.
+        unsafe { Linux.reopen(fd, access) }
+    }
+    fn start_time(&self, pid: i32) -> Result<u64, Errno> {
+        (self.0)("start_time");
+        Linux.start_time(pid)
     }
 }
 

@@ -7,7 +7,7 @@ use std::os::fd::AsRawFd;
 
 use crate::common::fd;
 use qnx_fdpass::fd::FromRawFd;
-use qnx_fdpass::ticket::Message;
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{IoDup, IoOpenfd};
 use qnx_fdpass::{
     close, getpid, send_fd, withdraw, Access, DecodeError, Delivery, DupTicket, Errno, Error,

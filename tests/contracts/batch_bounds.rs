@@ -8,8 +8,8 @@
 use std::fs::File;
 
 use crate::common::{fd, open_fds};
-use qnx_fdpass::ticket::Message;
 use qnx_fdpass::wire::IoDup;
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::{
     BatchError, DecodeError, DupBatch, DupTicket, Error, OwnedFd, Receiver, Recipient,
 };

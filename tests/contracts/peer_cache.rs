@@ -14,7 +14,7 @@
 
 use std::process::{Child, Command, Stdio};
 
-use qnx_fdpass::ticket::Message;
+use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr};
 use qnx_fdpass::{Errno, Error, OwnedFd, Receiver};
 use zerocopy::IntoBytes;

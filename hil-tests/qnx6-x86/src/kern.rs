@@ -1,15 +1,17 @@
-//! Kernel-call implementations of the crate's `Kernel` trait (its test seam, feature `kernel-seams`):
+//! The payload's own kernel-call pieces over the crate's test seam (feature `kernel-seams`):
 //!
-//! - [`Counting`] wraps another and counts each call, to report how many kernel calls an issue and a
-//!   redeem make;
-//! - [`CLib`] routes every call through this guest's C library (`ConnectAttach`, `MsgSendnc`, ...), so
-//!   *both* binaries can compare raw traps with the C library in one run (the crate's own `Libc` exists
-//!   only in the `libc-calls` build).
+//! - [`Counting`] wraps a Neutrino kernel ([`NeutrinoKernel`]) and counts each call, to report how many
+//!   kernel calls an issue and a redeem make;
+//! - [`server_info_from`], an unchecked `ConnectServerInfo` probe.
+//!
+//! The C-library kernel both binaries compare raw traps with is the crate's own
+//! `qnx_fdpass::sys::nto::Libc` (compiled with `kernel-seams` on Neutrino).
 
 use core::cell::Cell;
-use core::ffi::{c_int, c_long, c_uint, c_void};
+use core::ffi::c_int;
 
-use qnx_fdpass::sys::Kernel;
+use qnx_fdpass::fd::RawFd;
+use qnx_fdpass::sys::{Kernel, NeutrinoKernel};
 use qnx_fdpass::wire::{MsgInfo32, MsgInfo64};
 use qnx_fdpass::Errno;
 
@@ -28,10 +30,11 @@ pub enum Call {
     Close,
     Getpid,
     Dupfd,
+    Timeout,
 }
 
 /// Names, in [`Call`] order.
-pub const CALL_NAMES: [&str; 9] = [
+pub const CALL_NAMES: [&str; 10] = [
     "ConnectAttach",
     "ConnectDetach",
     "ConnectServerInfo",
@@ -41,19 +44,20 @@ pub const CALL_NAMES: [&str; 9] = [
     "close",
     "getpid",
     "dupfd",
+    "TimerTimeout",
 ];
 
 /// Counts the calls made through it.
 pub struct Counting<K> {
     pub inner: K,
-    counts: Cell<[u32; 9]>,
+    counts: Cell<[u32; 10]>,
 }
 
 impl<K> Counting<K> {
     pub const fn new(inner: K) -> Self {
         Self {
             inner,
-            counts: Cell::new([0; 9]),
+            counts: Cell::new([0; 10]),
         }
     }
     fn hit(&self, c: Call) {
@@ -62,43 +66,22 @@ impl<K> Counting<K> {
         self.counts.set(n);
     }
     /// The counts so far, in [`Call`] order.
-    pub fn counts(&self) -> [u32; 9] {
+    pub fn counts(&self) -> [u32; 10] {
         self.counts.get()
     }
     /// Zeroes the counts.
     pub fn reset(&self) {
-        self.counts.set([0; 9]);
+        self.counts.set([0; 10]);
     }
 }
 
-impl<K: Kernel> Kernel for Counting<K> {
-    fn connect_attach(&self, nd: u32, pid: i32, chid: i32, i: u32, f: i32) -> Result<i32, Errno> {
-        self.hit(Call::Attach);
-        self.inner.connect_attach(nd, pid, chid, i, f)
-    }
-    fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
-        self.hit(Call::Detach);
-        self.inner.connect_detach(coid)
-    }
-    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-        self.hit(Call::ServerInfo);
-        self.inner.connect_server_info(pid, coid)
-    }
-    fn connect_flags(&self, pid: i32, coid: i32, m: u32, b: u32) -> Result<u32, Errno> {
-        self.hit(Call::Flags);
-        self.inner.connect_flags(pid, coid, m, b)
-    }
-    fn msg_sendnc(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
-        self.hit(Call::SendNc);
-        self.inner.msg_sendnc(coid, s, r)
-    }
-    fn msg_send(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
-        self.hit(Call::Send);
-        self.inner.msg_send(coid, s, r)
-    }
-    fn close(&self, coid: i32) -> Result<(), Errno> {
+// SAFETY: every call is the wrapped kernel's, with the caller's arguments and promises, and returns its
+// answer unchanged.
+unsafe impl<K: Kernel> Kernel for Counting<K> {
+    unsafe fn close(&self, coid: RawFd) -> Result<(), Errno> {
         self.hit(Call::Close);
-        self.inner.close(coid)
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.inner.close(coid) }
     }
     fn close_attempts(&self) -> usize {
         self.inner.close_attempts()
@@ -107,37 +90,76 @@ impl<K: Kernel> Kernel for Counting<K> {
         self.hit(Call::Getpid);
         self.inner.getpid()
     }
-    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
+}
+
+// SAFETY: as above.
+unsafe impl<K: NeutrinoKernel> NeutrinoKernel for Counting<K> {
+    fn connect_attach(&self, nd: u32, pid: i32, chid: i32, i: u32, f: i32) -> Result<i32, Errno> {
+        self.hit(Call::Attach);
+        self.inner.connect_attach(nd, pid, chid, i, f)
+    }
+    unsafe fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+        self.hit(Call::Detach);
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.inner.connect_detach(coid) }
+    }
+    unsafe fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+        self.hit(Call::ServerInfo);
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.inner.connect_server_info(pid, coid) }
+    }
+    unsafe fn connect_flags(&self, pid: i32, coid: i32, m: u32, b: u32) -> Result<u32, Errno> {
+        self.hit(Call::Flags);
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.inner.connect_flags(pid, coid, m, b) }
+    }
+    unsafe fn msg_sendnc(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
+        self.hit(Call::SendNc);
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.inner.msg_sendnc(coid, s, r) }
+    }
+    unsafe fn msg_send(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
+        self.hit(Call::Send);
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.inner.msg_send(coid, s, r) }
+    }
+    unsafe fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         self.hit(Call::Dupfd);
-        self.inner.dupfd_register(dstpid, fd, flags)
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.inner.dupfd_register(dstpid, fd, flags) }
+    }
+    unsafe fn dupfd_register_with(
+        &self,
+        dstpid: i32,
+        fd: i32,
+        flags: u32,
+        server: &MsgInfo64,
+    ) -> Result<u64, Errno> {
+        self.hit(Call::Dupfd);
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.inner.dupfd_register_with(dstpid, fd, flags, server) }
     }
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
         self.hit(Call::Dupfd);
         self.inner.dupfd_unregister(handle)
     }
+    fn has_dupfd(&self) -> bool {
+        self.inner.has_dupfd()
+    }
+    fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
+        self.hit(Call::Dupfd);
+        self.inner.dupfd(handle, flags)
+    }
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        self.hit(Call::Timeout);
+        self.inner.timer_timeout(clock, flags, nanos)
+    }
 }
 
 mod ffi {
-    use super::{c_int, c_long, c_uint, c_void, MsgInfo32};
+    use super::{c_int, MsgInfo32};
     extern "C" {
-        pub fn ConnectAttach(
-            nd: u32,
-            pid: c_int,
-            chid: c_int,
-            index: c_uint,
-            flags: c_int,
-        ) -> c_int;
-        pub fn ConnectDetach(coid: c_int) -> c_int;
         pub fn ConnectServerInfo(pid: c_int, coid: c_int, info: *mut MsgInfo32) -> c_int;
-        pub fn ConnectFlags(pid: c_int, coid: c_int, mask: c_uint, bits: c_uint) -> c_int;
-        pub fn MsgSendnc(
-            c: c_int,
-            s: *const c_void,
-            sn: usize,
-            r: *mut c_void,
-            rn: usize,
-        ) -> c_long;
-        pub fn MsgSend(c: c_int, s: *const c_void, sn: usize, r: *mut c_void, rn: usize) -> c_long;
     }
 }
 
@@ -151,82 +173,5 @@ pub fn server_info_from(coid: i32) -> Result<(i32, MsgInfo32), i32> {
         Err(c::errno())
     } else {
         Ok((r, info))
-    }
-}
-
-fn int(r: c_int) -> Result<i32, Errno> {
-    if r == -1 {
-        Err(Errno::from_raw(c::errno()))
-    } else {
-        Ok(r)
-    }
-}
-
-/// The kernel calls through the guest's C library.
-#[derive(Clone, Copy, Default)]
-pub struct CLib;
-
-impl Kernel for CLib {
-    fn connect_attach(&self, nd: u32, pid: i32, chid: i32, i: u32, f: i32) -> Result<i32, Errno> {
-        // SAFETY: integers only.
-        int(unsafe { ffi::ConnectAttach(nd, pid, chid, i, f) })
-    }
-    fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
-        // SAFETY: integer only.
-        int(unsafe { ffi::ConnectDetach(coid) }).map(drop)
-    }
-    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
-        let mut i = MsgInfo32::default();
-        // SAFETY: `i` is a live, zeroed 48-byte `_msg_info`, what the kernel writes for a 32-bit process.
-        let r = int(unsafe { ffi::ConnectServerInfo(pid, coid, &mut i) })?;
-        if r != coid {
-            return Err(Errno::BADF);
-        }
-        Ok(i.widen())
-    }
-    fn connect_flags(&self, pid: i32, coid: i32, m: u32, b: u32) -> Result<u32, Errno> {
-        // SAFETY: integers only.
-        int(unsafe { ffi::ConnectFlags(pid, coid, m, b) }).map(|v| v as u32)
-    }
-    fn msg_sendnc(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
-        // SAFETY: both buffers are live for their lengths during the call.
-        let n = unsafe {
-            ffi::MsgSendnc(
-                coid,
-                s.as_ptr().cast(),
-                s.len(),
-                r.as_mut_ptr().cast(),
-                r.len(),
-            )
-        };
-        int(n).map(|v| v as isize)
-    }
-    fn msg_send(&self, coid: i32, s: &[u8], r: &mut [u8]) -> Result<isize, Errno> {
-        // SAFETY: both buffers are live for their lengths during the call.
-        let n = unsafe {
-            ffi::MsgSend(
-                coid,
-                s.as_ptr().cast(),
-                s.len(),
-                r.as_mut_ptr().cast(),
-                r.len(),
-            )
-        };
-        int(n).map(|v| v as isize)
-    }
-    fn close(&self, coid: i32) -> Result<(), Errno> {
-        // SAFETY: closes a descriptor the caller owns.
-        int(unsafe { c::close(coid) }).map(drop)
-    }
-    fn close_attempts(&self) -> usize {
-        // libc's close() leaves an interrupted descriptor open, as the crate's own backends assume.
-        8
-    }
-    fn getpid(&self) -> Result<i32, Errno> {
-        // SAFETY: no preconditions.
-        Ok(unsafe { c::getpid() })
-    }
-    fn dupfd_register(&self, _dstpid: i32, _fd: i32, _flags: u32) -> Result<u64, Errno> {
-        Err(Errno::NOSYS)
     }
 }

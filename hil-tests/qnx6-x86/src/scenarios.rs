@@ -10,8 +10,8 @@ use core::mem::{offset_of, size_of};
 
 use qnx_fdpass::fd::{AsRawFd, IntoRawFd};
 use qnx_fdpass::seams;
-use qnx_fdpass::sys::nto::{self_test_with, DefaultKernel};
-use qnx_fdpass::sys::Kernel;
+use qnx_fdpass::sys::nto::{self_test_with, DefaultKernel, Libc};
+use qnx_fdpass::sys::{Kernel, NeutrinoKernel};
 use qnx_fdpass::wire::{IoDup, IoOpenfd, IO_COMBINE_FLAG, IO_DUP, IO_OPENFD_ACCEPT};
 use qnx_fdpass::{
     receive_fd, Access, BatchError, BorrowedFd, DecodeError, DupTicket, Error, OpenfdTicket,
@@ -22,7 +22,7 @@ use crate::hostile::{
     hostile_holds, hostile_holds_unblock, hostile_lies, hostile_own_channel, hostile_refusals,
     hostile_refuses, hostile_silent,
 };
-use crate::kern::{self, CLib, Counting, CALL_NAMES};
+use crate::kern::{self, Counting, CALL_NAMES};
 use crate::out::Text;
 use crate::peer::{self, Peer};
 use crate::util::{
@@ -87,13 +87,13 @@ fn me() -> i32 {
 }
 
 /// `nto::self_test` through the build's backend (raw traps in `hil-raw`, the crate's `Libc` in
-/// `hil-libc`) and through the C library (this program's own routing); both reports must be right and
-/// agree with the C library's `getpid()`. Raw traps are not probed in `hil-libc`, so a broken trap stub
+/// `hil-libc`) and through the C library (the crate's `Libc`, in both binaries); both reports must be
+/// right and agree with the C library's `getpid()`. Raw traps are not probed in `hil-libc`, so a broken trap stub
 /// fails the raw rows only.
 fn kernel_selftest(t: &mut Text) -> Verdict {
     let libc_pid = my_pid();
     let build = self_test_with(&DefaultKernel::default());
-    let clib = self_test_with(&CLib);
+    let clib = self_test_with(&Libc);
     for (who, r) in [("build's backend", &build), ("C library", &clib)] {
         let r = match r {
             Ok(r) => r,
@@ -752,9 +752,10 @@ fn try_server(t: &mut Text, h: &mut Peer) -> Result<(bool, bool), ()> {
             .unwrap_or(-1);
         // The same ticket through the C library: the build's backend must get the same answer (so a
         // wrong answer of the raw backend fails this row on its own, not only the runner's comparison).
-        let by_libc = match seams::Receiver::<0, CLib>::with_kernel(CLib).redeem(tk.as_slice()) {
+        let by_libc = match seams::Receiver::<0, Libc>::with_kernel(Libc).redeem(tk.as_slice()) {
             Ok(fd) => {
-                let _ = CLib.close(fd.into_raw_fd());
+                // SAFETY: `into_raw_fd` gave up the redeemed descriptor; this close is its only one.
+                let _ = unsafe { Libc.close(fd.into_raw_fd()) };
                 0
             }
             Err(e) => os(&e).unwrap_or(-1),
@@ -1189,7 +1190,9 @@ fn close_rebind(t: &mut Text) -> Verdict {
             return Verdict::Fail;
         }
     };
-    let detached = DefaultKernel::default().connect_detach(stale);
+    // SAFETY: `stale` was given up by its `OwnedFd` above: this scenario owns it, and detaches it
+    // behind the server's back on purpose.
+    let detached = unsafe { DefaultKernel::default().connect_detach(stale) };
     ensure!(t, detached.is_ok(), "ConnectDetach: {detached:?}");
     let rebound = receive_fd(tk.as_slice());
     match &rebound {
@@ -1216,7 +1219,7 @@ fn close_rebind(t: &mut Text) -> Verdict {
     Verdict::Pass
 }
 
-fn counts(t: &mut Text, k: &Counting<impl Kernel>) -> u32 {
+fn counts(t: &mut Text, k: &Counting<impl NeutrinoKernel>) -> u32 {
     let n = k.counts();
     let mut total = 0;
     let mut first = true;
@@ -1271,14 +1274,16 @@ fn kernel_calls(t: &mut Text) -> Verdict {
     let got = r.redeem(dup.as_bytes()).map(|fd| fd.into_raw_fd());
     step(t, "redeem dup", 3, r.kernel());
     if let Ok(nfd) = got {
-        let _ = r.kernel().close(nfd);
+        // SAFETY: `into_raw_fd` gave up the redeemed descriptor; this close is its only one.
+        let _ = unsafe { r.kernel().close(nfd) };
         step(t, "close", 1, r.kernel());
     }
     if let Ok(o) = openfd {
         let got = r.redeem(o.as_bytes()).map(|fd| fd.into_raw_fd());
         step(t, "redeem openfd", 3, r.kernel());
         if let Ok(nfd) = got {
-            let _ = r.kernel().close(nfd);
+            // SAFETY: as above.
+            let _ = unsafe { r.kernel().close(nfd) };
             r.kernel().reset();
         }
     }
@@ -1308,13 +1313,14 @@ fn bench_raw_libc(t: &mut Text) -> Verdict {
     let before = held();
     // SAFETY: `fd` stays open until the end of this function.
     let b = unsafe { BorrowedFd::borrow_raw(fd) };
-    fn block<K: Kernel + Copy>(k: K, b: BorrowedFd<'_>, n: u32) -> Result<u64, Error> {
+    fn block<K: NeutrinoKernel + Copy>(k: K, b: BorrowedFd<'_>, n: u32) -> Result<u64, Error> {
         let mut r = seams::Receiver::<0, K>::with_kernel(k);
         let t0 = cycles();
         for _ in 0..n {
             let tk = DupTicket::with_kernel(&k, b, Recipient::Any)?;
             let fd = r.redeem_dup(tk.as_bytes())?.into_raw_fd();
-            k.close(fd)?;
+            // SAFETY: `into_raw_fd` gave up the redeemed descriptor; this close is its only one.
+            unsafe { k.close(fd) }?;
         }
         Ok(cycles() - t0)
     }
@@ -1326,9 +1332,9 @@ fn bench_raw_libc(t: &mut Text) -> Verdict {
         // Alternate which backend goes first, so neither always follows the other.
         let pair = if i % 2 == 0 {
             let r = block(DefaultKernel::default(), b, BLOCK);
-            (r, block(CLib, b, BLOCK))
+            (r, block(Libc, b, BLOCK))
         } else {
-            let l = block(CLib, b, BLOCK);
+            let l = block(Libc, b, BLOCK);
             (block(DefaultKernel::default(), b, BLOCK), l)
         };
         match pair {

@@ -5,9 +5,8 @@
 //! and its position, like `_IO_DUP`), or a re-open through `/proc/self/fd` (own position, like
 //! `_IO_OPENFD`). Nothing here says anything about QNX behaviour.
 //!
-//! [`Linux`] implements the crate's one kernel-call trait, [`Kernel`], with the real calls (its
-//! Neutrino calls keep the trait's `ENOSYS` defaults); [`FailAt`](crate::sys::FailAt) wraps it to fail
-//! a chosen call.
+//! [`Linux`] implements the host backend's kernel-call trait, [`LinuxKernel`], with the real calls;
+//! [`FailAt`](crate::sys::FailAt) wraps it to fail a chosen call.
 
 use core::ffi::CStr;
 
@@ -15,9 +14,10 @@ use rustix::fd::{AsRawFd, BorrowedFd, IntoRawFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
 
-use crate::sys::Kernel;
+use crate::errno::Errno;
+use crate::fd::RawFd;
+use crate::sys::{Kernel, LinuxKernel};
 use crate::wire::Access;
-use crate::{Errno, RawFd};
 
 mod stat;
 pub use stat::starttime_from_stat;
@@ -65,7 +65,26 @@ fn path_with_number<'b>(
     CStr::from_bytes_with_nul(buf.get(..len).ok_or(Errno::INVAL)?).map_err(|_| Errno::INVAL)
 }
 
-impl Kernel for Linux {
+// SAFETY: `close` closes the descriptor it is given, once; `pidfd_open`, `pidfd_getfd` and `reopen`
+// return the new descriptor the kernel made, which nothing else knows of (`into_raw_fd` gives up
+// rustix's owner without closing it).
+unsafe impl Kernel for Linux {
+    unsafe fn close(&self, fd: RawFd) -> Result<(), Errno> {
+        close(fd)
+    }
+
+    fn close_attempts(&self) -> usize {
+        // Never retried: Linux releases the descriptor even when close(2) reports EINTR.
+        1
+    }
+
+    fn getpid(&self) -> Result<i32, Errno> {
+        Ok(getpid())
+    }
+}
+
+// SAFETY: as the `Kernel` impl above.
+unsafe impl LinuxKernel for Linux {
     fn pidfd_open(&self, pid: i32) -> Result<RawFd, Errno> {
         let pid = Pid::from_raw(pid).ok_or(Errno::SRCH)?;
         rustix::process::pidfd_open(pid, PidfdFlags::empty())
@@ -73,18 +92,18 @@ impl Kernel for Linux {
             .map_err(errno)
     }
 
-    fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
-        // SAFETY: `pidfd` is only read by this one system call, and the borrow ends with it; a number
-        // that is not an open pidfd makes the kernel answer EBADF (or EINVAL), nothing else.
+    unsafe fn pidfd_getfd(&self, pidfd: RawFd, fd: RawFd) -> Result<RawFd, Errno> {
+        // SAFETY: the caller owns or borrows `pidfd` for this call (this method's contract); the borrow
+        // ends with the one system call.
         let pidfd = unsafe { BorrowedFd::borrow_raw(pidfd) };
         rustix::process::pidfd_getfd(pidfd, fd, PidfdGetfdFlags::empty())
             .map(IntoRawFd::into_raw_fd)
             .map_err(errno)
     }
 
-    fn access_mode(&self, fd: RawFd) -> Result<Access, Errno> {
-        // SAFETY: `fd` is only read by this one `fcntl(F_GETFL)`, and the borrow ends with it; a number
-        // that is not open makes the kernel answer EBADF, nothing else.
+    unsafe fn access_mode(&self, fd: RawFd) -> Result<Access, Errno> {
+        // SAFETY: the caller owns or borrows `fd` for this call (this method's contract); the borrow
+        // ends with the one `fcntl(F_GETFL)`.
         let flags =
             rustix::fs::fcntl_getfl(unsafe { BorrowedFd::borrow_raw(fd) }).map_err(errno)?;
         if flags.contains(OFlags::PATH) {
@@ -97,7 +116,7 @@ impl Kernel for Linux {
         })
     }
 
-    fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno> {
+    unsafe fn reopen(&self, fd: RawFd, access: Access) -> Result<RawFd, Errno> {
         let mut buf = [0u8; 48];
         let path = path_with_number(&mut buf, b"/proc/self/fd/", fd as u32, b"")?;
         let mode = match access {
@@ -158,24 +177,14 @@ impl Kernel for Linux {
         drop(file);
         starttime_from_stat(buf.get(..len).unwrap_or(&[])).ok_or(Errno::SRCH)
     }
-
-    fn close(&self, fd: RawFd) -> Result<(), Errno> {
-        close(fd)
-    }
-
-    fn close_attempts(&self) -> usize {
-        // Never retried: Linux releases the descriptor even when close(2) reports EINTR.
-        1
-    }
-
-    fn getpid(&self) -> Result<i32, Errno> {
-        Ok(getpid())
-    }
 }
 
-/// What `close()` does, for [`OwnedFd`](crate::OwnedFd) and [`qnx_fdpass::close`](crate::close): one
-/// `close(2)`, whose answer is returned. Never retried: Linux releases the descriptor even when it reports
-/// `EINTR`, so a second call could close a descriptor another thread has just been given.
+/// What `close()` does, for [`OwnedFd`](crate::fd::OwnedFd) and [`qnx_fdpass::close`](crate::close):
+/// one `close(2)`, whose answer is returned. Never retried: Linux releases the descriptor even when it
+/// reports `EINTR`, so a second call could close a descriptor another thread has just been given.
+///
+/// Crate-private: `fd` is a descriptor the caller owns and gives up (`OwnedFd`'s drop,
+/// `qnx_fdpass::close`, a `KernelFd` dropped), or a negative number.
 pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
     if fd < 0 {
         return Err(Errno::BADF);
@@ -188,6 +197,44 @@ pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
 /// The calling process's pid (cannot fail on Linux).
 pub(crate) fn getpid() -> i32 {
     rustix::process::getpid().as_raw_nonzero().get()
+}
+
+/// A kernel that must not be reached, for the API's unit tests: every call panics.
+#[cfg(test)]
+pub(crate) struct Unreachable;
+
+#[cfg(test)]
+// SAFETY: every call panics; nothing is returned or closed.
+unsafe impl Kernel for Unreachable {
+    unsafe fn close(&self, _: RawFd) -> Result<(), Errno> {
+        panic!("system call for a packet that does not parse")
+    }
+    fn close_attempts(&self) -> usize {
+        1
+    }
+    fn getpid(&self) -> Result<i32, Errno> {
+        panic!("system call for a packet that does not parse")
+    }
+}
+
+#[cfg(test)]
+// SAFETY: as above.
+unsafe impl LinuxKernel for Unreachable {
+    fn pidfd_open(&self, _: i32) -> Result<RawFd, Errno> {
+        panic!("system call for a packet that does not parse")
+    }
+    unsafe fn pidfd_getfd(&self, _: RawFd, _: RawFd) -> Result<RawFd, Errno> {
+        panic!("system call for a packet that does not parse")
+    }
+    unsafe fn access_mode(&self, _: RawFd) -> Result<Access, Errno> {
+        panic!("system call for a packet that does not parse")
+    }
+    unsafe fn reopen(&self, _: RawFd, _: Access) -> Result<RawFd, Errno> {
+        panic!("system call for a packet that does not parse")
+    }
+    fn start_time(&self, _: i32) -> Result<u64, Errno> {
+        panic!("system call for a packet that does not parse")
+    }
 }
 
 /// Keeps `_` imports honest on every Linux architecture.
@@ -334,11 +381,14 @@ mod tests {
             (OFlags::PATH, Err(Errno::ACCES)),
         ] {
             let fd = f.open(flags);
-            assert_eq!(Linux.access_mode(fd.as_raw_fd()), want, "{flags:?}");
+            // SAFETY: `fd` is open for the call.
+            let got = unsafe { Linux.access_mode(fd.as_raw_fd()) };
+            assert_eq!(got, want, "{flags:?}");
         }
         let closed = f.open(OFlags::RDONLY).into_raw_fd();
         assert_eq!(close(closed), Ok(()));
-        assert_eq!(Linux.access_mode(closed), Err(Errno::BADF));
+        // SAFETY: `closed` names no descriptor now (this test holds no other); the kernel answers EBADF.
+        assert_eq!(unsafe { Linux.access_mode(closed) }, Err(Errno::BADF));
     }
 
     /// The access mode and descriptor flags a re-open must have: exactly the access asked for,
@@ -352,10 +402,12 @@ mod tests {
             (Access::Write, OFlags::WRONLY),
             (Access::ReadWrite, OFlags::RDWR),
         ] {
-            let fd = Linux.reopen(orig.as_raw_fd(), access).unwrap();
+            // SAFETY: `orig` is open for the call; the new descriptor is closed below.
+            let fd = unsafe { Linux.reopen(orig.as_raw_fd(), access) }.unwrap();
             let fl = rustix::fs::fcntl_getfl(borrow(fd)).unwrap();
             assert_eq!(fl & OFlags::RWMODE, mode, "{access:?}: {fl:?}");
-            assert_eq!(Linux.access_mode(fd), Ok(access));
+            // SAFETY: `fd` is open (closed below).
+            assert_eq!(unsafe { Linux.access_mode(fd) }, Ok(access));
             assert!(
                 !fl.intersects(OFlags::NONBLOCK | OFlags::APPEND | OFlags::PATH),
                 "{access:?}: {fl:?}"
@@ -376,7 +428,8 @@ mod tests {
             }
             assert_eq!(close(fd), Ok(()));
         }
-        assert_eq!(Linux.reopen(-1, Access::Read), Err(Errno::NOENT));
+        // SAFETY: -1 names no descriptor.
+        assert_eq!(unsafe { Linux.reopen(-1, Access::Read) }, Err(Errno::NOENT));
     }
 
     /// How many `read` calls this thread has made (`syscr` in `/proc/thread-self/io`), itself read with

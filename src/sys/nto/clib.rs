@@ -1,4 +1,5 @@
-//! [`Libc`]: the same kernel calls through the QNX C library (feature `libc-calls`).
+//! [`Libc`]: the same kernel calls through the QNX C library (feature `libc-calls`; also compiled with
+//! `kernel-seams`, so a test program can compare it with [`Raw`](super::Raw) in one run).
 //!
 //! The C entry points are declared here with `cty` types from their SDP 7.1 / 8.0 prototypes (§4.3,
 //! §2.4). They return `-1` and set `errno`, which is read through `__get_errno_ptr()` only after a failure.
@@ -8,11 +9,11 @@
 use cty::{c_int, c_long, c_uint, c_void, size_t};
 
 use super::{server_info64, Libc, ServerInfo};
+use crate::errno::Errno;
 use crate::sys::nto::encode::{self, libc_int, libc_long};
 use crate::sys::nto::selftest::ChannelCalls;
-use crate::sys::Kernel;
+use crate::sys::{Kernel, NeutrinoKernel};
 use crate::wire::MsgInfo64;
-use crate::Errno;
 
 mod ffi {
     use super::{c_int, c_long, c_uint, c_void, size_t, ServerInfo};
@@ -132,7 +133,27 @@ impl ChannelCalls for Libc {
     }
 }
 
-impl Kernel for Libc {
+// SAFETY: see the `NeutrinoKernel` impl below.
+unsafe impl Kernel for Libc {
+    /// libc's own `close()`, which sends `_IO_CLOSE` and detaches only if that was not interrupted
+    /// (§9.5); `EINTR` leaves the descriptor open, and the crate's callers retry.
+    unsafe fn close(&self, coid: i32) -> Result<(), Errno> {
+        // SAFETY: integer only, and the caller owns `coid` (this method's contract); the C library
+        // validates it.
+        libc_int(unsafe { ffi::close(coid) }, errno).map(drop)
+    }
+    fn close_attempts(&self) -> usize {
+        crate::sys::nto::close::CLOSE_ATTEMPTS
+    }
+
+    fn getpid(&self) -> Result<i32, Errno> {
+        Ok(getpid())
+    }
+}
+
+// SAFETY: the C library's `ConnectAttach` and `dupfd` return a new connection of this process that
+// nothing else knows of; `close` is the C library's own, on the descriptor it is given.
+unsafe impl NeutrinoKernel for Libc {
     fn connect_attach(
         &self,
         nd: u32,
@@ -148,12 +169,12 @@ impl Kernel for Libc {
         )
     }
 
-    fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+    unsafe fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
         // SAFETY: integer only; the C library and kernel validate it.
         libc_int(unsafe { ffi::ConnectDetach(coid) }, errno).map(drop)
     }
 
-    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+    unsafe fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
         let mut info = ServerInfo::default();
         // SAFETY: `info` is a live, exclusively borrowed, zeroed `_server_info` of this process's width
         // (64-byte `_msg_info64`, or 48-byte `_msg_info32` on 32-bit x86, §1.2); the call writes only
@@ -163,7 +184,13 @@ impl Kernel for Libc {
         Ok(server_info64(info))
     }
 
-    fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
+    unsafe fn connect_flags(
+        &self,
+        pid: i32,
+        coid: i32,
+        mask: u32,
+        bits: u32,
+    ) -> Result<u32, Errno> {
         // SAFETY: integers only; the C library and kernel validate them.
         libc_int(unsafe { ffi::ConnectFlags(pid, coid, mask, bits) }, errno).map(|v| v as u32)
     }
@@ -184,32 +211,17 @@ impl Kernel for Libc {
         libc_int(r, errno).map(|v| v as u32)
     }
 
-    fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    unsafe fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
         // SAFETY: `MsgSendnc` is one of the C library's two send functions.
         unsafe { send_through(ffi::MsgSendnc, coid, smsg, rmsg) }
     }
 
-    fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    unsafe fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
         // SAFETY: `MsgSend` is one of the C library's two send functions.
         unsafe { send_through(ffi::MsgSend, coid, smsg, rmsg) }
     }
 
-    /// libc's own `close()`, which sends `_IO_CLOSE` and detaches only if that was not interrupted
-    /// (§9.5); `EINTR` leaves the descriptor open, and the crate's callers retry.
-    fn close(&self, coid: i32) -> Result<(), Errno> {
-        // SAFETY: integer only. The caller owns `coid` (the `Kernel::close` contract of closing what you
-        // own is upheld by `OwnedFd`); the C library validates it.
-        libc_int(unsafe { ffi::close(coid) }, errno).map(drop)
-    }
-    fn close_attempts(&self) -> usize {
-        crate::sys::nto::close::CLOSE_ATTEMPTS
-    }
-
-    fn getpid(&self) -> Result<i32, Errno> {
-        Ok(getpid())
-    }
-
-    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
+    unsafe fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         #[cfg(qnx_v8)]
         {
             let mut handle = 0u64;
@@ -222,6 +234,19 @@ impl Kernel for Libc {
             let _ = (dstpid, fd, flags);
             Err(Errno::NOSYS)
         }
+    }
+
+    /// The C library's `dupfd_register()` finds the connection itself: `server` is not needed.
+    unsafe fn dupfd_register_with(
+        &self,
+        dstpid: i32,
+        fd: i32,
+        flags: u32,
+        server: &MsgInfo64,
+    ) -> Result<u64, Errno> {
+        let _ = server;
+        // SAFETY: the caller's promise for `fd`, passed on.
+        unsafe { self.dupfd_register(dstpid, fd, flags) }
     }
 
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {

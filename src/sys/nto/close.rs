@@ -1,13 +1,15 @@
 //! Closing a connection the way the QNX C library's `close()` does (qnx-abi.md §9.5), and retrying it
 //! while it is interrupted: how every descriptor the crate owns on Neutrino is closed.
 //!
-//! Pure sequences over [`Kernel`], compiled on every target so the host tests the order of the calls.
+//! Pure sequences over [`NeutrinoKernel`], compiled on every target so the host tests the order of the calls.
 
 use zerocopy::IntoBytes;
 
+use crate::errno::Errno;
+#[cfg(doc)]
 use crate::sys::Kernel;
+use crate::sys::NeutrinoKernel;
 use crate::wire::IoClose;
-use crate::Errno;
 
 /// What libc's `close()` does for a connection (qnx-abi.md §9.5): an `_IO_CLOSE` message to the server
 /// with `MsgSend`, then, **unless that send was interrupted** (`EINTR`), `ConnectDetach`; the result is the
@@ -24,13 +26,20 @@ use crate::Errno;
 ///
 /// `EINTR` (the descriptor is still open); otherwise the server's error for `_IO_CLOSE` (the descriptor is
 /// detached all the same, as libc does), or the errno of `ConnectDetach`.
-pub(crate) fn close_with<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
+///
+/// # Safety
+///
+/// As [`Kernel::close`]: `coid` is a connection the caller owns and does not use again once it is
+/// closed (after `EINTR` it is still open and still the caller's), or a number that names none.
+pub(crate) unsafe fn close_with<K: NeutrinoKernel + ?Sized>(k: &K, coid: i32) -> Result<(), Errno> {
     let msg = IoClose::new();
-    let sent = k.msg_send(coid, msg.as_bytes(), &mut []);
+    // SAFETY: the caller owns `coid`.
+    let sent = unsafe { k.msg_send(coid, msg.as_bytes(), &mut []) };
     if sent == Err(Errno::INTR) {
         return Err(Errno::INTR);
     }
-    let detached = k.connect_detach(coid);
+    // SAFETY: the caller owns `coid` and does not use it again now that it is closed.
+    let detached = unsafe { k.connect_detach(coid) };
     match sent {
         Err(e) => Err(e),
         Ok(_) => detached,
@@ -45,14 +54,25 @@ pub(crate) const CLOSE_ATTEMPTS: usize = 8;
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::sys::close_retrying;
     use crate::sys::nto::double::{Call, Double};
+
+    /// [`close_with`] on the double.
+    fn close(k: &Double, coid: i32) -> Result<(), Errno> {
+        // SAFETY: the double's connections are numbers in its own table; nothing reaches the OS.
+        unsafe { close_with(k, coid) }
+    }
+
+    /// [`close_retrying`](crate::sys::close_retrying) on the double.
+    fn close_retrying(k: &Double, coid: i32) -> Result<(), Errno> {
+        // SAFETY: as in `close`.
+        unsafe { crate::sys::close_retrying(k, coid) }
+    }
 
     #[test]
     fn close_sends_io_close_then_detaches() {
         // libc's close(): `_IO_CLOSE` with MsgSend (a cancellation point), not MsgSendnc.
         let k = Double::default();
-        assert_eq!(close_with(&k, 5), Ok(()));
+        assert_eq!(close(&k, 5), Ok(()));
         assert_eq!(k.log(), [Call::io_close(5), Call::Detach(5)]);
         assert_eq!(
             k.log()[0],
@@ -68,14 +88,14 @@ mod tests {
             fail_on: Some(("MsgSend", Errno::SRVRFAULT)),
             ..Double::default()
         };
-        assert_eq!(close_with(&k, 5), Err(Errno::SRVRFAULT));
+        assert_eq!(close(&k, 5), Err(Errno::SRVRFAULT));
         assert_eq!(k.log(), [Call::io_close(5), Call::Detach(5)]);
 
         let k = Double {
             fail_on: Some(("ConnectDetach", Errno::BADF)),
             ..Double::default()
         };
-        assert_eq!(close_with(&k, 5), Err(Errno::BADF));
+        assert_eq!(close(&k, 5), Err(Errno::BADF));
     }
 
     #[test]
@@ -85,7 +105,7 @@ mod tests {
             fail_on: Some(("MsgSend", Errno::INTR)),
             ..Double::default()
         };
-        assert_eq!(close_with(&k, 5), Err(Errno::INTR));
+        assert_eq!(close(&k, 5), Err(Errno::INTR));
         assert_eq!(k.log(), [Call::io_close(5)]);
     }
 

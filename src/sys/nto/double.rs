@@ -13,9 +13,10 @@ use zerocopy::IntoBytes;
 use super::close::{close_with, CLOSE_ATTEMPTS};
 use super::nr::{NTO_TIMEOUT_REPLY, NTO_TIMEOUT_SEND};
 use super::selftest::ChannelCalls;
-use crate::sys::Kernel;
+use crate::errno::Errno;
+use crate::fd::RawFd;
+use crate::sys::{Kernel, NeutrinoKernel};
 use crate::wire::{IoClose, MsgInfo64};
-use crate::Errno;
 
 /// One recorded kernel call, with its arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,6 +152,8 @@ pub(crate) struct Double {
     /// (the previous call, bounding the SEND and REPLY states) fires with `ETIMEDOUT`; with none it would
     /// block forever, which the double reports by panicking.
     pub(crate) stuck: bool,
+    /// The previous timeout flags `TimerTimeout` answers.
+    pub(crate) timeout_prev: u32,
     /// The previous flags `ConnectFlags` answers.
     pub(crate) conn_flags: u32,
     /// Answer `has_dupfd` with `true`, as the C library on 8.0 does.
@@ -179,6 +182,7 @@ impl Default for Double {
             close_intr: Cell::new(0),
             status: 0,
             stuck: false,
+            timeout_prev: 0,
             conn_flags: 0,
             libc_dupfd: false,
             register_info: RefCell::new(None),
@@ -256,9 +260,12 @@ impl ChannelCalls for Double {
     }
 }
 
-impl Kernel for Double {
-    fn close(&self, coid: i32) -> Result<(), Errno> {
-        close_with(self, coid)
+// SAFETY: the double's descriptors are numbers in its own table, never descriptors of the process: it
+// makes no system call, so nothing it returns or closes is the process's.
+unsafe impl Kernel for Double {
+    unsafe fn close(&self, coid: RawFd) -> Result<(), Errno> {
+        // SAFETY: the double reaches no OS (see above).
+        unsafe { close_with(self, coid) }
     }
     fn close_attempts(&self) -> usize {
         CLOSE_ATTEMPTS
@@ -266,14 +273,17 @@ impl Kernel for Double {
     fn getpid(&self) -> Result<i32, Errno> {
         self.enter(Call::Getpid).map(|()| self.pid)
     }
+}
 
+// SAFETY: as the `Kernel` impl above.
+unsafe impl NeutrinoKernel for Double {
     fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
         self.enter(Call::Timeout {
             clock,
             flags,
             nanos,
         })
-        .map(|()| 0)
+        .map(|()| self.timeout_prev)
     }
 
     fn connect_attach(&self, nd: u32, pid: i32, chid: i32, i: u32, f: i32) -> Result<i32, Errno> {
@@ -287,7 +297,7 @@ impl Kernel for Double {
         };
         self.enter(call).map(|()| self.connect())
     }
-    fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+    unsafe fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
         // Detached even when the call then fails.
         self.open.borrow_mut().retain(|c| *c != coid);
         self.enter(Call::Detach(coid))?;
@@ -296,7 +306,7 @@ impl Kernel for Double {
         }
         Ok(())
     }
-    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+    unsafe fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
         self.enter(Call::ServerInfo { pid, coid })?;
         if coid >= 10 && !self.open.borrow().contains(&coid) {
             return Err(Errno::BADF);
@@ -312,7 +322,13 @@ impl Kernel for Double {
             ..self.server
         })
     }
-    fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
+    unsafe fn connect_flags(
+        &self,
+        pid: i32,
+        coid: i32,
+        mask: u32,
+        bits: u32,
+    ) -> Result<u32, Errno> {
         let call = Call::Flags {
             pid,
             coid,
@@ -321,17 +337,17 @@ impl Kernel for Double {
         };
         self.enter(call).map(|()| self.conn_flags)
     }
-    fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    unsafe fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
         self.send(coid, smsg, rmsg, true)
     }
-    fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    unsafe fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
         self.send(coid, smsg, rmsg, false)
     }
-    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
+    unsafe fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         self.enter(Call::Register { dstpid, fd, flags })
             .map(|()| HANDLE)
     }
-    fn dupfd_register_with(
+    unsafe fn dupfd_register_with(
         &self,
         dstpid: i32,
         fd: i32,
@@ -339,7 +355,8 @@ impl Kernel for Double {
         info: &MsgInfo64,
     ) -> Result<u64, Errno> {
         *self.register_info.borrow_mut() = Some(*info);
-        self.dupfd_register(dstpid, fd, flags)
+        // SAFETY: the double reaches no OS.
+        unsafe { self.dupfd_register(dstpid, fd, flags) }
     }
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
         self.enter(Call::Unregister(handle))

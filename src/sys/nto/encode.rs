@@ -14,8 +14,8 @@
 //!
 //! Section numbers (§) refer to the project's ABI fact sheet, `docs/qnx-abi.md` in this repository.
 
+use crate::errno::Errno;
 use crate::wire::MsgInfo64;
-use crate::Errno;
 
 /// The register value for a C `int` (or `pid_t`) argument: sign-extended to the pointer width (64 bits
 /// in a register, as a C compiler would for a `long` parameter, so the kernel never sees undefined upper
@@ -93,7 +93,7 @@ pub(crate) const fn long_result(r: isize) -> Result<isize, Errno> {
 /// # Errors
 ///
 /// The thread's `errno` when `r == -1`.
-#[cfg(any(test, feature = "libc-calls"))]
+#[cfg(any(test, feature = "libc-calls", all(neutrino, feature = "kernel-seams")))]
 pub(crate) fn libc_int(r: i32, errno: impl FnOnce() -> i32) -> Result<i32, Errno> {
     if r == -1 {
         Err(Errno::from_raw(errno()))
@@ -107,7 +107,7 @@ pub(crate) fn libc_int(r: i32, errno: impl FnOnce() -> i32) -> Result<i32, Errno
 /// # Errors
 ///
 /// The thread's `errno` when `r == -1`.
-#[cfg(any(test, feature = "libc-calls"))]
+#[cfg(any(test, feature = "libc-calls", all(neutrino, feature = "kernel-seams")))]
 pub(crate) fn libc_long(r: isize, errno: impl FnOnce() -> i32) -> Result<isize, Errno> {
     if r == -1 {
         Err(Errno::from_raw(errno()))

@@ -1,20 +1,20 @@
-//! Typed wrappers over the raw trap stubs, and [`Raw`]'s [`Kernel`] implementation.
+//! Typed wrappers over the raw trap stubs, and [`Raw`]'s [`NeutrinoKernel`] implementation.
 //!
 //! Each wrapper turns Rust arguments into register values (`encode::int_arg`, `uint_arg`, `buf_len`),
 //! calls the stub for its kernel call, and decodes `-errno` into [`Errno`]. The stubs live in `arch/`; the
-//! numbers in [`nr`](super::nr).
+//! numbers in [`nr`](crate::sys::nto::nr).
 
 use core::ptr::addr_of_mut;
 
 use super::{arch, server_info64, Raw, ServerInfo};
+use crate::errno::Errno;
 use crate::sys::nto::close::close_with;
 use crate::sys::nto::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg};
 use crate::sys::nto::selftest::ChannelCalls;
-use crate::sys::Kernel;
+use crate::sys::{Kernel, NeutrinoKernel};
 use crate::wire::MsgInfo64;
 #[cfg(qnx_v8)]
 use crate::wire::MsgInfoHdr;
-use crate::Errno;
 
 /// `ConnectAttach(nd, pid, chid, index, flags)`: a new connection to channel `chid` of process `pid`
 /// (0 = this process); returns the coid.
@@ -206,12 +206,6 @@ static KEEP_CONNECT_DUPFD: fn(
     &mut MsgInfoHdr,
 ) -> Result<i32, Errno> = connect_dupfd;
 
-/// What libc's `close()` does for a connection: `_IO_CLOSE` to the server with `MsgSend`, then
-/// `ConnectDetach` unless the send was interrupted; the server's answer (`close::close_with`, §9.5).
-pub(crate) fn close(coid: i32) -> Result<(), Errno> {
-    close_with(&Raw, coid)
-}
-
 /// The calling process's pid, read from the thread's TLS block as libc's `getpid()` does (§9): no kernel
 /// call, nothing cached, so a `fork()`ed child names itself. The kernel-call sequence of `selftest::self_pid`
 /// is kept as `self_test`'s cross-check of this value.
@@ -229,7 +223,28 @@ impl ChannelCalls for Raw {
     }
 }
 
-impl Kernel for Raw {
+// SAFETY: `close` is libc's close sequence on the connection it is given; `connect_attach` returns the
+// kernel's new connection, which nothing else knows of. Neither `dupfd` call exists in this backend
+// (`ENOSYS`), so it returns no other descriptor.
+unsafe impl Kernel for Raw {
+    /// What libc's `close()` does for a connection: `_IO_CLOSE` to the server with `MsgSend`, then
+    /// `ConnectDetach` unless the send was interrupted; the server's answer (`close::close_with`, §9.5).
+    unsafe fn close(&self, coid: i32) -> Result<(), Errno> {
+        // SAFETY: the caller's promise (it owns `coid`).
+        unsafe { close_with(self, coid) }
+    }
+
+    fn close_attempts(&self) -> usize {
+        crate::sys::nto::close::CLOSE_ATTEMPTS
+    }
+
+    fn getpid(&self) -> Result<i32, Errno> {
+        Ok(getpid())
+    }
+}
+
+// SAFETY: as the `Kernel` impl above.
+unsafe impl NeutrinoKernel for Raw {
     fn connect_attach(
         &self,
         nd: u32,
@@ -241,15 +256,21 @@ impl Kernel for Raw {
         connect_attach(nd, pid, chid, index, flags)
     }
 
-    fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
+    unsafe fn connect_detach(&self, coid: i32) -> Result<(), Errno> {
         connect_detach(coid)
     }
 
-    fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
+    unsafe fn connect_server_info(&self, pid: i32, coid: i32) -> Result<MsgInfo64, Errno> {
         connect_server_info(pid, coid)
     }
 
-    fn connect_flags(&self, pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
+    unsafe fn connect_flags(
+        &self,
+        pid: i32,
+        coid: i32,
+        mask: u32,
+        bits: u32,
+    ) -> Result<u32, Errno> {
         connect_flags(pid, coid, mask, bits)
     }
 
@@ -257,33 +278,35 @@ impl Kernel for Raw {
         timer_timeout(clock, flags, nanos)
     }
 
-    fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    unsafe fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
         msg_sendnc(coid, smsg, rmsg)
     }
 
-    fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
+    unsafe fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
         msg_send(coid, smsg, rmsg)
     }
 
-    fn close(&self, coid: i32) -> Result<(), Errno> {
-        close(coid)
-    }
-    fn close_attempts(&self) -> usize {
-        crate::sys::nto::close::CLOSE_ATTEMPTS
+    fn has_dupfd(&self) -> bool {
+        false
     }
 
-    fn getpid(&self) -> Result<i32, Errno> {
-        Ok(getpid())
+    /// Not on raw kernel calls: the receiver's half of a QNX 8.0 registration is the C library's
+    /// `dupfd()` (`Libc`); the raw backend redeems with a hand-built `_IO_DUP` (its `has_dupfd` is
+    /// `false`). `ENOSYS`.
+    fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
+        let _ = (handle, flags);
+        Err(Errno::NOSYS)
     }
 
     /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`): `ConnectServerInfo` on `fd`,
     /// then [`Kernel::dupfd_register_with`]. Without the feature, 8.0 programs register through the C
     /// library's documented `dupfd_register()` (feature `libc-calls`). On 7.x: `ENOSYS`.
-    fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
+    unsafe fn dupfd_register(&self, dstpid: i32, fd: i32, flags: u32) -> Result<u64, Errno> {
         #[cfg(qnx_v8)]
         {
             let si = connect_server_info(0, fd)?;
-            self.dupfd_register_with(dstpid, fd, flags, &si)
+            // SAFETY: the caller's promise for `fd`, passed on.
+            unsafe { self.dupfd_register_with(dstpid, fd, flags, &si) }
         }
         #[cfg(not(qnx_v8))]
         {
@@ -303,7 +326,7 @@ impl Kernel for Raw {
     /// comes from the flags (`encode::dupfd_register_op`, itself INFERRED). Whether the kernel expects
     /// this form, or the server-info form, or fills `info` itself is exactly what a run on 8.0 must
     /// settle. On 7.x: `ENOSYS`.
-    fn dupfd_register_with(
+    unsafe fn dupfd_register_with(
         &self,
         dstpid: i32,
         fd: i32,
@@ -354,7 +377,7 @@ impl Kernel for Raw {
             }
             let mut handle = handle;
             connect_dupfd(
-                super::nr::NTO_DUPFD_UNREGISTER,
+                crate::sys::nto::nr::NTO_DUPFD_UNREGISTER,
                 &mut 0,
                 &mut handle,
                 &mut 0,

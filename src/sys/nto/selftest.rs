@@ -1,16 +1,16 @@
 //! The run-time probe of the Neutrino kernel-call ABI (`nto::self_test`), and the pid by kernel calls
 //! alone that it cross-checks the TLS pid with.
 //!
-//! Pure sequences over [`Kernel`] and [`ChannelCalls`], compiled on every target so the host tests what
+//! Pure sequences over [`NeutrinoKernel`] and [`ChannelCalls`], compiled on every target so the host tests what
 //! each failure reports and that everything made midway is released.
 //!
 //! Section numbers (§) refer to the project's ABI fact sheet, `docs/qnx-abi.md` in this repository.
 
 use core::fmt;
 
-use crate::sys::Kernel;
+use crate::errno::Errno;
+use crate::sys::NeutrinoKernel;
 use crate::wire::{MsgInfo64, ND_LOCAL_NODE, NTO_SIDE_CHANNEL};
-use crate::Errno;
 
 /// `SYSMGR_PID`: the process manager's pid. CONFIRMED, all versions (§2.4).
 pub(crate) const SYSMGR_PID: i32 = 1;
@@ -24,7 +24,7 @@ pub(crate) const SYSMGR_CHID: i32 = 1;
 /// harmless there and one binary serves 6.x and 7.0.
 pub(crate) const NTO_CHF_PRIVATE: u32 = 0x1000;
 
-/// The channel calls [`self_pid`] needs beyond [`Kernel`] (implemented by the Neutrino backends).
+/// The channel calls [`self_pid`] needs beyond [`NeutrinoKernel`] (implemented by the Neutrino backends).
 pub(crate) trait ChannelCalls {
     /// `ChannelCreate(flags)`: a new channel; returns its chid.
     fn channel_create(&self, flags: u32) -> Result<i32, Errno>;
@@ -44,7 +44,7 @@ pub(crate) trait ChannelCalls {
 /// # Errors
 ///
 /// The first failing call's errno; [`Errno::SRCH`] if the kernel reports a pid that is not positive.
-pub(crate) fn self_pid<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
+pub(crate) fn self_pid<K: NeutrinoKernel + ?Sized, C: ChannelCalls + ?Sized>(
     k: &K,
     ch: &C,
 ) -> Result<i32, Errno> {
@@ -56,9 +56,11 @@ pub(crate) fn self_pid<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
             return Err(e);
         }
     };
-    let info = k.connect_server_info(0, coid);
+    // SAFETY: `coid` is the connection just attached, which this function owns.
+    let info = unsafe { k.connect_server_info(0, coid) };
     // Cleanup errors cannot change the answer, and there is nothing more to release.
-    let _ = k.connect_detach(coid);
+    // SAFETY: this function owns `coid` and does not use it again.
+    let _ = unsafe { k.connect_detach(coid) };
     let _ = ch.channel_destroy(chid);
     match info {
         Ok(si) if si.pid > 0 => Ok(si.pid),
@@ -171,11 +173,12 @@ impl core::error::Error for SelfTestError {}
 /// # Errors
 ///
 /// The first check that failed.
-pub(crate) fn self_test_with<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
+pub(crate) fn self_test_with<K: NeutrinoKernel + ?Sized, C: ChannelCalls + ?Sized>(
     k: &K,
     ch: &C,
 ) -> Result<SelfTestReport, SelfTestError> {
-    let detach_errno = match k.connect_detach(-1) {
+    // SAFETY: -1 names no connection (the kernel answers `EINVAL`, which is the check).
+    let detach_errno = match unsafe { k.connect_detach(-1) } {
         Ok(()) => {
             return Err(SelfTestError::ErrorPathNotTaken {
                 call: "ConnectDetach",
@@ -198,7 +201,8 @@ pub(crate) fn self_test_with<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
             errno,
         })?;
     let checked = check_sysmgr(k, coid);
-    let detached = k.connect_detach(coid);
+    // SAFETY: this function owns `coid` (attached above) and does not use it again.
+    let detached = unsafe { k.connect_detach(coid) };
     let info = checked?;
     detached.map_err(|errno| SelfTestError::CallFailed {
         call: "ConnectDetach",
@@ -236,16 +240,16 @@ pub(crate) fn self_test_with<K: Kernel + ?Sized, C: ChannelCalls + ?Sized>(
 }
 
 /// Step 2 of [`self_test_with`], before the detach.
-fn check_sysmgr<K: Kernel + ?Sized>(k: &K, coid: i32) -> Result<MsgInfo64, SelfTestError> {
+fn check_sysmgr<K: NeutrinoKernel + ?Sized>(k: &K, coid: i32) -> Result<MsgInfo64, SelfTestError> {
     if u32::try_from(coid).map_or(true, |c| c < NTO_SIDE_CHANNEL) {
         return Err(SelfTestError::BadValue {
             what: "ConnectAttach coid",
             got: i64::from(coid),
         });
     }
-    let info = k
-        .connect_server_info(0, coid)
-        .map_err(|errno| SelfTestError::CallFailed {
+    // SAFETY: `coid` is the connection the caller attached and still owns.
+    let info =
+        unsafe { k.connect_server_info(0, coid) }.map_err(|errno| SelfTestError::CallFailed {
             call: "ConnectServerInfo",
             errno,
         })?;
