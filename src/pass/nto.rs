@@ -173,6 +173,9 @@ pub(crate) fn redeem_within<'k, M: Message, K: NeutrinoKernel>(
         // `_IO_DUP` below carries the same handle and is bounded.
         return sys::dupfd(k, msg.proof(), NTO_COF_CLOEXEC);
     }
+    if M::HANDLE {
+        check_handle_record(k, &info, msg.proof())?;
+    }
     let owner = info.tid;
     crate::fmt::debug!(
         "RFD: other pid: {=i32} server nd: {=u32:#x} pid {=i32:#x} chid {=i32:#x} scoid {=i32:#x} coid {=i32:#x}",
@@ -184,6 +187,32 @@ pub(crate) fn redeem_within<'k, M: Message, K: NeutrinoKernel>(
     hdr.tid = 0;
     out.set_info(hdr);
     attach_and_send(k, &info, out.as_bytes(), cancel_point, timeout)
+}
+
+/// QNX 8.0, where the redeem takes the server from the ticket (an `_IO_OPENFD` ticket; a dup ticket
+/// on the raw route, or bounded by a timeout): compares the ticket with the kernel's own record of its
+/// handle (`dupfd_getinfo`, issue 20) and refuses with `EPERM`, before attaching, a ticket whose server
+/// pid differs from the record's, or whose sender differs from the record's peer. The peer is INFERRED
+/// to be the registering process; a record naming this receiver instead (the other reading of "peer")
+/// is accepted, so the server check holds either way. A backend that cannot ask (`ENOSYS`: raw without
+/// the `raw-dupfd` feature) skips the check; the server then still verifies the handle itself.
+fn check_handle_record<K: NeutrinoKernel>(
+    k: &K,
+    info: &MsgInfoHdr,
+    handle: u64,
+) -> Result<(), Errno> {
+    let rec = match k.dupfd_getinfo(handle) {
+        Ok(rec) => rec,
+        Err(Errno::NOSYS) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if rec.server != info.pid {
+        return Err(Errno::PERM);
+    }
+    if rec.peer != i64::from(info.tid) && rec.peer != i64::from(k.getpid()?) {
+        return Err(Errno::PERM);
+    }
+    Ok(())
 }
 
 /// The part of [`redeem`] that does not depend on the layout (one copy for dup and openfd): attach to
@@ -313,6 +342,7 @@ pub(crate) mod tests {
     use crate::error::{BatchError, DecodeError, Error};
     use crate::pass;
     use crate::sys::nto::double::{Call, Double, SERVER};
+    use crate::sys::DupfdRecord;
     use crate::sys::Kernel as _;
     use crate::wire::{v7, v8, MsgInfo64};
 
@@ -844,6 +874,89 @@ pub(crate) mod tests {
             Err(Errno::TIMEDOUT)
         );
         assert!(!k.log().iter().any(|c| matches!(c, Call::Dupfd { .. })));
+    }
+
+    /// Issue 20, QNX 8.0: where the redeem takes the server from the ticket, the kernel's record of the
+    /// handle must agree: a forged server pid (or sender) is refused with EPERM before `ConnectAttach`.
+    /// Before this check the receiver attached to whatever server the ticket named.
+    #[test]
+    fn an_8_0_ticket_must_match_its_handles_record() {
+        let sender = Double::default();
+        let msg: v8::IoOpenfd = issue(&sender, 3, Recipient::Pid(9)).unwrap();
+        let genuine = DupfdRecord {
+            peer: 4321,
+            server: SERVER.pid,
+            info: SERVER.hdr(),
+        };
+        let with = |rec: DupfdRecord| Double {
+            record: Some(rec),
+            ..Double::default()
+        };
+        // The record agrees: looked up, then attached and sent.
+        let k = with(genuine);
+        redeem(&k, &msg, true).unwrap().into_raw();
+        let calls = k.log();
+        assert_eq!(calls[0], Call::GetInfo(msg.handle));
+        assert!(
+            matches!(calls[1], Call::Attach { pid: 0x2001, .. }),
+            "{calls:?}"
+        );
+        // A ticket naming another server than the handle's: refused, nothing attached.
+        let mut forged = msg;
+        let mut i = forged.info();
+        i.pid = 0x3003;
+        forged.set_info(i);
+        let k = with(genuine);
+        assert_eq!(
+            redeem(&k, &forged, true).map(sys::KernelFd::into_raw),
+            Err(Errno::PERM)
+        );
+        assert_eq!(k.log(), [Call::GetInfo(msg.handle)]);
+        // A ticket naming another sender than the record's peer: refused too (after asking this
+        // process's pid, the other reading of the peer).
+        let k = with(DupfdRecord {
+            peer: 77,
+            ..genuine
+        });
+        assert_eq!(
+            redeem(&k, &msg, true).map(sys::KernelFd::into_raw),
+            Err(Errno::PERM)
+        );
+        assert_eq!(k.log(), [Call::GetInfo(msg.handle), Call::Getpid]);
+        // A record whose peer is this receiver: accepted (the server still checked).
+        let k = with(DupfdRecord {
+            peer: 4321,
+            ..genuine
+        });
+        assert!(redeem(&k, &msg, true).is_ok());
+        // The lookup failing (an invalid handle): its error, nothing attached.
+        let k = Double {
+            record: Some(genuine),
+            fail_on: Some(("dupfd_getinfo", Errno::NOENT)),
+            ..Double::default()
+        };
+        assert_eq!(
+            redeem(&k, &msg, true).map(sys::KernelFd::into_raw),
+            Err(Errno::NOENT)
+        );
+        assert_eq!(k.log(), [Call::GetInfo(msg.handle)]);
+        // A backend that cannot ask (raw without `raw-dupfd`): unchecked, as before.
+        let k = Double::default();
+        assert!(redeem(&k, &forged, true).is_ok());
+        // The 8.0 C library's dupfd() route takes the server from the handle, not the ticket: no lookup.
+        let dup: v8::IoDup = issue(&sender, 3, Recipient::Pid(9)).unwrap();
+        let k = Double {
+            libc_dupfd: true,
+            record: Some(genuine),
+            ..Double::default()
+        };
+        assert!(redeem(&k, &dup, false).is_ok());
+        assert!(!k.log().iter().any(|c| matches!(c, Call::GetInfo(_))));
+        // v7 tickets carry no handle: no lookup.
+        let v7msg: v7::IoOpenfd = issue(&sender, 3, Recipient::Any).unwrap();
+        let k = with(genuine);
+        assert!(redeem(&k, &v7msg, true).is_ok());
+        assert!(!k.log().iter().any(|c| matches!(c, Call::GetInfo(_))));
     }
 
     #[test]

@@ -54,13 +54,25 @@
 
 use crate::errno::Errno;
 use crate::fd::RawFd;
-use crate::wire::{Access, MsgInfo64};
+use crate::wire::{Access, MsgInfo64, MsgInfoHdr};
 
 /// `DUPFD_NO_DISCARD`, the one `dupfd_register()` flag: when the process already has the maximum number
 /// of unredeemed registrations (200), fail with `EAGAIN` instead of silently replacing the oldest.
 /// CONFIRMED: value 0x1 in the SDP 8.0 `<sys/dupfd.h>`; the limit, the replacement and the `EAGAIN` in the
 /// 8.0 `dupfd_register()` documentation (qnx-abi.md §9.4).
 pub const DUPFD_NO_DISCARD: u32 = 0x1;
+
+/// What the kernel records for a registered QNX 8.0 `dupfd` handle ([`NeutrinoKernel::dupfd_getinfo`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DupfdRecord {
+    /// `*peerpidp`: the other party of the registration. INFERRED to be the registering process (the
+    /// sender) when the receiver asks; the documentation page was not available here.
+    pub peer: i64,
+    /// `*srvpidp`: the pid of the server whose connection was registered.
+    pub server: i32,
+    /// `*infop`: the registered connection's header (which form is UNKNOWN; not compared).
+    pub info: MsgInfoHdr,
+}
 
 /// The core-only descriptor types (`crate::fd` re-exports std's instead with the `std` feature).
 #[cfg(not(feature = "std"))]
@@ -248,6 +260,13 @@ pub unsafe trait NeutrinoKernel: Kernel {
     /// flags. Errors: `ENOENT`/`EBADF` (handle invalid, the descriptor was closed), `EMFILE`, `ENOSYS`
     /// (the server does not support dup; QNX 7.x) (qnx-abi.md §9.4).
     fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno>;
+
+    /// QNX 8.0 `dupfd_getinfo(handle, &peer, &srvpid, &info)`: the kernel's own record of a registered
+    /// handle, which a redeem compares with what the ticket claims (issue 20). Through the C library
+    /// this is documented API; raw, it is `ConnectDupFd(_NTO_DUPFD_LOOKUP, ...)` and, like the raw
+    /// registration, only with the `raw-dupfd` feature (ABI-UNVERIFIED, open question 6). `ENOSYS` on
+    /// QNX 7.x and raw without `raw-dupfd`.
+    fn dupfd_getinfo(&self, handle: u64) -> Result<DupfdRecord, Errno>;
 }
 
 /// The Linux host's system calls under the ticket logic (`pass/host.rs`): implemented by `host::Linux`

@@ -150,6 +150,10 @@ unsafe impl<K: NeutrinoKernel> NeutrinoKernel for Counting<K> {
         self.hit(Call::Dupfd);
         self.inner.dupfd(handle, flags)
     }
+    fn dupfd_getinfo(&self, handle: u64) -> Result<qnx_fdpass::sys::DupfdRecord, Errno> {
+        self.hit(Call::Dupfd);
+        self.inner.dupfd_getinfo(handle)
+    }
     fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
         self.hit(Call::Timeout);
         self.inner.timer_timeout(clock, flags, nanos)

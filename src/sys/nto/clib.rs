@@ -12,7 +12,7 @@ use super::{server_info64, Libc, ServerInfo};
 use crate::errno::Errno;
 use crate::sys::nto::encode::{self, libc_int, libc_long};
 use crate::sys::nto::selftest::ChannelCalls;
-use crate::sys::{Kernel, NeutrinoKernel};
+use crate::sys::{DupfdRecord, Kernel, NeutrinoKernel};
 use crate::wire::MsgInfo64;
 
 mod ffi {
@@ -72,6 +72,14 @@ mod ffi {
         /// QNX 8.0 `<sys/dupfd.h>`.
         #[cfg(qnx_v8)]
         pub(super) fn dupfd(handle: u64, flags: c_int) -> c_int;
+        /// QNX 8.0 `<sys/dupfd.h>`: `dupfd_getinfo(handle, pid64_t *, pid_t *, struct _msg_info_hdr *)`.
+        #[cfg(qnx_v8)]
+        pub(super) fn dupfd_getinfo(
+            handle: u64,
+            peerpidp: *mut i64,
+            srvpidp: *mut c_int,
+            infop: *mut crate::wire::MsgInfoHdr,
+        ) -> c_int;
     }
 }
 
@@ -277,6 +285,24 @@ unsafe impl NeutrinoKernel for Libc {
         #[cfg(not(qnx_v8))]
         {
             let _ = (handle, flags);
+            Err(Errno::NOSYS)
+        }
+    }
+
+    fn dupfd_getinfo(&self, handle: u64) -> Result<DupfdRecord, Errno> {
+        #[cfg(qnx_v8)]
+        {
+            let mut rec = DupfdRecord::default();
+            // SAFETY: the three pointers name live, exclusively borrowed values of the prototype's types
+            // (`pid64_t`, `pid_t`, the 28-byte `_msg_info_hdr`), which the call only writes, during it.
+            let r = unsafe {
+                ffi::dupfd_getinfo(handle, &mut rec.peer, &mut rec.server, &mut rec.info)
+            };
+            libc_int(r, errno).map(|_| rec)
+        }
+        #[cfg(not(qnx_v8))]
+        {
+            let _ = handle;
             Err(Errno::NOSYS)
         }
     }

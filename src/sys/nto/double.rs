@@ -15,7 +15,7 @@ use super::nr::{NTO_TIMEOUT_REPLY, NTO_TIMEOUT_SEND};
 use super::selftest::ChannelCalls;
 use crate::errno::Errno;
 use crate::fd::RawFd;
-use crate::sys::{Kernel, NeutrinoKernel};
+use crate::sys::{DupfdRecord, Kernel, NeutrinoKernel};
 use crate::wire::{IoClose, MsgInfo64};
 
 /// One recorded kernel call, with its arguments.
@@ -58,6 +58,8 @@ pub(crate) enum Call {
     },
     ChannelCreate(u32),
     ChannelDestroy(i32),
+    /// `dupfd_getinfo(handle)`.
+    GetInfo(u64),
     /// `TimerTimeout(clock, flags, NULL, &nanos, NULL)`.
     Timeout {
         clock: i32,
@@ -92,6 +94,7 @@ impl Call {
             Self::ChannelCreate(_) => "ChannelCreate",
             Self::ChannelDestroy(_) => "ChannelDestroy",
             Self::Timeout { .. } => "TimerTimeout",
+            Self::GetInfo(_) => "dupfd_getinfo",
         }
     }
 }
@@ -152,6 +155,9 @@ pub(crate) struct Double {
     /// (the previous call, bounding the SEND and REPLY states) fires with `ETIMEDOUT`; with none it would
     /// block forever, which the double reports by panicking.
     pub(crate) stuck: bool,
+    /// What `dupfd_getinfo` answers: the kernel's record of a handle (`None`: `ENOSYS` without a call,
+    /// a backend that cannot ask).
+    pub(crate) record: Option<DupfdRecord>,
     /// The previous timeout flags `TimerTimeout` answers.
     pub(crate) timeout_prev: u32,
     /// The previous flags `ConnectFlags` answers.
@@ -183,6 +189,7 @@ impl Default for Double {
             status: 0,
             stuck: false,
             timeout_prev: 0,
+            record: None,
             conn_flags: 0,
             libc_dupfd: false,
             register_info: RefCell::new(None),
@@ -284,6 +291,14 @@ unsafe impl NeutrinoKernel for Double {
             nanos,
         })
         .map(|()| self.timeout_prev)
+    }
+
+    fn dupfd_getinfo(&self, handle: u64) -> Result<DupfdRecord, Errno> {
+        // Without a record the double is a backend that cannot ask (raw without `raw-dupfd`): `ENOSYS`
+        // and no kernel call, so nothing is recorded.
+        let record = self.record.ok_or(Errno::NOSYS)?;
+        self.enter(Call::GetInfo(handle))?;
+        Ok(record)
     }
 
     fn connect_attach(&self, nd: u32, pid: i32, chid: i32, i: u32, f: i32) -> Result<i32, Errno> {

@@ -11,7 +11,7 @@ use crate::errno::Errno;
 use crate::sys::nto::close::close_with;
 use crate::sys::nto::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg};
 use crate::sys::nto::selftest::ChannelCalls;
-use crate::sys::{Kernel, NeutrinoKernel};
+use crate::sys::{DupfdRecord, Kernel, NeutrinoKernel};
 use crate::wire::MsgInfo64;
 #[cfg(qnx_v8)]
 use crate::wire::MsgInfoHdr;
@@ -369,6 +369,34 @@ unsafe impl NeutrinoKernel for Raw {
     /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`), **ABI-UNVERIFIED** like the
     /// registration: `ConnectDupFd(_NTO_DUPFD_UNREGISTER, ..)` with the handle as input and the other
     /// arguments zeroed (INFERRED, open question 6). On 7.x: `ENOSYS`.
+    /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`), **ABI-UNVERIFIED** like the
+    /// registration: `ConnectDupFd(_NTO_DUPFD_LOOKUP, &peer, &handle, &srvpid, &info)`, the call the C
+    /// library's `dupfd_getinfo()` is INFERRED to make (its arguments match the four pointers). On 7.x:
+    /// `ENOSYS`.
+    fn dupfd_getinfo(&self, handle: u64) -> Result<DupfdRecord, Errno> {
+        #[cfg(qnx_v8)]
+        {
+            if !cfg!(feature = "raw-dupfd") {
+                return Err(Errno::NOSYS);
+            }
+            let mut handle = handle;
+            let mut rec = DupfdRecord::default();
+            connect_dupfd(
+                crate::sys::nto::nr::NTO_DUPFD_LOOKUP,
+                &mut rec.peer,
+                &mut handle,
+                &mut rec.server,
+                &mut rec.info,
+            )?;
+            Ok(rec)
+        }
+        #[cfg(not(qnx_v8))]
+        {
+            let _ = handle;
+            Err(Errno::NOSYS)
+        }
+    }
+
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
         #[cfg(qnx_v8)]
         {
