@@ -10,7 +10,8 @@
 #      `redeem-any` feature, the general `Receiver::<0>::redeem` (dup and openfd). Fat LTO, panic = abort;
 #   2. rust-lld keeps what issue + redeem reach (--gc-sections), kernel-call stubs included;
 #   3. llvm-nm sizes the text symbols: the crate's code, the raw kernel-call stubs
-#      (`__qnx_fdpass_ker_*`, src/sys/nto/arch/) and compiler builtins (`mem*`) are counted apart;
+#      (`__qnx_fdpass_v<major>_<minor>_ker_*`, src/sys/nto/arch/) and compiler builtins (`mem*`) are
+#      counted apart;
 #   4. all of it again with the `libc-calls` feature: the kernel calls and getpid are then the QNX C
 #      library's, external and not counted, as in the C yardstick;
 #   5. .ci/c/fdpass_article.c (send_fd + receive_fd the article's way, kernel calls external) is compiled
@@ -107,7 +108,7 @@ RUST
 # without a size get the distance to the next symbol.
 sizes() {
   "$tools/llvm-nm" --print-size --defined-only -n "$1" | python3 -c '
-import sys
+import re, sys
 syms = []
 for line in sys.stdin:
     f = line.split()
@@ -117,7 +118,7 @@ ours = stubs = builtins = nstubs = 0
 for i, (addr, size, name) in enumerate(syms):
     if size == 0 and i + 1 < len(syms):
         size = syms[i + 1][0] - addr
-    if name.startswith("__qnx_fdpass_ker_"):
+    if re.match(r"__qnx_fdpass_v[0-9]+_[0-9]+_ker_", name):
         stubs += size; nstubs += 1
     elif name in ("memcpy", "memset", "memmove", "memcmp", "bcmp") or name.startswith("compiler_builtins"):
         builtins += size

@@ -3,6 +3,10 @@
 
 Usage: stubcheck.py OBJDUMP TARGET RLIB
 
+The stubs' symbols carry the crate's major and minor version (`__qnx_fdpass_v0_1_ker_connect_attach`
+for 0.1.x, src/sys/nto/arch/stubs.rs); the version is read from the crate's Cargo.toml, as the crate
+takes it (CARGO_PKG_VERSION_*), so a stub built without it, or with another, is not found.
+
 Disassembles RLIB with llvm-objdump and checks it against two tables kept HERE, both transcribed from
 qnx-abi.md independently of the crate's source (src/sys/nto/nr.rs and arch/*.rs), so an error in either
 the crate or this file fails:
@@ -31,6 +35,7 @@ For each architecture (aarch64; x86_64; 32-bit x86, targets i686-*) it checks th
 Exit status 0 when everything holds, 1 otherwise. Python 3 standard library only.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -112,7 +117,18 @@ TLS_PID = {
 TRAPS = {"aarch64": "svc", "x86_64": "syscall", "x86": "int"}
 ARCHES = {"aarch64": "aarch64", "x86_64": "x86_64", "i686": "x86", "i586": "x86"}
 
-STUB_PREFIX = "__qnx_fdpass_ker_"
+
+def stub_prefix():
+    """`__qnx_fdpass_v{major}_{minor}_ker_`, from the [package] version in the crate's Cargo.toml."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Cargo.toml")) as f:
+        text = f.read()
+    # The first `version` after the [package] header (tomllib would need Python 3.11).
+    package = text[re.search(r"^\[package\]", text, re.M).end() :]
+    major, minor = re.search(r'^version\s*=\s*"(\d+)\.(\d+)\.', package, re.M).groups()
+    return f"__qnx_fdpass_v{major}_{minor}_ker_"
+
+
+STUB_PREFIX = stub_prefix()
 WRAPPER_PREFIX = "qnx_fdpass::sys::nto::raw::"
 
 FUNC_RE = re.compile(r"^([0-9a-f]+) <(.+)>:$")

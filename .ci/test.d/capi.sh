@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The C interface (capi/): the header is what cbindgen generates and compiles alone as C99; the static
 # library links into the C test (two processes, a real descriptor through a pipe) and the article's demo
-# rewritten in C (two processes over a POSIX message queue), both built with the host's gcc and run; and
-# the library type-checks for a QNX target, core only, with the dated nightly.
+# rewritten in C (two processes over a POSIX message queue), both built with the host's gcc and run; the
+# C test also compiles for the Neutrino 6.4 guest; and the library type-checks for a QNX target, core
+# only, with the dated nightly.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . .ci/nightly.sh
@@ -51,6 +52,13 @@ done
 
 echo "--- C test: two processes, a descriptor through a pipe"
 "$out/test_pass" || fail "capi/c/test_pass.c"
+
+echo "--- C test for the Neutrino 6.4 guest: compiles with gcc -m32 -ffreestanding, no C library headers"
+# (Linked and run there by `cargo hil`, rows qnx64-x86::capi::*, with hil-tests/qnx6-x86/build-c.sh; this
+# checks capi/c/platform.h's guest side where the fixture is absent.)
+gcc -m32 -std=gnu99 -ffreestanding -nostdinc -isystem "$(gcc -m32 -print-file-name=include)" \
+  -DQNX_FDPASS_NTO64 -Wall -Wextra -Werror -Icapi/include -Icapi/c -fsyntax-only capi/c/test_pass.c \
+  || fail "capi/c/test_pass.c does not compile for the 6.4 guest"
 
 echo "--- C demo: two processes over a POSIX message queue"
 if demo=$("$out/fdpass_demo" 2>&1); then

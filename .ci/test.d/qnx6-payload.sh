@@ -2,7 +2,7 @@
 # The Neutrino 6.4 x86 payload (hil-tests/qnx6-x86): its own crate, outside the workspace, core only.
 #   1. cargo fmt --check on it;
 #   2. clippy -D warnings for i686-pc-nto-qnx700, raw and with libc-calls;
-#   3. both binaries built and linked (hil-raw, hil-libc), which needs the fixture's symbol list
+#   3. the programs built and linked (hil-raw, hil-libc, and the C programs c-raw, c-libc), which needs the fixture's symbol list
 #      (../shared/neutrino-6.4-x86/ or HIL_NTO64_DIR); without the fixture the link is skipped, saying
 #      so (the QEMU run itself is the runner's, `cargo hil`).
 set -euo pipefail

@@ -4,22 +4,23 @@
  * where its offset is. (The child is the sender so the parent, its ancestor, may take its descriptors
  * under the host's ptrace rules; on QNX the server decides.)
  *
- * Built and run by .ci/test.d/capi.sh against libqnx_fdpass_capi.a. Exit status 0 only if every check
- * held; the last line says how many ran.
+ * One source for two systems (platform.h): built with the host's gcc and run by .ci/test.d/capi.sh
+ * against libqnx_fdpass_capi.a; and built for the Neutrino 6.4 x86 guest by
+ * hil-tests/qnx6-x86/build-c.sh, where the guest's harness (hil-tests/qnx6-x86/c/hil.c) calls
+ * capi_test_main() as its scenario `capi`. Exit status (return value) 0 only if every check held; the
+ * last line says how many ran.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include "platform.h"
 #include "qnx_fdpass.h"
+
+#ifdef QNX_FDPASS_NTO64
+#define TEST_MAIN capi_test_main
+int capi_test_main(void);
+#else
+#define TEST_MAIN main
+#endif
 
 static int checks, failures;
 
@@ -28,13 +29,13 @@ static int checks, failures;
         checks++;                                                                                  \
         if (!(cond)) {                                                                             \
             failures++;                                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
+            say(2, "FAIL %s:%d: %s", __FILE__, __LINE__, #cond);                                   \
+            say(2, __VA_ARGS__);                                                                   \
         }                                                                                          \
     } while (0)
 
-static const char CONTENT[] = "0123456789abcdefghij";
+/* The first bytes of the file passed, read from it before the test (what each descriptor must read). */
+static char content[20];
 
 /* One message on the pipe: a 4-byte length, then that many bytes. */
 static int put(int fd, const void *data, uint32_t len) {
@@ -102,8 +103,8 @@ static int sender(const char *path, int out, int ack) {
 static void expect_read(int fd, const char *want, size_t n, const char *what) {
     char got[32] = {0};
     ssize_t r = read(fd, got, n);
-    CHECK(r == (ssize_t)n && memcmp(got, want, n) == 0, "%s: read %zd bytes \"%.*s\", want \"%.*s\"", what,
-          r, (int)(r > 0 ? r : 0), got, (int)n, want);
+    CHECK(r == (ssize_t)n && memcmp(got, want, n) == 0, "%s: read %ld bytes \"%.*s\", want \"%.*s\"", what,
+          (long)r, (int)(r > 0 ? r : 0), got, (int)n, want);
 }
 
 static void receiver(int in) {
@@ -118,7 +119,7 @@ static void receiver(int in) {
     CHECK(e == 0 && fd >= 0, "receive dup: %s", strerror(e));
     if (e == 0) {
         CHECK(lseek(fd, 0, SEEK_CUR) == 4, "dup offset %ld, want 4", (long)lseek(fd, 0, SEEK_CUR));
-        expect_read(fd, CONTENT + 4, 4, "dup");
+        expect_read(fd, content + 4, 4, "dup");
         CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "dup not close-on-exec");
         close(fd);
     }
@@ -129,7 +130,7 @@ static void receiver(int in) {
     CHECK(e == 0, "receive openfd: %s", strerror(e));
     if (e == 0) {
         CHECK(lseek(fd, 0, SEEK_CUR) == 0, "openfd offset %ld, want 0", (long)lseek(fd, 0, SEEK_CUR));
-        expect_read(fd, CONTENT, 4, "openfd");
+        expect_read(fd, content, 4, "openfd");
         CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY, "openfd not read-only");
         close(fd);
     }
@@ -138,19 +139,20 @@ static void receiver(int in) {
     CHECK(get(in, buf, sizeof buf, &len) == 0, "no batch packet");
     n = 2;
     e = qnx_fdpass_receive_fds(buf, len, fds, &n, &failed);
-    CHECK(e == EMSGSIZE && n == 3, "batch into 2: %s, n %zu", strerror(e), n);
+    CHECK(e == EMSGSIZE && n == 3, "batch into 2: %s, n %lu", strerror(e), (unsigned long)n);
     n = QNX_FDPASS_BATCH_MAX;
     e = qnx_fdpass_receive_fds(buf, len, fds, &n, &failed);
-    CHECK(e == 0 && n == 3, "batch: %s, n %zu", strerror(e), n);
+    CHECK(e == 0 && n == 3, "batch: %s, n %lu", strerror(e), (unsigned long)n);
     for (i = 0; e == 0 && i < n; i++) {
-        CHECK(fds[i] >= 0 && (i == 0 || fds[i] != fds[i - 1]), "batch fd %zu: %d", i, fds[i]);
+        CHECK(fds[i] >= 0 && (i == 0 || fds[i] != fds[i - 1]), "batch fd %lu: %d", (unsigned long)i, fds[i]);
         close(fds[i]);
     }
     /* A packet cut short fails, naming a ticket, and leaves nothing open. */
     n = QNX_FDPASS_BATCH_MAX;
     failed = 99;
     e = qnx_fdpass_receive_fds(buf, len - 1, fds, &n, &failed);
-    CHECK(e == EINVAL && n == 0 && failed <= 2, "cut batch: %s, n %zu, failed %zu", strerror(e), n, failed);
+    CHECK(e == EINVAL && n == 0 && failed <= 2, "cut batch: %s, n %lu, failed %lu", strerror(e),
+          (unsigned long)n, (unsigned long)failed);
 
     /* 4: the sender closed that descriptor: EBADF. */
     CHECK(get(in, buf, sizeof buf, &len) == 0, "no closed-fd ticket");
@@ -163,19 +165,36 @@ static void receiver(int in) {
     CHECK(e == EINVAL, "garbage: %s", strerror(e));
 }
 
-int main(void) {
-    char path[] = "/tmp/qnx-fdpass-capi-XXXXXX";
-    int file = mkstemp(path), data[2], ack[2], status = 0;
+#ifdef QNX_FDPASS_NTO64
+/* The file passed, named by the guest's harness (hil.c: its own program file on the CD): the guest's
+ * disk is full, and its /dev/shmem objects refuse _IO_OPENFD. */
+const char *capi_test_file;
+#endif
+
+int TEST_MAIN(void) {
+#ifdef QNX_FDPASS_NTO64
+    const char *path = capi_test_file ? capi_test_file : "";
+#else
+    static const char CONTENT[] = "0123456789abcdefghij";
+    char path[] = FDPASS_TMP "qnx-fdpass-capi-XXXXXX";
+    int tmp = mkstemp(path);
+    if (tmp < 0 || write(tmp, CONTENT, sizeof CONTENT - 1) != (ssize_t)(sizeof CONTENT - 1)) {
+        say(2, "temp file: %s", strerror(errno));
+        return 2;
+    }
+    close(tmp);
+#endif
+    int file = open(path, O_RDONLY), data[2], ack[2], status = 0;
     int32_t pid;
     pid_t child;
 
-    if (file < 0 || write(file, CONTENT, sizeof CONTENT - 1) != (ssize_t)(sizeof CONTENT - 1)) {
-        perror("temp file");
+    if (file < 0 || read(file, content, sizeof content) != (ssize_t)sizeof content) {
+        say(2, "the file to pass, \"%s\": %s", path, strerror(errno));
         return 2;
     }
     close(file);
     if (pipe(data) || pipe(ack)) {
-        perror("pipe");
+        say(2, "pipe: %s", strerror(errno));
         return 2;
     }
     pid = qnx_fdpass_getpid();
@@ -183,7 +202,7 @@ int main(void) {
 
     child = fork();
     if (child < 0) {
-        perror("fork");
+        say(2, "fork: %s", strerror(errno));
         return 2;
     }
     if (child == 0) {
@@ -194,13 +213,15 @@ int main(void) {
     close(data[1]);
     close(ack[0]);
     receiver(data[0]);
-    if (write(ack[1], "k", 1) != 1) perror("ack");
+    if (write(ack[1], "k", 1) != 1) say(2, "ack: %s", strerror(errno));
     close(ack[1]);
     waitpid(child, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sender exited with status %d (step)",
           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+#ifndef QNX_FDPASS_NTO64
     unlink(path);
+#endif
 
-    printf("capi test: %d checks, %d failed\n", checks, failures);
+    say(1, "capi test: %d checks, %d failed", checks, failures);
     return failures ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 # Builds the Neutrino 6.4 x86 payload twice and leaves in OUTDIR:
 #   hil-raw   the crate with raw kernel calls (default features)
 #   hil-libc  the crate with --features libc-calls
+#   c-raw, c-libc  the C programs against the C interface (build-c.sh)
 #   libc.so.3 the link-time stand-in for the guest's C library (not shipped to the guest)
 #
 # usage: bash hil-tests/qnx6-x86/build.sh OUTDIR
@@ -55,4 +56,5 @@ for variant in raw libc; do
         ${HIL_NTO64_CARGO_ARGS:-}
     cp "$CARGO_TARGET_DIR/$target/release/hil-qnx6-x86" "$out/hil-$variant"
 done
+[ "$mode" = clippy ] || bash "$here/build-c.sh" "$out"
 ls -l "$out"/hil-raw "$out"/hil-libc 2>/dev/null || true

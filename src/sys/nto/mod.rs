@@ -3,8 +3,9 @@
 //! Two implementations of [`NeutrinoKernel`](crate::sys::NeutrinoKernel) live here, on Neutrino only
 //! (the `native` module, the one place this backend is conditional):
 //!
-//! - `Raw` traps into the kernel directly through the out-of-line stubs in `arch/` (one file per
-//!   architecture, the only files with `asm!`), shaped instruction for instruction like the C library's own
+//! - `Raw` traps into the kernel directly through the out-of-line stubs in `arch/` (written once by
+//!   the `trap_stubs!` macro in `arch/stubs.rs`, with one instruction template per architecture file; the
+//!   only files with `asm!`), shaped instruction for instruction like the C library's own
 //!   `_r` stubs, and reads the pid from the thread's TLS block as the C library's `getpid()` does. It
 //!   needs no C library and no `errno`, so the crate can live in processes where every instruction is
 //!   accounted for.

@@ -6,7 +6,8 @@
 
 use core::ptr::addr_of_mut;
 
-use super::{arch, server_info64, Raw, ServerInfo};
+use super::arch::{self, stub_symbol};
+use super::{server_info64, Raw, ServerInfo};
 use crate::errno::Errno;
 use crate::sys::nto::close::close_with;
 use crate::sys::nto::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg};
@@ -15,6 +16,50 @@ use crate::sys::{DupfdRecord, Kernel, NeutrinoKernel};
 use crate::wire::MsgInfo64;
 #[cfg(qnx_v8)]
 use crate::wire::MsgInfoHdr;
+
+// The trap stubs (`arch/`), one per kernel call: each returns the call's result, or `-errno`. Their
+// symbols carry the crate's major and minor version (`arch::stub_symbol!`), so two semver-incompatible
+// copies of this crate link into one image. Each takes only the arguments its kernel call takes, as
+// `usize` (a register, or a 32-bit stack slot on x86), in C prototype order.
+//
+// Safety, for every stub: the arguments must satisfy the kernel call's contract (pointers valid for what
+// the kernel reads or writes through them); argument registers past the declared ones may hold anything.
+extern "C" {
+    #[link_name = stub_symbol!(msg_send)]
+    fn ker_msg_send(coid: usize, smsg: usize, sbytes: usize, rmsg: usize, rbytes: usize) -> isize;
+    #[link_name = stub_symbol!(msg_sendnc)]
+    fn ker_msg_sendnc(coid: usize, smsg: usize, sbytes: usize, rmsg: usize, rbytes: usize)
+        -> isize;
+    #[link_name = stub_symbol!(channel_create)]
+    fn ker_channel_create(flags: usize) -> isize;
+    #[link_name = stub_symbol!(channel_destroy)]
+    fn ker_channel_destroy(chid: usize) -> isize;
+    #[link_name = stub_symbol!(connect_attach)]
+    fn ker_connect_attach(nd: usize, pid: usize, chid: usize, index: usize, flags: usize) -> isize;
+    #[link_name = stub_symbol!(connect_detach)]
+    fn ker_connect_detach(coid: usize) -> isize;
+    #[link_name = stub_symbol!(connect_server_info)]
+    fn ker_connect_server_info(pid: usize, coid: usize, info: usize) -> isize;
+    #[link_name = stub_symbol!(connect_flags)]
+    fn ker_connect_flags(pid: usize, coid: usize, mask: usize, bits: usize) -> isize;
+    #[link_name = stub_symbol!(timer_timeout)]
+    fn ker_timer_timeout(
+        id: usize,
+        flags: usize,
+        notify: usize,
+        ntime: usize,
+        otime: usize,
+    ) -> isize;
+    #[cfg(qnx_v8)]
+    #[link_name = stub_symbol!(connect_dupfd)]
+    fn ker_connect_dupfd(
+        op: usize,
+        dstpid: usize,
+        handle: usize,
+        srvpid: usize,
+        info: usize,
+    ) -> isize;
+}
 
 /// `ConnectAttach(nd, pid, chid, index, flags)`: a new connection to channel `chid` of process `pid`
 /// (0 = this process); returns the coid.
@@ -27,7 +72,7 @@ pub(crate) fn connect_attach(
 ) -> Result<i32, Errno> {
     // SAFETY: every argument is an integer, which the kernel validates (§2.5); no memory is passed.
     let r = unsafe {
-        arch::__qnx_fdpass_ker_connect_attach(
+        ker_connect_attach(
             uint_arg(nd),
             int_arg(pid),
             int_arg(chid),
@@ -41,7 +86,7 @@ pub(crate) fn connect_attach(
 /// `ConnectDetach(coid)`: drops the connection without telling the server.
 pub(crate) fn connect_detach(coid: i32) -> Result<(), Errno> {
     // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
-    let r = unsafe { arch::__qnx_fdpass_ker_connect_detach(int_arg(coid)) };
+    let r = unsafe { ker_connect_detach(int_arg(coid)) };
     int_result(r).map(drop)
 }
 
@@ -58,11 +103,7 @@ pub(crate) fn connect_server_info(pid: i32, coid: i32) -> Result<MsgInfo64, Errn
     // writes for a process of this width (64-byte `_msg_info64` on 64-bit targets, 48-byte `_msg_info32`
     // on 32-bit x86, §1.1, §1.2); the kernel writes only inside it, during the call.
     let r = unsafe {
-        arch::__qnx_fdpass_ker_connect_server_info(
-            int_arg(pid),
-            int_arg(coid),
-            addr_of_mut!(info) as usize,
-        )
+        ker_connect_server_info(int_arg(pid), int_arg(coid), addr_of_mut!(info) as usize)
     };
     encode::check_server_info(int_result(r)?, coid)?;
     Ok(server_info64(info))
@@ -72,14 +113,8 @@ pub(crate) fn connect_server_info(pid: i32, coid: i32) -> Result<MsgInfo64, Errn
 /// returns the previous flags.
 pub(crate) fn connect_flags(pid: i32, coid: i32, mask: u32, bits: u32) -> Result<u32, Errno> {
     // SAFETY: every argument is an integer, which the kernel validates; no memory is passed.
-    let r = unsafe {
-        arch::__qnx_fdpass_ker_connect_flags(
-            int_arg(pid),
-            int_arg(coid),
-            uint_arg(mask),
-            uint_arg(bits),
-        )
-    };
+    let r =
+        unsafe { ker_connect_flags(int_arg(pid), int_arg(coid), uint_arg(mask), uint_arg(bits)) };
     // A non-negative int is the old flag word.
     int_result(r).map(|v| v as u32)
 }
@@ -92,7 +127,7 @@ pub(crate) fn timer_timeout(clock: i32, flags: u32, nanos: u64) -> Result<u32, E
     // `ker_timer_timeout` copies it before returning); `notify` and `otime` are null (no event: the
     // kernel unblocks with ETIMEDOUT; no remaining time asked); the rest are integers it validates.
     let r = unsafe {
-        arch::__qnx_fdpass_ker_timer_timeout(
+        ker_timer_timeout(
             int_arg(clock),
             uint_arg(flags),
             0,
@@ -107,14 +142,14 @@ pub(crate) fn timer_timeout(clock: i32, flags: u32, nanos: u64) -> Result<u32, E
 /// `ChannelCreate(flags)`: a new channel of this process; returns the chid.
 pub(crate) fn channel_create(flags: u32) -> Result<i32, Errno> {
     // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
-    let r = unsafe { arch::__qnx_fdpass_ker_channel_create(uint_arg(flags)) };
+    let r = unsafe { ker_channel_create(uint_arg(flags)) };
     int_result(r)
 }
 
 /// `ChannelDestroy(chid)`.
 pub(crate) fn channel_destroy(chid: i32) -> Result<(), Errno> {
     // SAFETY: the only argument is an integer, which the kernel validates; no memory is passed.
-    let r = unsafe { arch::__qnx_fdpass_ker_channel_destroy(int_arg(chid)) };
+    let r = unsafe { ker_channel_destroy(int_arg(chid)) };
     int_result(r).map(drop)
 }
 
@@ -122,13 +157,13 @@ pub(crate) fn channel_destroy(chid: i32) -> Result<(), Errno> {
 /// returns the server's reply status. Not a cancellation point.
 pub(crate) fn msg_sendnc(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
     // SAFETY: the stub traps `__KER_MSG_SENDVNC`, a call of the `MsgSendv` family.
-    unsafe { send_through(arch::__qnx_fdpass_ker_msg_sendnc, coid, smsg, rmsg) }
+    unsafe { send_through(ker_msg_sendnc, coid, smsg, rmsg) }
 }
 
 /// `MsgSend(coid, smsg, sbytes, rmsg, rbytes)`: like [`msg_sendnc`], as a cancellation point.
 pub(crate) fn msg_send(coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
     // SAFETY: the stub traps `__KER_MSG_SENDV`, a call of the `MsgSendv` family.
-    unsafe { send_through(arch::__qnx_fdpass_ker_msg_send, coid, smsg, rmsg) }
+    unsafe { send_through(ker_msg_send, coid, smsg, rmsg) }
 }
 
 /// A trap stub taking `(coid, smsg, -sbytes, rmsg, -rbytes)`.
@@ -181,7 +216,7 @@ pub(crate) fn connect_dupfd(
     // (i32) and `info` a 28-byte `_msg_info_hdr` (§2.4, §1.2), each live and exclusively borrowed for the
     // call; the kernel reads or writes at most the object each pointer names.
     let r = unsafe {
-        arch::__qnx_fdpass_ker_connect_dupfd(
+        ker_connect_dupfd(
             int_arg(op),
             core::ptr::from_mut(dstpid) as usize,
             core::ptr::from_mut(handle) as usize,

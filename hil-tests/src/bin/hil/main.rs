@@ -229,8 +229,8 @@ enum Plan {
 }
 
 /// Builds a `cd-typed` guest's CD: runs `build` with an empty `build` directory, copies the programs it
-/// must leave there into an empty `cd` directory, adds `nonce`, `scenarios` (and `hang`, `break` when
-/// asked for), and writes `payload.iso` with genisoimage (Rock Ridge: names and execute bits survive).
+/// must leave there into an empty `cd` directory, adds `nonce`, one `scenarios` file per scenario list
+/// (`qnx6::cd_file`; and `hang`, `break` when asked for), and writes `payload.iso` with genisoimage (Rock Ridge: names and execute bits survive).
 fn typed_cd(
     root: &Path,
     build: &Path,
@@ -270,15 +270,15 @@ fn typed_cd(
         std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
     }
     let lines = |v: &[String]| v.iter().map(|s| format!("{s}\n")).collect::<String>();
-    let mut files = vec![
-        ("nonce", format!("{}\n", plan.nonce)),
-        ("scenarios", lines(&plan.scenarios)),
-    ];
+    let mut files = vec![("nonce".to_string(), format!("{}\n", plan.nonce))];
+    for (list, names) in &plan.scenarios {
+        files.push((qnx6::cd_file(list), lines(names)));
+    }
     if !params.hang.is_empty() {
-        files.push(("hang", lines(&params.hang)));
+        files.push(("hang".into(), lines(&params.hang)));
     }
     if !params.broken.is_empty() {
-        files.push(("break", lines(&params.broken)));
+        files.push(("break".into(), lines(&params.broken)));
     }
     for (name, text) in files {
         let f = cd.join(name);
@@ -310,15 +310,26 @@ fn typed_plan(
     o: &Opts,
     nonce: &str,
 ) -> Result<Option<Plan>, String> {
-    let scenarios: Vec<String> = qnx6::scenarios()?
-        .into_iter()
-        .map(|s| s.name)
-        .filter(|n| o.scenarios.is_empty() || o.scenarios.contains(n))
-        .collect();
-    if scenarios.is_empty() {
+    let mut typed = p.typed.clone().ok_or("cd-typed profile without [typed]")?;
+    // Per list, the scenarios `--scenario` selects (all without it); a program whose list has none
+    // selected is not typed.
+    let mut by_list: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for prog in &typed.programs {
+        let names = qnx6::list(&prog.list)
+            .map_err(|e| format!("{}: program {}: {e}", p.name, prog.file))?
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|n| o.scenarios.is_empty() || o.scenarios.contains(n))
+            .collect();
+        by_list.insert(prog.list.clone(), names);
+    }
+    typed
+        .programs
+        .retain(|prog| by_list.get(&prog.list).is_some_and(|v| !v.is_empty()));
+    if typed.programs.is_empty() {
         return Ok(None);
     }
-    let typed = p.typed.clone().ok_or("cd-typed profile without [typed]")?;
+    let scenarios: Vec<String> = by_list.values().flatten().cloned().collect();
     let dir = runs.join(&p.name);
     let env_dir = p
         .fixture_env
@@ -354,7 +365,7 @@ fn typed_plan(
     let (cmd, missing) = qemu::command(p, &vars, &params);
     let plan = typed::Plan {
         nonce: nonce.to_string(),
-        scenarios,
+        scenarios: by_list,
         typed,
         qmp,
         scratch: dir.join("vga.bin"),
@@ -464,9 +475,13 @@ fn real_main() -> Result<i32, String> {
                 }
             );
         }
-        println!("\nNeutrino 6.4 payload (qnx64-x86; hil-tests/qnx6-x86/scenarios.txt), rows ::raw and ::libc:");
-        for s in qnx6::scenarios()? {
-            println!("  {:<22} {}", s.name, s.about);
+        for (id, file) in qnx6::lists() {
+            println!(
+                "\nNeutrino 6.4 guest (qnx64-x86), list {id} ({file}), rows ::raw and ::libc:"
+            );
+            for s in qnx6::list(id)? {
+                println!("  {:<22} {}", s.name, s.about);
+            }
         }
         return Ok(0);
     }

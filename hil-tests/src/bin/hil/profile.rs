@@ -36,6 +36,13 @@ pub struct Program {
     pub file: String,
     /// The command line typed at the prompt.
     pub command: String,
+    /// The scenario list it runs (`qnx6::lists()`): the Rust payload's unless named.
+    #[serde(default = "default_list")]
+    pub list: String,
+}
+
+fn default_list() -> String {
+    crate::qnx6::PAYLOAD.into()
 }
 
 /// How the runner drives a guest through its console (`payload = "cd-typed"`).
@@ -373,9 +380,25 @@ mod tests {
             .iter()
             .any(|b| b.contains("${HIL_FIXTURE}/qnxfs.img") && b.contains("snapshot=on")));
         let t = n.typed.as_ref().unwrap();
-        let rows: Vec<&str> = t.programs.iter().map(|p| p.row.as_str()).collect();
-        assert_eq!(rows, ["raw", "libc"]);
+        let rows: Vec<(&str, &str)> = t
+            .programs
+            .iter()
+            .map(|p| (p.row.as_str(), p.list.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("raw", "payload"),
+                ("libc", "payload"),
+                ("raw", "c"),
+                ("libc", "c")
+            ]
+        );
         assert!(t.programs.iter().all(|p| p.command.ends_with(&p.file)));
+        assert!(t
+            .programs
+            .iter()
+            .all(|p| crate::qnx6::list(&p.list).is_ok()));
     }
 
     #[test]

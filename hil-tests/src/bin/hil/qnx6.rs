@@ -1,11 +1,30 @@
-//! The scenarios of the Neutrino 6.4 payload (`hil-tests/qnx6-x86/`), as its `scenarios.txt` lists them.
+//! The scenarios of the Neutrino 6.4 guest's programs, as their lists name them: the Rust payload's
+//! (`hil-tests/qnx6-x86/scenarios.txt`, list `payload`) and the C programs' (`hil-tests/qnx6-x86/c/
+//! scenarios.txt`, list `c`). A program of the profile names its list (`list = "c"`; the default is
+//! `payload`) and runs the selected scenarios of that list, read from its own file on the CD
+//! ([`cd_file`]).
 //!
-//! The payload is its own crate, built for a target this workspace does not build for; the list is the
-//! contract between it and the runner: `--list`, skip rows and the rows the runner expects all come from
-//! it. One scenario a line, `name<TAB>description`; blank lines and lines starting with `#` are ignored.
+//! The programs are built for a target this workspace does not build for; the lists are the contract
+//! between them and the runner: `--list`, skip rows and the rows the runner expects all come from them.
+//! One scenario a line, `name<TAB>description`; blank lines and lines starting with `#` are ignored. A
+//! name is one row per program of its list, so no name may be in two lists.
 
-/// The file, compiled in (a change to it rebuilds the runner).
-const LIST: &str = include_str!("../../../qnx6-x86/scenarios.txt");
+/// The lists: id, file (for messages), text compiled in (a change to one rebuilds the runner).
+const LISTS: [(&str, &str, &str); 2] = [
+    (
+        PAYLOAD,
+        "hil-tests/qnx6-x86/scenarios.txt",
+        include_str!("../../../qnx6-x86/scenarios.txt"),
+    ),
+    (
+        "c",
+        "hil-tests/qnx6-x86/c/scenarios.txt",
+        include_str!("../../../qnx6-x86/c/scenarios.txt"),
+    ),
+];
+
+/// The list of a program that names none: the Rust payload's.
+pub const PAYLOAD: &str = "payload";
 
 /// One scenario of the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +67,42 @@ pub fn parse(text: &str) -> Result<Vec<Scenario>, String> {
     Ok(out)
 }
 
-/// The payload's scenarios.
+/// The scenarios of one list; an unknown list is an error naming the known ones.
+pub fn list(id: &str) -> Result<Vec<Scenario>, String> {
+    let (_, file, text) = LISTS.iter().find(|(i, _, _)| *i == id).ok_or_else(|| {
+        let known: Vec<&str> = LISTS.iter().map(|l| l.0).collect();
+        format!("no scenario list {id:?} (known: {})", known.join(", "))
+    })?;
+    parse(text).map_err(|e| format!("{file}: {e}"))
+}
+
+/// Every list's id and file.
+pub fn lists() -> impl Iterator<Item = (&'static str, &'static str)> {
+    LISTS.iter().map(|(id, file, _)| (*id, *file))
+}
+
+/// The name of the file on the CD holding a list's selected names: `scenarios` for the payload's (as
+/// the Rust payload reads it), `scenarios-<id>` for the others.
+pub fn cd_file(id: &str) -> String {
+    if id == PAYLOAD {
+        "scenarios".into()
+    } else {
+        format!("scenarios-{id}")
+    }
+}
+
+/// Every list's scenarios, in list order; a name in two lists is an error.
 pub fn scenarios() -> Result<Vec<Scenario>, String> {
-    parse(LIST).map_err(|e| format!("hil-tests/qnx6-x86/scenarios.txt: {e}"))
+    let mut all: Vec<Scenario> = Vec::new();
+    for (id, file) in lists() {
+        for s in list(id)? {
+            if all.iter().any(|a| a.name == s.name) {
+                return Err(format!("{file}: {} is in another list too", s.name));
+            }
+            all.push(s);
+        }
+    }
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -58,9 +110,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_payload_list_parses() {
+    fn the_lists_parse_and_share_no_name() {
         let s = scenarios().unwrap();
         assert!(s.iter().all(|s| !s.about.is_empty()), "{s:?}");
+        let c = list("c").unwrap();
+        assert!(c.iter().any(|s| s.name == "capi"), "{c:?}");
+        assert!(list(PAYLOAD).unwrap().len() + c.len() == s.len());
+        assert!(list("nope").unwrap_err().contains("payload, c"));
+        assert_eq!(cd_file(PAYLOAD), "scenarios");
+        assert_eq!(cd_file("c"), "scenarios-c");
     }
 
     #[test]

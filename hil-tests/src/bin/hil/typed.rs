@@ -40,8 +40,9 @@ const TYPE_ATTEMPTS: u32 = 4;
 pub struct Plan {
     /// The run's nonce (on the CD, never typed).
     pub nonce: String,
-    /// Selected scenario names, in order.
-    pub scenarios: Vec<String>,
+    /// Selected scenario names, in order, per scenario list (`qnx6::lists()`): a program runs those
+    /// of its list.
+    pub scenarios: BTreeMap<String, Vec<String>>,
     /// Prompt, setup commands, programs.
     pub typed: Typed,
     /// QMP socket path (as on QEMU's command line).
@@ -59,8 +60,13 @@ impl Plan {
         self.typed
             .programs
             .iter()
-            .flat_map(|p| self.scenarios.iter().map(move |s| row_name(s, p)))
+            .flat_map(|p| self.scenarios_of(p).iter().map(move |s| row_name(s, p)))
             .collect()
+    }
+
+    /// The selected scenarios `p` runs: those of its list.
+    pub fn scenarios_of(&self, p: &Program) -> &[String] {
+        self.scenarios.get(&p.list).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -520,21 +526,27 @@ impl Driver<'_> {
                 c.lines.clone(),
             );
         }
-        if !self.plan.scenarios.contains(&c.name) {
+        if !self.plan.scenarios_of(p).contains(&c.name) {
             row = Row::Fail(
                 format!(
-                    "{} ran {}, which is not a selected scenario of hil-tests/qnx6-x86/scenarios.txt",
-                    p.command, c.name
+                    "{} ran {}, which is not a selected scenario of its list ({})",
+                    p.command, c.name, p.list
                 ),
                 c.lines.clone(),
             );
         }
         if let Some((v, text)) = &c.result {
             let answer = answer_of(*v, text);
-            if idx == 0 {
+            // The reference is the first program of the same list (the others run other scenarios).
+            let programs = &self.plan.typed.programs;
+            let first_idx = programs
+                .iter()
+                .position(|q| q.list == p.list)
+                .unwrap_or(idx);
+            if idx == first_idx {
                 self.answers.insert(c.name.clone(), answer);
             } else if matches!(row, Row::Pass | Row::Skip(_)) {
-                let first = &self.plan.typed.programs[0].row;
+                let first = &programs[first_idx].row;
                 match self.answers.get(&c.name) {
                     Some(a) if *a != answer => {
                         row = Row::Fail(
@@ -638,7 +650,7 @@ impl Driver<'_> {
                                 if let Some(c) = cur.take() {
                                     self.fail_current(p, c, "no EXIT marker before DONE", false);
                                 }
-                                for s in self.plan.scenarios.clone() {
+                                for s in self.plan.scenarios_of(p).to_vec() {
                                     let n = row_name(&s, p);
                                     if !self.rows.iter().any(|(r, _)| *r == n) {
                                         let why = format!(
@@ -697,7 +709,7 @@ impl Driver<'_> {
                     if let Some(c) = cur.take() {
                         self.fail_current(p, c, &why, true);
                     }
-                    for s in self.plan.scenarios.clone() {
+                    for s in self.plan.scenarios_of(p).to_vec() {
                         let n = row_name(&s, p);
                         if !self.rows.iter().any(|(r, _)| *r == n) {
                             let lines = self.screen_lines();
@@ -859,23 +871,35 @@ mod tests {
 
     #[test]
     fn rows_are_program_by_program() {
-        let prog = |row: &str| Program {
+        let prog = |row: &str, list: &str| Program {
             row: row.into(),
-            file: format!("hil-{row}"),
-            command: format!("/fs/cd0/hil-{row}"),
+            file: format!("{list}-{row}"),
+            command: format!("/fs/cd0/{list}-{row}"),
+            list: list.into(),
         };
         let plan = Plan {
             nonce: "n".into(),
-            scenarios: vec!["a".into(), "b".into()],
+            scenarios: BTreeMap::from([
+                ("payload".to_string(), vec!["a".into(), "b".into()]),
+                ("c".to_string(), vec!["x".into()]),
+            ]),
             typed: Typed {
                 prompt: "# ".into(),
                 setup: Vec::new(),
-                programs: vec![prog("raw"), prog("libc")],
+                programs: vec![
+                    prog("raw", "payload"),
+                    prog("libc", "payload"),
+                    prog("raw", "c"),
+                    prog("libc", "c"),
+                ],
             },
             qmp: PathBuf::new(),
             scratch: PathBuf::new(),
             lose_key: false,
         };
-        assert_eq!(plan.rows(), ["a::raw", "b::raw", "a::libc", "b::libc"]);
+        assert_eq!(
+            plan.rows(),
+            ["a::raw", "b::raw", "a::libc", "b::libc", "x::raw", "x::libc"]
+        );
     }
 }

@@ -41,64 +41,22 @@
 //! section, so the linker drops the ones a program does not use. `.ci/stubcheck.py` disassembles the built
 //! library and compares every stub with libc's instruction sequence for the same call.
 
-use crate::sys::nto::nr;
+#[path = "stubs.rs"]
+mod stubs;
+pub(in crate::sys::nto) use stubs::stub_symbol;
+use stubs::trap_stubs;
 
-/// Emits one trap stub per `name(args) = number` entry, plus its Rust declaration.
-///
-/// `pre` holds instructions placed before the call-number load (the length negation of `MsgSend[nc]`).
-/// The declaration names only the arguments the kernel call takes, so callers do not spend instructions
-/// zeroing registers the kernel never reads (the stub is the same whatever they hold, as libc's are).
-macro_rules! stubs {
-    ($( $(#[$attr:meta])* fn $name:ident($($arg:ident),*) = $nr:path $(, pre = $pre:literal)?; )*) => {
-        $(
-            $(#[$attr])*
-            core::arch::global_asm!(
-                concat!(".pushsection .text.", stringify!($name), ",\"ax\",%progbits"),
-                concat!(".globl ", stringify!($name)),
-                concat!(".hidden ", stringify!($name)),
-                concat!(".type ", stringify!($name), ",%function"),
-                ".p2align 2",
-                concat!(stringify!($name), ":"),
-                $($pre,)?
-                "mov w8, #{nr}",
-                "svc #0x51",
-                "ret",
-                "neg x0, x0",
-                "ret",
-                concat!(".size ", stringify!($name), ", . - ", stringify!($name)),
-                ".popsection",
-                nr = const $nr,
-            );
-        )*
-
-        extern "C" {
-            $(
-                $(#[$attr])*
-                #[doc = concat!("Trap stub for kernel call `", stringify!($nr), "`: the result, or `-errno`.")]
-                ///
-                /// # Safety
-                ///
-                /// The arguments must satisfy the kernel call's contract (pointers valid for what the
-                /// kernel reads or writes through them); the argument registers past the declared ones may
-                /// hold anything.
-                pub(in crate::sys::nto) fn $name($($arg: usize),*) -> isize;
-            )*
-        }
-    };
-}
-
-stubs! {
-    fn __qnx_fdpass_ker_msg_send(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDV, pre = "neg x2, x2\nneg x4, x4";
-    fn __qnx_fdpass_ker_msg_sendnc(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDVNC, pre = "neg x2, x2\nneg x4, x4";
-    fn __qnx_fdpass_ker_channel_create(flags) = nr::CHANNEL_CREATE;
-    fn __qnx_fdpass_ker_channel_destroy(chid) = nr::CHANNEL_DESTROY;
-    fn __qnx_fdpass_ker_connect_attach(nd, pid, chid, index, flags) = nr::CONNECT_ATTACH;
-    fn __qnx_fdpass_ker_connect_detach(coid) = nr::CONNECT_DETACH;
-    fn __qnx_fdpass_ker_connect_server_info(pid, coid, info) = nr::CONNECT_SERVER_INFO;
-    fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS;
-    fn __qnx_fdpass_ker_timer_timeout(id, flags, notify, ntime, otime) = nr::TIMER_TIMEOUT;
-    #[cfg(qnx_v8)]
-    fn __qnx_fdpass_ker_connect_dupfd(op, dstpid, handle, srvpid, info) = nr::CONNECT_DUPFD;
+// The instructions of the shape above: only `MsgSend[nc]` has any before the call-number load. The Rust
+// declarations (`raw.rs`) name only the arguments each call takes, so callers do not spend instructions
+// zeroing registers the kernel never reads (the stub is the same whatever they hold, as libc's are).
+// `stubs::trap_stubs!` writes the section, symbol and size around them for every call in its list.
+trap_stubs! {
+    align = 2,
+    options(),
+    short = [],
+    long = [],
+    send = ["neg x2, x2", "neg x4, x4"],
+    trap = ["mov w8, #{nr}", "svc #0x51", "ret", "neg x0, x0", "ret"],
 }
 
 /// The calling thread's process id, read from its TLS block as libc's `getpid()` does: no kernel call.

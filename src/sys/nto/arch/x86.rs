@@ -43,61 +43,22 @@
 //! linker drops the ones a program does not use. `.ci/stubcheck.py` disassembles the built library and
 //! compares every stub with libc's instruction sequence for the same call.
 
-use crate::sys::nto::nr;
+#[path = "stubs.rs"]
+mod stubs;
+pub(in crate::sys::nto) use stubs::stub_symbol;
+use stubs::trap_stubs;
 
-/// Emits one trap stub per `name(args) = number` entry, plus its Rust declaration.
-///
-/// `pre` holds instructions placed before the call-number load (the length negation of `MsgSend[nc]`).
-/// Arguments are 32-bit stack slots (`usize` on this target), in C prototype order.
-macro_rules! stubs {
-    ($( $(#[$attr:meta])* fn $name:ident($($arg:ident),*) = $nr:path $(, pre = $pre:literal)?; )*) => {
-        $(
-            $(#[$attr])*
-            core::arch::global_asm!(
-                concat!(".pushsection .text.", stringify!($name), ",\"ax\",@progbits"),
-                concat!(".globl ", stringify!($name)),
-                concat!(".hidden ", stringify!($name)),
-                concat!(".type ", stringify!($name), ",@function"),
-                ".p2align 4",
-                concat!(stringify!($name), ":"),
-                $($pre,)?
-                "mov ${nr}, %eax",
-                "int $0x28",
-                "ret",
-                "neg %eax",
-                "ret",
-                concat!(".size ", stringify!($name), ", . - ", stringify!($name)),
-                ".popsection",
-                nr = const $nr,
-                options(att_syntax),
-            );
-        )*
-
-        extern "C" {
-            $(
-                $(#[$attr])*
-                #[doc = concat!("Trap stub for kernel call `", stringify!($nr), "`: the result, or `-errno`.")]
-                ///
-                /// # Safety
-                ///
-                /// The arguments must satisfy the kernel call's contract (pointers valid for what the
-                /// kernel reads or writes through them).
-                pub(in crate::sys::nto) fn $name($($arg: usize),*) -> isize;
-            )*
-        }
-    };
-}
-
-stubs! {
-    fn __qnx_fdpass_ker_msg_send(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDV, pre = "negl 0xc(%esp)\nnegl 0x14(%esp)";
-    fn __qnx_fdpass_ker_msg_sendnc(coid, smsg, sbytes, rmsg, rbytes) = nr::MSG_SENDVNC, pre = "negl 0xc(%esp)\nnegl 0x14(%esp)";
-    fn __qnx_fdpass_ker_channel_create(flags) = nr::CHANNEL_CREATE;
-    fn __qnx_fdpass_ker_channel_destroy(chid) = nr::CHANNEL_DESTROY;
-    fn __qnx_fdpass_ker_connect_attach(nd, pid, chid, index, flags) = nr::CONNECT_ATTACH;
-    fn __qnx_fdpass_ker_connect_detach(coid) = nr::CONNECT_DETACH;
-    fn __qnx_fdpass_ker_connect_server_info(pid, coid, info) = nr::CONNECT_SERVER_INFO;
-    fn __qnx_fdpass_ker_connect_flags(pid, coid, mask, bits) = nr::CONNECT_FLAGS;
-    fn __qnx_fdpass_ker_timer_timeout(id, flags, notify, ntime, otime) = nr::TIMER_TIMEOUT;
+// The instructions of the shape above: only `MsgSend[nc]` has any before the call-number load. The Rust
+// declarations (`raw.rs`) take each argument as a 32-bit stack slot (`usize` on this target), in C
+// prototype order.
+// `stubs::trap_stubs!` writes the section, symbol and size around them for every call in its list.
+trap_stubs! {
+    align = 4,
+    options(att_syntax),
+    short = [],
+    long = [],
+    send = ["negl 0xc(%esp)", "negl 0x14(%esp)"],
+    trap = ["mov ${nr}, %eax", "int $0x28", "ret", "neg %eax", "ret"],
 }
 
 /// The calling thread's process id, read from its TLS block as libc's `getpid()` does: no kernel call.
