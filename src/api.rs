@@ -17,7 +17,7 @@ use crate::sys::DefaultKernel;
 #[cfg(feature = "kernel-seams")]
 use crate::sys::PlatformKernel;
 use crate::ticket::Recipient;
-use crate::wire::{self, Access};
+use crate::wire::{self, Access, OpenfdAccess, StatusFlags};
 
 /// An `_IO_DUP` ticket for one of this process's descriptors: whoever redeems it gets a descriptor that
 /// shares the open file, and its position, with the original.
@@ -96,6 +96,31 @@ impl OpenfdTicket {
         to: Recipient,
     ) -> Result<Self, Errno> {
         seams::issue_openfd(k, fd.as_fd().as_raw_fd(), access, to)
+    }
+}
+
+/// Status flags on an openfd ticket (issue 20), in their own block.
+impl OpenfdTicket {
+    /// [`OpenfdTicket::new`], with status flags (`O_APPEND`, `O_NONBLOCK`, ...) for the new open, encoded
+    /// as libc's `openfd(fd, oflag)` encodes the `oflag` bits beside the access: the server keeps them
+    /// (Neutrino 6.4 `iofunc_openfd.c`; 7.0 keeps `ioflag & 0x82ff`). The receiver checks that a ticket
+    /// carries no other bits.
+    ///
+    /// On the Linux host the flags travel in the ticket but the redeem's re-open takes the access only:
+    /// not applied there (the host backend's `reopen` has no flags argument).
+    ///
+    /// # Errors
+    ///
+    /// As [`OpenfdTicket::new`].
+    pub fn with_flags(
+        fd: impl AsFd,
+        access: Access,
+        flags: StatusFlags,
+        to: Recipient,
+    ) -> Result<Self, Errno> {
+        let mut t = Self::new(fd, access, to)?;
+        t.msg.set_status(flags);
+        Ok(t)
     }
 }
 

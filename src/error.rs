@@ -40,7 +40,8 @@ pub enum DecodeError {
     BadSender(i32),
     /// The descriptor number (`info.coid`) is negative or a side channel.
     BadCoid(i32),
-    /// `ioflag` of an `_IO_OPENFD` asks for no access or for bits other than read and write.
+    /// `ioflag` of an `_IO_OPENFD` asks for no access, or carries bits other than read, write and the
+    /// [`StatusFlags`](crate::StatusFlags).
     BadAccess(u32),
     /// `xtype` of an `_IO_OPENFD` is not `_IO_OPENFD_NONE`.
     BadXtype(u16),

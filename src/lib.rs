@@ -78,7 +78,7 @@ pub use error::{BatchError, DecodeError, Error};
 pub use fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 pub use ticket::{parse, Recipient, Ticket};
 pub use timeout::Timeout;
-pub use wire::Access;
+pub use wire::{Access, StatusFlags};
 
 /// The `zerocopy` this crate is built with, re-exported: the [`wire`] types implement its traits
 /// (`FromBytes`, `IntoBytes`, `KnownLayout`, `Immutable`) and [`wire::Message`] requires them, so code

@@ -334,7 +334,7 @@ pub(crate) fn split_batch<M: Message, const N: usize>(
 mod tests {
     use super::*;
     use crate::wire::test_support::hdr;
-    use crate::wire::{v7, v8, Access, OpenfdAccess, TicketBuf};
+    use crate::wire::{v7, v8, Access, OpenfdAccess, StatusFlags, TicketBuf};
     use zerocopy::IntoBytes;
 
     fn roundtrip<M: Message + core::fmt::Debug + PartialEq>() {
@@ -566,6 +566,50 @@ mod tests {
         }
     }
 
+    /// `OpenfdTicket::with_flags`' ioflag is libc's `openfd()` encoding of `oflag = mode | flags`:
+    /// `(oflag & ~(O_ACCMODE | O_CLOEXEC)) | ((oflag + 1) & O_ACCMODE)`, with the 7.0 values
+    /// (O_ACCMODE 7, O_CLOEXEC 0o20000), for every access and every subset of the status flags.
+    #[test]
+    fn status_flags_follow_libcs_encoding() {
+        const O_ACCMODE: u32 = 7;
+        const O_CLOEXEC: u32 = 0o20_000;
+        let flags = [
+            StatusFlags::APPEND,
+            StatusFlags::DSYNC,
+            StatusFlags::SYNC,
+            StatusFlags::RSYNC,
+            StatusFlags::NONBLOCK,
+            StatusFlags::LARGEFILE,
+        ];
+        for (access, mode) in [
+            (Access::Read, 0),
+            (Access::Write, 1),
+            (Access::ReadWrite, 2),
+        ] {
+            for subset in 0..1u32 << flags.len() {
+                let f = flags
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| subset & (1 << i) != 0)
+                    .fold(StatusFlags::NONE, |a, (_, &b)| a | b);
+                let oflag = mode | f.bits() | O_CLOEXEC;
+                let libc = (oflag & !(O_ACCMODE | O_CLOEXEC)) | ((oflag + 1) & O_ACCMODE);
+                let mut m = v7::IoOpenfd::with_info(hdr(), 0);
+                m.set_access(access);
+                m.set_status(f);
+                assert_eq!(m.ioflag, libc, "{access:?} {f:?}");
+                assert_eq!(check(&m), Ok(()));
+                assert_eq!((m.access(), m.status()), (access, f));
+            }
+        }
+        assert_eq!(StatusFlags::from_bits(0o400), None);
+        assert_eq!(
+            StatusFlags::from_bits(0o210),
+            Some(StatusFlags::APPEND | StatusFlags::NONBLOCK)
+        );
+        assert!(StatusFlags::ALL.contains(StatusFlags::LARGEFILE));
+    }
+
     #[test]
     fn openfd_fields() {
         let mut m = v8::IoOpenfd::with_info(hdr(), 0);
@@ -573,6 +617,18 @@ mod tests {
         assert_eq!(check(&m), Err(DecodeError::BadAccess(0)));
         m.ioflag = 4;
         assert_eq!(check(&m), Err(DecodeError::BadAccess(4)));
+        // Status flags beside the access are libc's encoding (issue 20): accepted; anything else, or
+        // flags without an access, refused.
+        m.ioflag = 1 | 0o10 | 0o200;
+        assert_eq!(check(&m), Ok(()));
+        assert_eq!(m.access(), Access::Read);
+        assert_eq!(m.status(), StatusFlags::APPEND | StatusFlags::NONBLOCK);
+        m.ioflag = 2 | 0o400; // O_CREAT
+        assert_eq!(check(&m), Err(DecodeError::BadAccess(0o402)));
+        m.ioflag = 0o1000 | 3; // O_TRUNC
+        assert_eq!(check(&m), Err(DecodeError::BadAccess(0o1003)));
+        m.ioflag = 0o10;
+        assert_eq!(check(&m), Err(DecodeError::BadAccess(0o10)));
         m.ioflag = 3;
         m.xtype = wire::IO_OPENFD_PIPE;
         assert_eq!(check(&m), Err(DecodeError::BadXtype(1)));

@@ -142,7 +142,10 @@ fn expected<M: Message>(
         Field::Coid if (v as i32) < 0 || v as u32 >= 0x4000_0000 => {
             Err(DecodeError::BadCoid(v as i32))
         }
-        Field::Ioflag if !(1..=3).contains(&v) => Err(DecodeError::BadAccess(v as u32)),
+        // Read, write or both, and beside them only Neutrino's O_SETFLAG status bits (0o100370).
+        Field::Ioflag if !(1..=3).contains(&(v & 3)) || v & !(3 | 0o100_370) != 0 => {
+            Err(DecodeError::BadAccess(v as u32))
+        }
         Field::Xtype => Err(DecodeError::BadXtype(v as u16)),
         Field::Key if v != 0 => Err(DecodeError::NonZeroKey(v as u32)),
         Field::Nd | Field::Tid | Field::Coid | Field::Ioflag | Field::Key | Field::Any => Ok(()),

@@ -61,7 +61,7 @@ pub mod v7;
 pub mod v8;
 
 pub(crate) use message::OpenfdAccess;
-pub use message::{Access, Message};
+pub use message::{Access, Message, StatusFlags};
 
 // The one place where the message layout is chosen.
 #[cfg(qnx_v7)]

@@ -23,6 +23,8 @@ pub const SEEK_SET: c_int = 0;
 pub const SEEK_CUR: c_int = 1;
 /// `WNOHANG` (0x40 on Neutrino, not 1 as on Linux).
 pub const WNOHANG: c_int = 0x40;
+/// `F_GETFL`.
+pub const F_GETFL: c_int = 3;
 /// `F_SETFL`.
 pub const F_SETFL: c_int = 4;
 /// `O_NONBLOCK` (0o200 on Neutrino).

@@ -1372,3 +1372,39 @@ fn bench_raw_libc(t: &mut Text) -> Verdict {
     note!(t, "{n} passes each through the build's backend and the C library, interleaved; nothing leaked; cycle ratio on the console");
     Verdict::Pass
 }
+
+/// `OpenfdTicket::with_flags`: an openfd ticket carrying `O_NONBLOCK` (libc's encoding, beside the
+/// access) gives a descriptor whose `fcntl(F_GETFL)` has it, as `openfd(fd, O_RDONLY | O_NONBLOCK)`
+/// would; one without flags does not. The CD file system's server keeps the bits (6.4
+/// `iofunc_openfd.c`).
+fn openfd_flags(t: &mut Text) -> Verdict {
+    let before = held();
+    let mut h = try_or_fail!(t, hold_data(), "holder");
+    for (what, b, want) in [
+        ("no flags", 1, false),
+        ("O_NONBLOCK", 1 | c::O_NONBLOCK, true),
+    ] {
+        let tk = try_or_fail!(t, h.ticket(peer::OPENFD, me(), b), "issue");
+        let fd = match receive_fd(tk.as_slice()) {
+            Ok(fd) => fd,
+            Err(e) => {
+                note!(t, "{what}: receive_fd: {}", Er(&e));
+                return Verdict::Fail;
+            }
+        };
+        // SAFETY: integers only; `fd` is open.
+        let fl = unsafe { c::fcntl(fd.as_raw_fd(), c::F_GETFL) };
+        ensure!(t, fl >= 0, "{what}: F_GETFL: {}", En(c::errno()));
+        let has = fl & c::O_NONBLOCK != 0;
+        note!(t, "{what}: F_GETFL has O_NONBLOCK: {has}; ");
+        ensure!(t, has == want, "expected {want}");
+    }
+    ensure!(t, h.quit() == Some(0), "holder did not exit cleanly");
+    let after = held();
+    ensure!(t, after == before, "held {before} before, {after} after");
+    note!(
+        t,
+        "the server kept the status flag the ticket carried; nothing leaked"
+    );
+    Verdict::Pass
+}
