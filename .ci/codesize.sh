@@ -5,9 +5,9 @@
 # *-nto-qnx800 when the nightly has those; .ci/qnx-target.sh) at opt-level "s":
 #   1. a throw-away staticlib under $CARGO_TARGET_DIR/codesize/ with two C entry points:
 #      `fdpass_size_issue` calls `DupTicket::new` (to a given pid, as QNX 8.0 needs) and copies the 40
-#      bytes out; `fdpass_size_redeem` calls `Receiver::<0>::redeem_dup` (every check of the general
+#      bytes out; `fdpass_size_redeem` calls `Receiver::redeem_dup` (every check of the general
 #      redeem, dup tickets only) and hands the descriptor back, or, built again with the harness's
-#      `redeem-any` feature, the general `Receiver::<0>::redeem` (dup and openfd). Fat LTO, panic = abort;
+#      `redeem-any` feature, the general `Receiver::redeem` (dup and openfd). Fat LTO, panic = abort;
 #   2. rust-lld keeps what issue + redeem reach (--gc-sections), kernel-call stubs included;
 #   3. llvm-nm sizes the text symbols: the crate's code, the raw kernel-call stubs
 #      (`__qnx_fdpass_v<major>_<minor>_ker_*`, src/sys/nto/arch/) and compiler builtins (`mem*`) are
@@ -89,9 +89,9 @@ pub unsafe extern "C" fn fdpass_size_redeem(bytes: *const u8, len: usize) -> i32
     // SAFETY: the caller passes `len` readable bytes.
     let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
     #[cfg(not(feature = "redeem-any"))]
-    let r = Receiver::<0>::new().redeem_dup(bytes);
+    let r = Receiver::new().redeem_dup(bytes);
     #[cfg(feature = "redeem-any")]
-    let r = Receiver::<0>::new().redeem(bytes);
+    let r = Receiver::new().redeem(bytes);
     match r {
         Ok(fd) => fd.into_raw_fd(),
         Err(_) => -1,

@@ -39,8 +39,12 @@ step doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p qnx-fdpass
 step doc-std env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p qnx-fdpass --features std
 # With std on Neutrino the descriptors are std's (closed by the C library's close()): type-check that
 # build too, std built from source with the dated nightly (no QNX linker here, so check only).
-step qnx-std bash -c '. .ci/nightly.sh && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/qnx-std" \
-  cargo +"$NIGHTLY" check -q -p qnx-fdpass --features std --target x86_64-pc-qnx -Zbuild-std=std,panic_abort'
+# The std build for QNX, and the examples users build for their target (self-test with both backends'
+# paths, native message passing).
+step qnx-std bash -c '. .ci/nightly.sh && export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/qnx-std" && \
+  cargo +"$NIGHTLY" check -q -p qnx-fdpass --features std --target x86_64-pc-qnx -Zbuild-std=std,panic_abort && \
+  cargo +"$NIGHTLY" check -q -p qnx-fdpass --example selftest --features std,libc-calls --target x86_64-pc-qnx -Zbuild-std=std,panic_abort && \
+  cargo +"$NIGHTLY" check -q -p qnx-fdpass --example native --features std --target x86_64-pc-qnx -Zbuild-std=std,panic_abort'
 for s in .ci/test.d/*.sh; do [ -e "$s" ] && step "$(basename "$s" .sh)" bash "$s"; done
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed steps: ${failures[*]}"

@@ -370,7 +370,7 @@ fn coid_of(ticket: &[u8]) -> RawFd {
 }
 
 struct State {
-    receiver: Receiver<4>,
+    receiver: Receiver,
     pidfd: OwnedFd,
     coids: Vec<RawFd>,
 }

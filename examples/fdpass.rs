@@ -23,7 +23,7 @@ use nix::mqueue::{mq_open, mq_send, mq_timedreceive, mq_unlink, MQ_OFlag, MqAttr
 use nix::sys::stat::Mode;
 use nix::sys::time::TimeSpec;
 use nix::time::{clock_gettime, ClockId};
-use qnx_fdpass::{getpid, receive_fd, send_fd, BorrowedFd, OwnedFd, Recipient};
+use qnx_fdpass::{getpid, receive_fd, send_fd, BorrowedFd, OwnedFd, Recipient, SendError};
 
 const DEFAULT_QUEUE: &str = "/fdpass";
 const DEFAULT_FILE: &str = "/etc/passwd";
@@ -138,11 +138,15 @@ fn sender(o: &Options) -> Result<(), String> {
         getpid(),
         file.as_raw_fd()
     );
+    // A message queue takes a message whole or not at all: `Ok` means all the bytes went. On `Err` the
+    // ticket is withdrawn.
     send_fd(borrowed(&file), Recipient::Any, |ticket| {
         mq_send(&mq, ticket, 0)
     })
-    .map_err(|e| format!("can't make a ticket for fd {}: {e}", file.as_raw_fd()))?
-    .map_err(|e| format!("can't send the ticket: {e}"))?;
+    .map_err(|e| match e {
+        SendError::Issue(e) => format!("can't make a ticket for fd {}: {e}", file.as_raw_fd()),
+        e => format!("can't send the ticket: {e}"),
+    })?;
     let mut buf = [0u8; 128];
     let mut prio = 0;
     match mq_timedreceive(&ack, &mut buf, &mut prio, &deadline(o.timeout)) {

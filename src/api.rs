@@ -10,7 +10,7 @@ use heapless::Vec;
 use zerocopy::IntoBytes;
 
 use crate::errno::Errno;
-use crate::error::{BatchError, Error};
+use crate::error::{BatchError, Error, SendError};
 use crate::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
 use crate::pass::{self, active};
 use crate::sys::DefaultKernel;
@@ -21,7 +21,49 @@ use crate::wire::{self, Access, OpenfdAccess, StatusFlags};
 
 /// An `_IO_DUP` ticket for one of this process's descriptors: whoever redeems it gets a descriptor that
 /// shares the open file, and its position, with the original.
-#[derive(Clone, Copy, Debug)]
+///
+/// A ticket is move-only and `#[must_use]`: it is consumed by [`DupTicket::send`] or
+/// [`DupTicket::withdraw`], so one cannot be withdrawn and then sent, and `issuer.dup(fd, to)?;` (a
+/// ticket issued and forgotten) warns. What dropping one does is said at [`DupTicket::withdraw`].
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// # fn f(issuer: &qnx_fdpass::Issuer, fd: qnx_fdpass::BorrowedFd<'_>) -> Result<(), qnx_fdpass::Errno> {
+/// issuer.dup(fd, qnx_fdpass::Recipient::Any)?; // error: unused `DupTicket` that must be used
+/// # Ok(()) }
+/// ```
+///
+/// (The same with the ticket bound, `let _ticket = issuer.dup(..)?;`, compiles:)
+///
+/// ```
+/// #![deny(unused_must_use)]
+/// # fn f(issuer: &qnx_fdpass::Issuer, fd: qnx_fdpass::BorrowedFd<'_>) -> Result<(), qnx_fdpass::Errno> {
+/// let _ticket = issuer.dup(fd, qnx_fdpass::Recipient::Any)?;
+/// # Ok(()) }
+/// # fn main() {}
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "std")] fn main() -> std::io::Result<()> {
+/// use qnx_fdpass::{DupTicket, Receiver, Recipient};
+/// use std::io::Read;
+///
+/// let file = std::fs::File::open(std::env::current_exe()?)?;
+/// let ticket = DupTicket::new(&file, Recipient::Any)?;
+/// let mut wire = Vec::new(); // any channel: a pipe, a socket, a message queue, a native message
+/// ticket.send(|bytes| -> Result<(), ()> { wire.extend_from_slice(bytes); Ok(()) }).ok();
+///
+/// // The receiving process (here the same one):
+/// let mut copy = std::fs::File::from(Receiver::new().redeem(&wire)?);
+/// let mut magic = [0u8; 4];
+/// copy.read_exact(&mut magic)?; // the dup shares the open file (and its position) with `file`
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
+#[derive(Debug)]
+#[must_use = "an unsent ticket stays redeemable (on QNX 8.0, registered) until it is redeemed, withdrawn or the descriptor is closed: send its bytes, or `withdraw` it"]
 #[doc(alias = "io_dup_t")]
 pub struct DupTicket {
     msg: wire::IoDup,
@@ -62,7 +104,31 @@ impl DupTicket {
 
 /// An `_IO_OPENFD` ticket: whoever redeems it gets a new open of the same file, with its own position
 /// and no more access than the original descriptor has.
-#[derive(Clone, Copy, Debug)]
+///
+/// Move-only and `#[must_use]`, as [`DupTicket`].
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "std")] fn main() -> std::io::Result<()> {
+/// use qnx_fdpass::{Access, OpenfdTicket, Receiver, Recipient};
+/// use std::io::{Read, Seek};
+///
+/// let mut file = std::fs::File::open(std::env::current_exe()?)?;
+/// file.seek(std::io::SeekFrom::Start(100))?;
+/// let ticket = OpenfdTicket::new(&file, Access::Read, Recipient::Any)?;
+/// let mut wire = Vec::new();
+/// ticket.send(|bytes| -> Result<(), ()> { wire.extend_from_slice(bytes); Ok(()) }).ok();
+///
+/// let mut own = std::fs::File::from(Receiver::new().redeem(&wire)?);
+/// assert_eq!(own.stream_position()?, 0); // a new open: its own position
+/// let mut magic = [0u8; 1];
+/// own.read_exact(&mut magic)?;
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
+#[derive(Debug)]
+#[must_use = "an unsent ticket stays redeemable (on QNX 8.0, registered) until it is redeemed, withdrawn or the descriptor is closed: send its bytes, or `withdraw` it"]
 #[doc(alias = "io_openfd_t")]
 pub struct OpenfdTicket {
     msg: wire::IoOpenfd,
@@ -141,6 +207,34 @@ macro_rules! ticket_methods {
                 &self.msg
             }
 
+            /// Hands the ticket's bytes to `sink`, which answers `Ok(())` when all of them went to the
+            /// receiver; when it answers `Err`, the ticket is withdrawn ([`DupTicket::withdraw`]; its
+            /// own error is ignored) and the sink's error returned.
+            ///
+            /// A sink that may write part of the bytes must report that as an error (as
+            /// `Write::write_all` does): a receiver cannot redeem part of a ticket.
+            ///
+            /// # Errors
+            ///
+            /// The sink's.
+            pub fn send<E>(self, sink: impl FnOnce(&[u8]) -> Result<(), E>) -> Result<(), E> {
+                pass::send(self.msg.as_bytes(), sink, || {
+                    active::withdraw(&DefaultKernel::default(), &self.msg)
+                })
+            }
+
+            /// Writes the ticket to a byte stream ([`stream`](crate::stream): its bytes, whose length
+            /// its first bytes tell); when the write fails the ticket is withdrawn, as
+            /// [`DupTicket::send`] does (`std` feature).
+            ///
+            /// # Errors
+            ///
+            /// The write's.
+            #[cfg(feature = "std")]
+            pub fn write_to<W: std::io::Write + ?Sized>(self, w: &mut W) -> std::io::Result<()> {
+                self.send(|b| w.write_all(b))
+            }
+
             $(#[$withdraw_doc])*
             pub fn withdraw(self) -> Result<(), Errno> {
                 active::withdraw(&DefaultKernel::default(), &self.msg)
@@ -166,15 +260,35 @@ ticket_methods!(
     /// Withdraws a ticket whose bytes never reached the receiver.
     ///
     /// On QNX 8.0 issuing registers a `dupfd` handle, which stays registered, and redeemable by the named
-    /// recipient, until it is redeemed or the sender closes the descriptor; a process may hold at most 200
-    /// (the next issue fails with `EAGAIN`). **The sender must withdraw a ticket it knows was not
-    /// delivered** (its transport failed, the receiver is gone): [`send_fd`] does it when its sink reports
-    /// failure. Never withdraw a ticket that may have been delivered: the receiver's redeem would fail.
-    /// Dropping a ticket does not withdraw it, because a ticket whose bytes were sent is usually dropped
-    /// before it is redeemed.
+    /// recipient, until it is redeemed, withdrawn, or the sender closes the descriptor (which its exit
+    /// does; docs/qnx-abi.md §9.4); a process may hold at most 200 (the next issue fails with `EAGAIN`).
+    /// **The sender must withdraw a ticket it knows was not delivered** (its transport failed, the
+    /// receiver is gone): [`DupTicket::send`] and [`send_fd`] do it when the sink reports failure. Never
+    /// withdraw a ticket that may have been delivered: the receiver's redeem would fail.
     ///
     /// On QNX 6.x/7.x and on the Linux host nothing is registered and this does nothing: there, a ticket
-    /// stays redeemable until the sender closes the descriptor.
+    /// stays redeemable until the sender closes the descriptor or exits.
+    ///
+    /// # Dropping a ticket withdraws nothing
+    ///
+    /// A ticket is dropped, not withdrawn, once its bytes are sent: it cannot tell whether they were (a
+    /// sink may have copied them before failing), and a withdrawal on drop would cancel every ticket
+    /// in flight, so the receiver's redeem would fail. So dropping a ticket leaves it as it was: on
+    /// 8.0 one registration is held until one of the four events above, on the other versions
+    /// nothing. The type is `#[must_use]` so a ticket issued and never used warns at compile time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qnx_fdpass::{Issuer, Recipient};
+    /// # #[cfg(feature = "std")] fn main() -> Result<(), qnx_fdpass::Errno> {
+    /// # let file = std::fs::File::open("/").unwrap();
+    /// let ticket = Issuer::new()?.dup(&file, Recipient::Any)?;
+    /// // ... the transport turned out to be closed before the bytes were handed over:
+    /// ticket.withdraw()?;
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "std"))] fn main() {}
+    /// ```
     ///
     /// # Errors
     ///
@@ -211,26 +325,24 @@ ticket_methods!(
 ///
 /// # Examples
 ///
-/// ```no_run
-/// use qnx_fdpass::{fd::AsFd, Issuer, Recipient};
-/// # fn send(_: &[u8]) {}
-/// # fn example(fd: impl AsFd) -> Result<(), qnx_fdpass::Errno> {
+/// ```
+/// use qnx_fdpass::{Issuer, Recipient};
+/// # #[cfg(feature = "std")] fn main() -> Result<(), qnx_fdpass::Errno> {
+/// # let fd = std::fs::File::open("/").unwrap();
+/// # let mut channel = Vec::new();
 /// let issuer = Issuer::new()?;
 /// for _ in 0..1000 {
 ///     let ticket = issuer.dup(&fd, Recipient::Any)?;
-///     send(ticket.as_bytes()); // any channel
+///     // any channel; an `Err` from it withdraws the ticket
+///     ticket.send(|bytes| -> Result<(), ()> { channel.extend_from_slice(bytes); Ok(()) }).ok();
 /// }
-/// # Ok(())
-/// # }
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
 /// ```
 #[derive(Debug)]
 pub struct Issuer {
     inner: seams::Issuer<DefaultKernel>,
 }
-
-/// The former name of [`Issuer`], which issues tickets but sends nothing.
-#[deprecated(note = "renamed `Issuer`: it issues tickets; the caller sends them")]
-pub type Sender = Issuer;
 
 impl Issuer {
     /// An issuer for this process.
@@ -277,19 +389,37 @@ impl Issuer {
 /// Up to `N` dup tickets in one packet, redeemed all-or-nothing by [`Receiver::redeem_batch`].
 ///
 /// The packet is the tickets back to back, so its bytes are borrowed, not built. It holds `_IO_DUP`
-/// tickets only (each redeemed descriptor shares its file position with the sender's).
-#[derive(Clone, Debug, Default)]
+/// tickets only (each redeemed descriptor shares its file position with the sender's). Like a ticket
+/// it is move-only and `#[must_use]`, consumed by [`DupBatch::send`] or [`DupBatch::withdraw`].
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "std")] fn main() -> std::io::Result<()> {
+/// use qnx_fdpass::{DupBatch, Issuer, Receiver, Recipient};
+///
+/// let (a, b) = (std::fs::File::open("/")?, std::fs::File::open(std::env::current_exe()?)?);
+/// let issuer = Issuer::new()?;
+/// let mut batch = DupBatch::<4>::new();
+/// for f in [&a, &b] {
+///     batch.push(issuer.dup(f, Recipient::Any)?).map_err(|t| t.withdraw()).ok();
+/// }
+/// let mut wire = Vec::new();
+/// batch.send(|bytes| -> Result<(), ()> { wire.extend_from_slice(bytes); Ok(()) }).ok();
+///
+/// let fds = Receiver::new().redeem_batch::<4>(&wire)?; // both, or none
+/// assert_eq!(fds.len(), 2);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
+#[derive(Debug, Default)]
+#[must_use = "an unsent batch's tickets stay redeemable (on QNX 8.0, registered): send it, or `withdraw` it"]
 pub struct DupBatch<const N: usize> {
     tickets: Vec<wire::IoDup, N>,
 }
 
-/// The former name of [`DupBatch`].
-#[deprecated(note = "renamed `DupBatch`: it holds dup tickets only")]
-pub type Batch<const N: usize> = DupBatch<N>;
-
 impl<const N: usize> DupBatch<N> {
     /// An empty batch.
-    #[must_use]
     pub const fn new() -> Self {
         Self {
             tickets: Vec::new(),
@@ -323,6 +453,31 @@ impl<const N: usize> DupBatch<N> {
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         self.tickets.as_slice().as_bytes()
+    }
+
+    /// Hands the packet to `sink`, as [`DupTicket::send`]: when the sink answers `Err`, every ticket
+    /// is withdrawn ([`DupBatch::withdraw`]) and the sink's error returned.
+    ///
+    /// # Errors
+    ///
+    /// The sink's.
+    pub fn send<E>(self, sink: impl FnOnce(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        let k = DefaultKernel::default();
+        pass::send(self.as_bytes(), sink, || {
+            pass::withdraw_all(&self.tickets, |m| active::withdraw(&k, m))
+        })
+    }
+
+    /// Writes the batch to a byte stream: its ticket count, then its packet ([`stream`](crate::stream)
+    /// says how; [`stream::read_batch`](crate::stream::read_batch) reads it). When the write fails every
+    /// ticket is withdrawn, as [`DupBatch::send`] does (`std` feature).
+    ///
+    /// # Errors
+    ///
+    /// The write's.
+    #[cfg(feature = "std")]
+    pub fn write_to<W: std::io::Write + ?Sized>(self, w: &mut W) -> std::io::Result<()> {
+        self.send(|b| crate::stream::write_batch(w, b))
     }
 
     /// Withdraws every ticket of a batch that was not sent; see [`DupTicket::withdraw`] (the sender's
@@ -416,29 +571,39 @@ impl<const N: usize> Iterator for OwnedFdsIter<N> {
 impl<const N: usize> ExactSizeIterator for OwnedFdsIter<N> {}
 
 /// The receiving side: redeems tickets, keeping per-sender state (on the Linux host, one pidfd per
-/// sender process, at most `PEERS`) so that repeated passes from the same sender cost one system call.
+/// sender process, for the last 8 senders) so that repeated passes from the same sender cost one system
+/// call.
 ///
 /// Dropping it releases that state. On Neutrino it holds nothing.
 ///
 /// # Examples
 ///
-/// ```no_run
-/// use qnx_fdpass::{Receiver, wire::TicketBuf};
-/// # fn recv(_: &mut [u8]) -> usize { 0 }
-/// let mut receiver = Receiver::<4>::new();
-/// let mut buf = TicketBuf::<72>::new();
+/// ```
+/// use qnx_fdpass::{ticket::MAX_LEN, wire::TicketBuf, Issuer, Receiver, Recipient};
+/// # #[cfg(feature = "std")] fn main() -> Result<(), qnx_fdpass::Error> {
+/// # let file = std::fs::File::open("/").unwrap();
+/// # let ticket = Issuer::new()?.dup(&file, Recipient::Any)?;
+/// # let recv = |buf: &mut [u8]| { let b = ticket.as_bytes(); buf[..b.len()].copy_from_slice(b); b.len() };
+/// let mut receiver = Receiver::new();
+/// let mut buf = TicketBuf::<MAX_LEN>::new(); // aligned, and as long as the longest ticket
 /// let n = recv(&mut buf.bytes); // any channel: a pipe, a message queue, a socket...
 /// match receiver.redeem(buf.filled(n)) {
 ///     Ok(fd) => { /* use fd; dropping it closes it */ }
 ///     Err(e) => { /* nothing was opened */ let _ = e; }
 /// }
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
 /// ```
 #[derive(Debug)]
-pub struct Receiver<const PEERS: usize = 8> {
-    inner: seams::Receiver<PEERS, DefaultKernel>,
+pub struct Receiver {
+    inner: seams::Receiver<HOST_PEERS, DefaultKernel>,
 }
 
-impl<const PEERS: usize> Receiver<PEERS> {
+/// How many senders' pidfds a [`Receiver`] keeps on the Linux host backend (a fixed size: host tuning
+/// stays out of the type a QNX user names). On Neutrino the receiver keeps nothing.
+const HOST_PEERS: usize = 8;
+
+impl Receiver {
     /// A receiver (no system call).
     #[must_use]
     pub fn new() -> Self {
@@ -489,7 +654,7 @@ impl<const PEERS: usize> Receiver<PEERS> {
 }
 
 /// A receiver's settings for tickets it cannot trust (issue 20), in their own block.
-impl<const PEERS: usize> Receiver<PEERS> {
+impl Receiver {
     /// Bounds every redeem's `_IO_DUP` / `_IO_OPENFD` send by `timeout`: a server that never receives
     /// the message, or receives it and never replies, makes the redeem fail with `Os(ETIMEDOUT)` instead
     /// of blocking the calling thread for good; the new connection is detached and nothing is left
@@ -537,75 +702,49 @@ impl<const PEERS: usize> Receiver<PEERS> {
     }
 }
 
-impl<const PEERS: usize> Default for Receiver<PEERS> {
+impl Default for Receiver {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// What a [`send_fd`] sink returns: whether the ticket's bytes left, so that a ticket that did not is
-/// withdrawn ([`DupTicket::withdraw`]).
+/// Builds a dup ticket for `fd` and hands its bytes to `sink`: the article's `send_fd`, with the
+/// transport a closure that answers `Ok(())` when all the bytes went (as `Write::write_all` does).
 ///
-/// `()` always counts as delivered; `false`, `Err(_)` and `None` as not delivered.
-pub trait Delivery {
-    /// `true` if the bytes were handed to the transport.
-    fn delivered(&self) -> bool;
-}
-
-impl Delivery for () {
-    fn delivered(&self) -> bool {
-        true
-    }
-}
-
-impl Delivery for bool {
-    fn delivered(&self) -> bool {
-        *self
-    }
-}
-
-impl<T, E> Delivery for Result<T, E> {
-    fn delivered(&self) -> bool {
-        self.is_ok()
-    }
-}
-
-impl<T> Delivery for Option<T> {
-    fn delivered(&self) -> bool {
-        self.is_some()
-    }
-}
-
-/// Builds a dup ticket for `fd` and hands its bytes to `sink`, returning what `sink` returns: the
-/// article's `send_fd`, with the transport a closure.
-///
-/// When the sink reports that the bytes did not leave (`Err`, `None` or `false`, see [`Delivery`]), the
-/// ticket is withdrawn before returning, so on QNX 8.0 its `dupfd` registration does not linger.
+/// When the sink answers `Err`, the ticket is withdrawn before returning ([`DupTicket::send`]), so on
+/// QNX 8.0 its `dupfd` registration does not linger.
 ///
 /// # Errors
 ///
-/// As [`DupTicket::new`]; `sink` is not called then.
+/// [`SendError::Issue`] as [`DupTicket::new`] (`sink` is not called then); [`SendError::Sink`] with
+/// the sink's error.
 ///
 /// # Examples
 ///
-/// ```no_run
-/// use qnx_fdpass::{send_fd, Recipient};
-/// # fn write_to_peer(_: &[u8]) -> Result<usize, qnx_fdpass::Errno> { Ok(0) }
-/// # fn example(file: qnx_fdpass::OwnedFd) -> Result<(), qnx_fdpass::Errno> {
-/// let sent = send_fd(&file, Recipient::Any, |ticket| write_to_peer(ticket))?;
-/// # Ok(())
-/// # }
 /// ```
-pub fn send_fd<R: Delivery>(
+/// # #[cfg(feature = "std")] fn main() -> std::io::Result<()> {
+/// use qnx_fdpass::{receive_fd, send_fd, Recipient};
+/// use std::io::Write;
+/// use std::os::unix::net::UnixStream;
+///
+/// let (mut tx, rx) = UnixStream::pair()?;
+/// let file = std::fs::File::open(std::env::current_exe()?)?;
+/// send_fd(&file, Recipient::Any, |ticket| tx.write_all(ticket))?;
+///
+/// let ticket = qnx_fdpass::stream::read_ticket(&mut &rx, &mut Default::default())?.to_vec();
+/// let copy = std::fs::File::from(receive_fd(&ticket)?);
+/// # drop(copy);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
+pub fn send_fd<E>(
     fd: impl AsFd,
     to: Recipient,
-    sink: impl FnOnce(&[u8]) -> R,
-) -> Result<R, Errno> {
+    sink: impl FnOnce(&[u8]) -> Result<(), E>,
+) -> Result<(), SendError<E>> {
     let k = DefaultKernel::default();
-    let ticket = seams::issue_dup(&k, fd.as_fd().as_raw_fd(), to)?;
-    Ok(pass::send(&ticket.msg, sink, R::delivered, |m| {
-        active::withdraw(&k, m)
-    }))
+    let ticket = seams::issue_dup(&k, fd.as_fd().as_raw_fd(), to).map_err(SendError::Issue)?;
+    ticket.send(sink).map_err(SendError::Sink)
 }
 
 /// Checks `bytes` and redeems the ticket: the article's `receive_fd`. Keeps no state between calls; use
@@ -619,8 +758,24 @@ pub fn send_fd<R: Delivery>(
 /// # Errors
 ///
 /// As [`Receiver::redeem`].
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "std")] fn main() -> std::io::Result<()> {
+/// use qnx_fdpass::{receive_fd, send_fd, Recipient};
+/// let file = std::fs::File::open(std::env::current_exe()?)?;
+/// let mut ticket = Vec::new();
+/// send_fd(&file, Recipient::Any, |b| -> Result<(), ()> { ticket.extend_from_slice(b); Ok(()) })
+///     .expect("issued and handed over");
+/// let fd = receive_fd(&ticket)?; // an OwnedFd: dropping it closes it
+/// assert!(receive_fd(&ticket[..3]).is_err()); // a cut ticket opens nothing
+/// # drop(fd);
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
 pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
-    Receiver::<0>::new().redeem(bytes)
+    seams::Receiver::<0, DefaultKernel>::with_kernel(DefaultKernel::default()).redeem(bytes)
 }
 
 /// Withdraws a ticket, or every ticket of a [`DupBatch`] packet, from its bytes: [`DupTicket::withdraw`]
@@ -634,6 +789,24 @@ pub fn receive_fd(bytes: &[u8]) -> Result<OwnedFd, Error> {
 /// [`Error::Decode`] if the bytes are neither one ticket nor a batch packet (nothing is withdrawn then);
 /// [`Error::Os`] as [`DupTicket::withdraw`], for a batch the first ticket's error (every ticket is
 /// tried).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "std")] fn main() -> Result<(), qnx_fdpass::Error> {
+/// use qnx_fdpass::{withdraw, DecodeError, Error, Issuer, Recipient};
+/// # let file = std::fs::File::open("/").unwrap();
+/// let mut kept = Vec::new(); // a sender that kept only the bytes it tried to send
+/// Issuer::new()?
+///     .dup(&file, Recipient::Any)?
+///     .send(|b| -> Result<(), ()> { kept.extend_from_slice(b); Ok(()) })
+///     .ok();
+/// // ... and then learned that the receiver never got them:
+/// withdraw(&kept)?;
+/// assert!(matches!(withdraw(&kept[..5]), Err(Error::Decode(DecodeError::TooShort { .. }))));
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
 pub fn withdraw(bytes: &[u8]) -> Result<(), Error> {
     let k = DefaultKernel::default();
     pass::withdraw_bytes(
@@ -660,6 +833,21 @@ pub fn withdraw(bytes: &[u8]) -> Result<(), Error> {
 /// # Errors
 ///
 /// The server's (or the OS's) error for the close; `EINTR` as above.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "std")] fn main() -> std::io::Result<()> {
+/// use qnx_fdpass::{close, receive_fd, send_fd, Recipient};
+/// let file = std::fs::File::open(std::env::current_exe()?)?;
+/// let mut ticket = Vec::new();
+/// send_fd(&file, Recipient::Any, |b| -> Result<(), ()> { ticket.extend_from_slice(b); Ok(()) })
+///     .expect("issued");
+/// let fd = receive_fd(&ticket)?;
+/// close(fd)?; // what the close answered, where `drop(fd)` would ignore it
+/// # Ok(()) }
+/// # #[cfg(not(feature = "std"))] fn main() {}
+/// ```
 pub fn close(fd: OwnedFd) -> Result<(), Errno> {
     crate::sys::close(fd.into_raw_fd())
 }
@@ -671,14 +859,6 @@ pub fn close(fd: OwnedFd) -> Result<(), Errno> {
 pub fn getpid() -> i32 {
     crate::sys::getpid()
 }
-
-/// Does nothing; kept for programs written when the raw Neutrino backend cached the pid per process.
-///
-/// The pid tickets name is read on every issue (on Neutrino from the thread's TLS block, on the Linux
-/// host with `getpid`), so a child made by `fork()` names itself without help. What a fork does not
-/// fix: an [`Issuer`] or [`Receiver`] made before it belongs to the parent (an `Issuer` keeps the pid it
-/// was made with): make new ones in the child.
-pub fn after_fork() {}
 
 #[cfg_attr(not(feature = "kernel-seams"), allow(dead_code))]
 pub mod seams {
@@ -902,7 +1082,7 @@ const _: () = {
     send::<OpenfdTicket>();
     send::<DupBatch<8>>();
     send::<OwnedFds<8>>();
-    send::<Receiver<8>>();
+    send::<Receiver>();
     send::<Issuer>();
 };
 

@@ -4,6 +4,32 @@ use core::fmt;
 
 /// An error number, always in QNX Neutrino numbering (`qnx-abi.md` §6), whatever the backend.
 ///
+/// Why QNX numbering and not the running system's (rustix's way): the crate is written for Neutrino,
+/// where the two are the same, and the Linux host backend exists so that the same program and tests
+/// run on a workstation; a test or a program that matches `Errno::NOSYS` or `Errno::MSGSIZE` (whose
+/// numbers differ between the systems) then behaves the same on both. Every way out of the crate that
+/// a program or a C caller sees gives the **running system's** number: `std::io::Error` (with the `std`
+/// feature, through [`Errno::to_native`]), `Display` (the C name, or the native number), and the C
+/// interface's return values. Only `raw()` is QNX's.
+///
+/// # Examples
+///
+/// ```
+/// use qnx_fdpass::{Errno, Error, Receiver};
+/// # #[cfg(target_os = "linux")] {
+/// // A ticket naming a sender pid that no process has (on the host: pidfd_open fails with ESRCH).
+/// # use qnx_fdpass::wire::{IoDup, Message, MsgInfoHdr};
+/// # let hdr = MsgInfoHdr { nd: 0, srcnd: 0, pid: 0, tid: i32::MAX, chid: 0, scoid: 0, coid: 3 };
+/// # let ticket = IoDup::with_info(hdr, 0);
+/// # let bytes = qnx_fdpass::zerocopy::IntoBytes::as_bytes(&ticket);
+/// match Receiver::new().redeem(bytes) {
+///     Err(Error::Os(Errno::SRCH)) => {}              // the sender is gone
+///     Err(Error::Os(e)) => panic!("{e} ({:?}, native {:?})", e.name(), e.to_native()),
+///     other => panic!("{other:?}"),
+/// }
+/// # }
+/// ```
+///
 /// The Linux host backend translates Linux numbers with [`Errno::from_linux`], so code that matches on
 /// `Errno::BADF` or `Errno::ACCES` behaves the same on a workstation and on a target. On the host,
 /// `raw()` is therefore *not* the number the Linux C library would show: [`Errno::to_linux`] (or
@@ -87,7 +113,21 @@ impl Errno {
         Self(raw)
     }
 
-    /// The number in QNX numbering.
+    /// The number in QNX numbering: the running system's on Neutrino; on the Linux host use
+    /// [`Errno::to_native`] for the number `strerror` or `std::io::Error` expect.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use qnx_fdpass::Errno;
+    /// assert_eq!(Errno::NOSYS.raw(), 89); // QNX's ENOSYS
+    /// if cfg!(target_os = "linux") {
+    ///     assert_eq!(Errno::NOSYS.to_native(), Some(38)); // Linux's
+    /// } else {
+    ///     assert_eq!(Errno::NOSYS.to_native(), Some(89));
+    /// }
+    /// assert_eq!(Errno::NOSYS.to_string(), "function not implemented (ENOSYS)");
+    /// ```
     #[must_use]
     pub const fn raw(self) -> i32 {
         self.0
@@ -311,9 +351,12 @@ impl fmt::Debug for Errno {
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.name(), self.description()) {
-            (Some(name), Some(text)) => write!(f, "{text} ({name})"),
-            _ => write!(f, "error {}", self.0),
+        // A number the crate does not name is shown in the running system's numbering, as `strerror`
+        // and `io::Error` would show it; a QNX-only one on the host (only a test double makes one) says so.
+        match (self.name(), self.description(), self.to_native()) {
+            (Some(name), Some(text), _) => write!(f, "{text} ({name})"),
+            (_, _, Some(native)) => write!(f, "error {native}"),
+            (_, _, None) => write!(f, "QNX error {}", self.0),
         }
     }
 }
@@ -406,6 +449,33 @@ mod tests {
         assert_eq!(Errno::from_raw(0).to_linux(), None);
     }
 
+    /// Every conversion a program meets gives the running system's number: for every Linux errno `n`
+    /// (as the host backend receives it), `io::Error`'s `raw_os_error()` is `n`, and `Display` names it
+    /// by its C name, or by `n` where the crate has no name for it. The C interface's return values
+    /// are `to_native()` too (capi's `every_errno_comes_back_native` test).
+    #[test]
+    #[cfg(host_linux)]
+    fn every_conversion_gives_the_native_number() {
+        extern crate std;
+        use std::string::ToString;
+        for n in (1..134).filter(|n| !matches!(n, 41 | 58)) {
+            let e = Errno::from_linux(n);
+            assert_eq!(e.to_native(), Some(n), "{e:?}");
+            let text = e.to_string();
+            match e.name() {
+                Some(name) => assert!(text.ends_with(&std::format!("({name})")), "{text}"),
+                None => assert_eq!(text, std::format!("error {n}")),
+            }
+        }
+        // A QNX-only error (no Linux number) does not pass for a Linux one.
+        assert_eq!(Errno::NOREMOTE.to_native(), None);
+        assert_eq!(
+            Errno::from_raw(300).to_string(),
+            "only possible on the local node (ENOREMOTE)"
+        );
+        assert_eq!(Errno::from_raw(311).to_string(), "QNX error 311");
+    }
+
     #[test]
     fn display() {
         struct Buf([u8; 64], usize);
@@ -429,7 +499,13 @@ mod tests {
             format_args!("{} {:?}", Errno::from_raw(4242), Errno::ACCES),
         )
         .unwrap();
-        assert_eq!(&b.0[..b.1], b"error 4242 Errno(EACCES)");
+        // 4242 is no errno on either system.
+        let unnamed: &[u8] = if cfg!(host_linux) {
+            b"QNX error 4242 Errno(EACCES)"
+        } else {
+            b"error 4242 Errno(EACCES)"
+        };
+        assert_eq!(&b.0[..b.1], unnamed);
         // QNX's ENOREMOTE means the operation needs the local node (issue refuses a remote server with
         // it); the text must not say the opposite.
         assert_eq!(

@@ -147,6 +147,7 @@ impl defmt::Format for DecodeError {
 
 /// Why a ticket could not be issued or redeemed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The bytes are not a valid ticket; nothing was attempted.
     Decode(DecodeError),
@@ -218,12 +219,24 @@ impl From<Error> for std::io::Error {
 
 /// A batch failed at the ticket with index `index` (0-based); every descriptor already obtained from the
 /// batch has been closed.
+///
+/// `#[non_exhaustive]`: a later version may say more (read the fields, match with `..`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BatchError {
     /// Index of the ticket that failed.
     pub index: usize,
     /// What went wrong with it.
     pub error: Error,
+}
+
+impl BatchError {
+    /// The error for ticket `index` of a batch failing with `error` (for test doubles and tools; the
+    /// crate's redeem makes its own).
+    #[must_use]
+    pub const fn new(index: usize, error: Error) -> Self {
+        Self { index, error }
+    }
 }
 
 impl fmt::Display for BatchError {
@@ -252,5 +265,58 @@ impl From<BatchError> for std::io::Error {
 impl defmt::Format for BatchError {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(f, "ticket {=usize}: {}", self.index, self.error)
+    }
+}
+
+/// Why [`send_fd`](crate::send_fd) did not hand a ticket over: the ticket could not be issued, or the
+/// sink failed (and the ticket was withdrawn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError<E> {
+    /// The ticket could not be issued (as [`DupTicket::new`](crate::DupTicket::new)); the sink was not
+    /// called.
+    Issue(Errno),
+    /// The sink's error; the ticket has been withdrawn.
+    Sink(E),
+}
+
+impl<E: fmt::Display> fmt::Display for SendError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Issue(e) => write!(f, "cannot issue the ticket: {e}"),
+            Self::Sink(e) => write!(f, "cannot send the ticket: {e}"),
+        }
+    }
+}
+
+impl<E: core::error::Error + 'static> core::error::Error for SendError<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Issue(e) => Some(e),
+            Self::Sink(e) => Some(e),
+        }
+    }
+}
+
+/// [`SendError::Issue`] as [`Errno`]'s conversion (the OS error in the running system's numbering), the
+/// sink's error as its own conversion: so `send_fd(fd, to, |b| w.write_all(b))?` works in a function
+/// returning `io::Result`.
+#[cfg(feature = "std")]
+impl<E: Into<std::io::Error>> From<SendError<E>> for std::io::Error {
+    fn from(e: SendError<E>) -> Self {
+        match e {
+            SendError::Issue(e) => e.into(),
+            SendError::Sink(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<E: defmt::Format> defmt::Format for SendError<E> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Issue(e) => defmt::write!(f, "Issue({})", e),
+            Self::Sink(e) => defmt::write!(f, "Sink({})", e),
+        }
     }
 }

@@ -51,6 +51,9 @@ mod timeout;
 pub mod errno;
 pub mod error;
 pub mod fd;
+pub mod selftest;
+#[cfg(feature = "std")]
+pub mod stream;
 /// Kernel calls (`kernel-seams` feature: the backends' traits, real implementations and fault
 /// injection; not covered by semver).
 #[cfg(feature = "kernel-seams")]
@@ -68,13 +71,11 @@ pub mod wire;
 #[cfg(feature = "kernel-seams")]
 pub use api::seams;
 pub use api::{
-    after_fork, close, getpid, receive_fd, send_fd, withdraw, Delivery, DupBatch, DupTicket,
-    Issuer, OpenfdTicket, OwnedFds, OwnedFdsIter, Receiver,
+    close, getpid, receive_fd, send_fd, withdraw, DupBatch, DupTicket, Issuer, OpenfdTicket,
+    OwnedFds, OwnedFdsIter, Receiver,
 };
-#[allow(deprecated)]
-pub use api::{Batch, Sender};
 pub use errno::Errno;
-pub use error::{BatchError, DecodeError, Error};
+pub use error::{BatchError, DecodeError, Error, SendError};
 pub use fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 pub use ticket::{parse, Recipient, Ticket};
 pub use timeout::Timeout;

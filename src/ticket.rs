@@ -43,6 +43,58 @@ use crate::wire::{
     self, MsgInfoHdr, IO_DUP, IO_OPENFD, ND_LOCAL_NODE, NTO_GLOBAL_CHANNEL, NTO_SIDE_CHANNEL,
 };
 
+/// The length in bytes of a dup ticket ([`DupTicket`](crate::DupTicket)) of the QNX version this build
+/// is for: 40 on QNX 8.0 and on the Linux host, 60 on QNX 7.x (and 6.x).
+pub const DUP_LEN: usize = <wire::IoDup as Message>::SIZE;
+
+/// The length in bytes of an openfd ticket ([`OpenfdTicket`](crate::OpenfdTicket)) of the QNX version
+/// this build is for: 48 on QNX 8.0 and on the Linux host, 68 on QNX 7.x (and 6.x).
+pub const OPENFD_LEN: usize = <wire::IoOpenfd as Message>::SIZE;
+
+/// The longest ticket this build issues or accepts: a buffer of this many bytes holds any one ticket
+/// (the default size of [`TicketBuf`](crate::wire::TicketBuf)). A [`DupBatch`](crate::DupBatch) of `N`
+/// tickets is `N * DUP_LEN` bytes.
+pub const MAX_LEN: usize = if DUP_LEN > OPENFD_LEN {
+    DUP_LEN
+} else {
+    OPENFD_LEN
+};
+
+/// How many of a ticket's first bytes [`frame_len`] needs: the message type.
+pub const PEEK_LEN: usize = 2;
+
+/// The full length of the ticket whose first bytes are `first` (at least [`PEEK_LEN`] of them; more are
+/// ignored): for a receiver that reads a byte stream, which has no message boundaries. It reads the
+/// message type only; the whole ticket is checked when it is parsed or redeemed.
+///
+/// # Errors
+///
+/// [`DecodeError::TooShort`] for fewer than [`PEEK_LEN`] bytes, [`DecodeError::WrongType`] for a type
+/// that is neither ticket kind (the stream is out of step, or not carrying tickets).
+///
+/// # Examples
+///
+/// ```
+/// use qnx_fdpass::ticket::{frame_len, DUP_LEN, OPENFD_LEN, PEEK_LEN};
+/// use qnx_fdpass::DecodeError;
+/// let dup_type = 0x115u16.to_ne_bytes(); // `_IO_DUP`, as a ticket starts
+/// assert_eq!(frame_len(&dup_type), Ok(DUP_LEN));
+/// assert_eq!(frame_len(&0x10Du16.to_ne_bytes()), Ok(OPENFD_LEN));
+/// assert_eq!(frame_len(&dup_type[..1]), Err(DecodeError::TooShort { need: PEEK_LEN, got: 1 }));
+/// assert_eq!(frame_len(&[0, 0]), Err(DecodeError::WrongType(0)));
+/// ```
+pub fn frame_len(first: &[u8]) -> Result<usize, DecodeError> {
+    match peek_type(first) {
+        Some(IO_DUP) => Ok(DUP_LEN),
+        Some(IO_OPENFD) => Ok(OPENFD_LEN),
+        Some(other) => Err(DecodeError::WrongType(other)),
+        None => Err(DecodeError::TooShort {
+            need: PEEK_LEN,
+            got: first.len(),
+        }),
+    }
+}
+
 /// Who may redeem a ticket.
 ///
 /// On QNX 8.0 the sender registers the descriptor for one receiving process (`dupfd_register`, with
@@ -51,6 +103,7 @@ use crate::wire::{
 /// recipient is not recorded in the ticket (see the README's threat model for who can redeem).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Recipient {
     /// Whoever receives the bytes.
     Any,
@@ -127,6 +180,7 @@ pub(crate) fn parse_copy<M: Message>(bytes: &[u8]) -> Result<M, DecodeError> {
 
 /// Which backend's meaning a ticket's server fields (`info.pid`, `info.chid`, `info.scoid`) have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Backend {
     /// QNX Neutrino: they name the server channel the receiver attaches to, and are checked.
@@ -635,6 +689,23 @@ mod tests {
         m.xtype = 0;
         assert_eq!(check(&m), Ok(()));
         assert_eq!(m.access(), Access::ReadWrite);
+    }
+
+    #[test]
+    fn lengths_are_this_versions_message_sizes() {
+        let (dup, openfd) = if wire::IS_V8 { (40, 48) } else { (60, 68) };
+        assert_eq!((DUP_LEN, OPENFD_LEN, MAX_LEN), (dup, openfd, openfd));
+        assert_eq!((v8::IoDup::SIZE, v8::IoOpenfd::SIZE), (40, 48));
+        assert_eq!((v7::IoDup::SIZE, v7::IoOpenfd::SIZE), (60, 68));
+        // frame_len reads the type of a real ticket of each kind, whatever follows.
+        let d = wire::IoDup::with_info(hdr(), 0);
+        let o = wire::IoOpenfd::with_info(hdr(), 0);
+        assert_eq!(frame_len(d.as_bytes()), Ok(DUP_LEN));
+        assert_eq!(frame_len(&o.as_bytes()[..PEEK_LEN]), Ok(OPENFD_LEN));
+        assert_eq!(
+            frame_len(&[]),
+            Err(DecodeError::TooShort { need: 2, got: 0 })
+        );
     }
 
     #[test]

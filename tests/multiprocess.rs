@@ -39,16 +39,17 @@ fn sender_role() {
     let fd = common::fd(&file);
     let closed = File::open(&path).unwrap();
     let closed_ticket = DupTicket::new(common::fd(&closed), Recipient::Any).unwrap();
+    let closed_in_batch = DupTicket::new(common::fd(&closed), Recipient::Any).unwrap();
     drop(closed);
     let dup = DupTicket::new(fd, Recipient::Any).unwrap();
-    let mut batch = DupBatch::<4>::new();
-    for _ in 0..3 {
-        batch
-            .push(DupTicket::new(fd, Recipient::Any).unwrap())
-            .unwrap();
+    // Tickets are move-only: the bad batch is three more good tickets and the closed one.
+    let [mut batch, mut bad_batch] = [DupBatch::<4>::new(), DupBatch::<4>::new()];
+    for b in [&mut batch, &mut bad_batch] {
+        for _ in 0..3 {
+            b.push(DupTicket::new(fd, Recipient::Any).unwrap()).unwrap();
+        }
     }
-    let mut bad_batch = batch.clone();
-    bad_batch.push(closed_ticket).unwrap();
+    bad_batch.push(closed_in_batch).unwrap();
     let mut out = std::io::stdout().lock();
     common::write_ticket(&mut out, "dup", dup.as_bytes());
     for (name, access) in [
@@ -174,7 +175,7 @@ fn dup_shares_the_offset_both_ways() {
     let flags = rustix::io::fcntl_getfd(&mine).unwrap();
     assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
     // The dup-only entry point gives the same: the sender's file, sharing its offset.
-    let mut again = file(Receiver::<1>::new().redeem_dup(s.ticket("dup")).unwrap());
+    let mut again = file(Receiver::new().redeem_dup(s.ticket("dup")).unwrap());
     assert_senders_file(&s, &again);
     again.seek(SeekFrom::Start(11)).unwrap();
     assert_eq!(s.ask("pos"), "11", "the offset is shared");
@@ -186,7 +187,7 @@ fn openfd_has_its_own_offset_and_refuses_wider_access() {
     let _g = common::serial();
     let mut s = Sender::start("openfd");
     let before = open_fds();
-    let mut mine = file(Receiver::<2>::new().redeem(s.ticket("openfd-r")).unwrap());
+    let mut mine = file(Receiver::new().redeem(s.ticket("openfd-r")).unwrap());
     assert_senders_file(&s, &mine);
     assert_eq!(
         read_n(&mut mine, 11),
@@ -217,7 +218,7 @@ fn closed_descriptor_fails_with_ebadf_and_leaks_nothing() {
         receive_fd(s.ticket("closed")).unwrap_err(),
         Error::Os(Errno::BADF)
     );
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     assert_eq!(
         r.redeem(s.ticket("closed")).unwrap_err(),
         Error::Os(Errno::BADF)
@@ -232,7 +233,7 @@ fn exited_sender_fails_cleanly() {
     let _g = common::serial();
     let s = Sender::start("exited");
     let dup = s.ticket("dup").to_vec();
-    let mut cached = Receiver::<4>::new();
+    let mut cached = Receiver::new();
     drop(cached.redeem(&dup).unwrap());
     s.stop();
     let before = open_fds();
@@ -322,7 +323,7 @@ fn malformed_packets_each_fail_with_their_own_error() {
     for (bytes, want) in cases {
         assert_eq!(receive_fd(&bytes).unwrap_err(), Error::Decode(want));
         assert_eq!(
-            Receiver::<0>::new().redeem_dup(&bytes).unwrap_err(),
+            Receiver::new().redeem_dup(&bytes).unwrap_err(),
             Error::Decode(want),
             "redeem_dup"
         );
@@ -345,7 +346,7 @@ fn malformed_packets_each_fail_with_their_own_error() {
     forged[h] ^= 1;
     assert_eq!(receive_fd(&forged).unwrap_err(), Error::Os(Errno::SRCH));
     assert_eq!(
-        Receiver::<2>::new().redeem_dup(&forged).unwrap_err(),
+        Receiver::new().redeem_dup(&forged).unwrap_err(),
         Error::Os(Errno::SRCH)
     );
     assert_eq!(open_fds(), before);
@@ -356,7 +357,7 @@ fn malformed_packets_each_fail_with_their_own_error() {
 fn batches_are_all_or_nothing() {
     let _g = common::serial();
     let s = Sender::start("batch");
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     // One pidfd stays cached in the receiver: warm it first so the counts below compare descriptors.
     drop(r.redeem_batch::<4>(s.ticket("batch")).unwrap());
     let empty = open_fds();
@@ -384,10 +385,7 @@ fn batches_are_all_or_nothing() {
     let before = open_fds();
     assert_eq!(
         r.redeem_batch::<4>(s.ticket("bad-batch")).unwrap_err(),
-        BatchError {
-            index: 3,
-            error: Error::Os(Errno::BADF)
-        }
+        BatchError::new(3, Error::Os(Errno::BADF))
     );
     assert_eq!(
         open_fds(),

@@ -99,12 +99,24 @@ fn every_path_allocates_nothing() {
     assert_eq!(n, 0, "Issuer::dup");
     let (n, _) = allocations(|| issuer.openfd(fd, Access::Read, Recipient::Any).unwrap());
     assert_eq!(n, 0, "Issuer::openfd");
-    let (n, sent) = allocations(|| send_fd(fd, Recipient::Any, |t| Some(t.len())).unwrap());
+    let mut len = 0;
+    let (n, sent) = allocations(|| {
+        send_fd(fd, Recipient::Any, |t| -> Result<(), ()> {
+            len = t.len();
+            Ok(())
+        })
+    });
     assert_eq!(n, 0, "send_fd");
-    assert_eq!(sent, Some(IoDup::SIZE));
+    assert_eq!((sent, len), (Ok(()), IoDup::SIZE));
+    let (n, sent) = allocations(|| send_fd(fd, Recipient::Any, |_| Err(qnx_fdpass::Errno::PIPE)));
+    assert_eq!(n, 0, "send_fd, sink failed (withdrawn)");
+    assert_eq!(
+        sent,
+        Err(qnx_fdpass::SendError::Sink(qnx_fdpass::Errno::PIPE))
+    );
 
     // Receive into an aligned buffer, as the docs advise.
-    let mut buf = TicketBuf::<72>::new();
+    let mut buf = TicketBuf::<{ qnx_fdpass::ticket::MAX_LEN }>::new();
     buf.bytes[..IoDup::SIZE].copy_from_slice(dup.as_bytes());
     let bytes = buf.filled(IoDup::SIZE);
 
@@ -137,7 +149,7 @@ fn every_path_allocates_nothing() {
     assert_eq!(errs, [true; 4]);
 
     // Redeem: a new peer (pidfd_open, /proc/<pid>/stat), then the cached peer, then stateless.
-    let mut receiver = Receiver::<4>::new();
+    let mut receiver = Receiver::new();
     let (n, r) = allocations(|| receiver.redeem(bytes).map(drop));
     assert_eq!(n, 0, "Receiver::redeem (new peer)");
     r.unwrap();
@@ -150,7 +162,7 @@ fn every_path_allocates_nothing() {
     let (n, r) = allocations(|| receiver.redeem_dup(bytes).map(drop));
     assert_eq!(n, 0, "Receiver::redeem_dup (cached peer)");
     r.unwrap();
-    let (n, r) = allocations(|| Receiver::<0>::new().redeem_dup(bytes).map(drop));
+    let (n, r) = allocations(|| Receiver::new().redeem_dup(bytes).map(drop));
     assert_eq!(n, 0, "Receiver::<0>::redeem_dup (stateless)");
     r.unwrap();
     let (n, r) = allocations(|| receiver.redeem_dup(openfd.as_bytes()).map(drop));

@@ -132,11 +132,11 @@ fn exited_sender_fails_cleanly() {
     // A zombie: exited, pid still held.
     let mut s = Sender::start("zombie");
     let t = s.ticket.clone();
-    let mut warm = Receiver::<4>::new();
+    let mut warm = Receiver::new();
     assert_eq!(content(&warm.redeem(&t).unwrap()), "sender zombie");
     s.exit_unreaped();
     let before = open_fds();
-    assert_dead(Receiver::<0>::new().redeem(&t), "zombie, P=0");
+    assert_dead(qnx_fdpass::receive_fd(&t), "zombie, P=0");
     assert_eq!(open_fds(), before, "zombie, P=0: leaked");
     assert_dead(warm.redeem(&t), "zombie, warm P=4");
     assert_only_pidfds_gone(&before, &open_fds(), "zombie, warm P=4");
@@ -150,12 +150,12 @@ fn exited_sender_fails_cleanly() {
     // Exited and reaped.
     let s = Sender::start("reaped");
     let t = s.ticket.clone();
-    let mut warm = Receiver::<4>::new();
+    let mut warm = Receiver::new();
     assert_eq!(content(&warm.redeem(&t).unwrap()), "sender reaped");
     s.exit();
     let before = open_fds();
-    assert_dead(Receiver::<0>::new().redeem(&t), "reaped, P=0");
-    assert_dead(Receiver::<4>::new().redeem(&t), "reaped, cold P=4");
+    assert_dead(qnx_fdpass::receive_fd(&t), "reaped, P=0");
+    assert_dead(Receiver::new().redeem(&t), "reaped, cold P=4");
     assert_dead(warm.redeem(&t), "reaped, warm P=4");
     assert_only_pidfds_gone(&before, &open_fds(), "reaped");
     drop(warm);
@@ -175,7 +175,7 @@ fn other_start_time_is_refused() {
     for forged in [start + 1, start.wrapping_sub(1), 0, u64::MAX] {
         let t = with_start(&s.ticket, forged);
         assert_eq!(
-            Receiver::<0>::new().redeem(&t).map(|f| content(&f)),
+            qnx_fdpass::receive_fd(&t).map(|f| content(&f)),
             Err(Error::Os(Errno::SRCH)),
             "pid {pid} start {forged} (real {start})"
         );
@@ -184,7 +184,7 @@ fn other_start_time_is_refused() {
 
     // A warm cache keyed by (pid, start) must not serve a ticket with another start time, and the
     // real sender's ticket still works afterwards.
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     assert_eq!(content(&r.redeem(&s.ticket).unwrap()), "sender live");
     let t = with_start(&s.ticket, start + 1);
     assert_eq!(
@@ -204,7 +204,7 @@ fn ns_role() {
     common::assert_role("reuse-ns");
     let first = Sender::start("first");
     let (pid, coid, start) = first.names();
-    let mut warm = Receiver::<4>::new();
+    let mut warm = Receiver::new();
     assert_eq!(
         content(&warm.redeem(&first.ticket).unwrap()),
         "sender first"
@@ -238,11 +238,11 @@ fn ns_role() {
     assert_ne!(start2, start);
     let before = open_fds();
     assert_eq!(
-        Receiver::<0>::new().redeem(&old).map(|f| content(&f)),
+        qnx_fdpass::receive_fd(&old).map(|f| content(&f)),
         Err(Error::Os(Errno::SRCH))
     );
     assert_eq!(
-        Receiver::<4>::new().redeem(&old).map(|f| content(&f)),
+        Receiver::new().redeem(&old).map(|f| content(&f)),
         Err(Error::Os(Errno::SRCH))
     );
     // The warm receiver holds a pidfd of the first (dead) process under the same pid and start time

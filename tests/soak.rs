@@ -1,5 +1,5 @@
 //! Soak and concurrency: 100 000 passes from a real sender process to this process, redeemed by four
-//! threads at once, each with its own `Receiver<4>`. The descriptor table must be exactly the same and
+//! threads at once, each with its own `Receiver`. The descriptor table must be exactly the same and
 //! the resident set (from /proc/self/statm) the same within a small tolerance, before and after.
 //!
 //! The sender is this test binary re-executed (`FDPASS_ROLE=soak-sender`): it opens four memfds and,
@@ -100,7 +100,7 @@ fn soak_100k_passes_4_threads() {
         let (tx, rx) = mpsc::sync_channel::<Job>(1024);
         txs.push(tx);
         workers.push(std::thread::spawn(move || {
-            let mut r = Receiver::<4>::new();
+            let mut r = Receiver::new();
             let want = format!("soak file {t}");
             let mut buf = [0u8; 32];
             let mut redeemed = 0usize;

@@ -28,7 +28,7 @@ fn a_file_goes_in_by_reference_and_comes_out_as_a_file() -> io::Result<()> {
     let mut file = temp_file(b"0123456789");
     file.seek(SeekFrom::Start(4))?;
     let mut packet = Vec::new();
-    send_fd(&file, Recipient::Any, |t| packet.extend_from_slice(t))?;
+    send_fd(&file, Recipient::Any, |t| packet.write_all(t))?;
     let fd: OwnedFd = receive_fd(&packet)?; // it *is* std's OwnedFd
     assert_ne!(fd.as_raw_fd(), file.as_raw_fd());
     let mut copy = File::from(fd);
@@ -39,7 +39,7 @@ fn a_file_goes_in_by_reference_and_comes_out_as_a_file() -> io::Result<()> {
 
     // An openfd ticket from a borrowed descriptor: its own offset, from 0.
     let t = OpenfdTicket::new(file.as_fd(), Access::Read, Recipient::Any)?;
-    let mut own = File::from(Receiver::<1>::new().redeem(t.as_bytes())?);
+    let mut own = File::from(Receiver::new().redeem(t.as_bytes())?);
     let mut all = String::new();
     own.read_to_string(&mut all)?;
     assert_eq!(all, "0123456789");
@@ -51,7 +51,7 @@ fn sockets_and_pipes_convert_with_from() -> io::Result<()> {
     let (a, mut b) = UnixStream::pair()?;
     let issuer = Issuer::new()?;
     let t = issuer.dup(&a, Recipient::Any)?;
-    let mut a2 = UnixStream::from(Receiver::<1>::new().redeem(t.as_bytes())?);
+    let mut a2 = UnixStream::from(Receiver::new().redeem(t.as_bytes())?);
     a2.write_all(b"through the copy")?;
     let mut got = [0u8; 16];
     b.read_exact(&mut got)?;
@@ -76,7 +76,7 @@ fn a_batch_comes_out_as_std_descriptors() -> io::Result<()> {
     for _ in 0..3 {
         batch.push(DupTicket::new(&file, Recipient::Any)?).unwrap();
     }
-    let fds = Receiver::<1>::new().redeem_batch::<3>(batch.as_bytes())?;
+    let fds = Receiver::new().redeem_batch::<3>(batch.as_bytes())?;
     let files: Vec<File> = fds.into_iter().map(File::from).collect();
     assert_eq!(files.len(), 3);
     for f in &files {
@@ -141,10 +141,7 @@ fn errors_become_io_errors_with_the_linux_number() {
     );
 
     // A batch error keeps its index in the message and the failing ticket's kind.
-    let e = io::Error::from(BatchError {
-        index: 2,
-        error: Error::Os(Errno::ACCES),
-    });
+    let e = io::Error::from(BatchError::new(2, Error::Os(Errno::ACCES)));
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     assert!(e.to_string().contains("ticket 2"), "{e}");
 }

@@ -15,10 +15,36 @@
 #include <stdint.h>
 
 /*
- Bytes that hold any one ticket on every target (the largest, QNX 7's `io_openfd_t`, is 68): size a
- ticket buffer with it.
+ Bytes that hold any one ticket on every target: the largest, QNX 7's openfd ticket
+ (`QNX_FDPASS_OPENFD_LEN_V7`). Size a ticket buffer with it.
  */
-#define QNX_FDPASS_TICKET_MAX 72
+#define QNX_FDPASS_TICKET_MAX 68
+
+/*
+ Length of a dup ticket on QNX 8.0 and the Linux host (`qnx_fdpass_dup_ticket_size()` answers the
+ running target's).
+ */
+#define QNX_FDPASS_DUP_LEN_V8 40
+
+/*
+ Length of an openfd ticket on QNX 8.0 and the Linux host.
+ */
+#define QNX_FDPASS_OPENFD_LEN_V8 48
+
+/*
+ Length of a dup ticket on QNX 7.x (and 6.x).
+ */
+#define QNX_FDPASS_DUP_LEN_V7 60
+
+/*
+ Length of an openfd ticket on QNX 7.x (and 6.x).
+ */
+#define QNX_FDPASS_OPENFD_LEN_V7 68
+
+/*
+ How many of a ticket's first bytes `qnx_fdpass_ticket_len()` needs to tell its length.
+ */
+#define QNX_FDPASS_PEEK_LEN 2
 
 /*
  The most tickets one batch packet carries (`qnx_fdpass_send_fds()`, `qnx_fdpass_receive_fds()`).
@@ -164,6 +190,22 @@ int qnx_fdpass_withdraw(const void *ticket,
  and the Linux host, 60 on QNX 7.
  */
 size_t qnx_fdpass_dup_ticket_size(void);
+
+/*
+ The full length of the ticket whose first `n` bytes are at `first`, in `*len`: for a receiver reading
+ a byte stream (a pipe, a socket), which has no message boundaries. Needs `QNX_FDPASS_PEEK_LEN` bytes
+ (the message type); the whole ticket is checked when it is redeemed.
+
+ Returns 0; `EINVAL` for a null pointer, fewer than `QNX_FDPASS_PEEK_LEN` bytes, or a type that is
+ neither ticket kind (the stream is out of step).
+
+ # Safety
+
+ `first` must be valid for reads of `n` bytes, and `len` for a write.
+ */
+int qnx_fdpass_ticket_len(const void *first,
+                          size_t n,
+                          size_t *len);
 
 /*
  This process's pid as tickets name it (on Neutrino read from the thread's TLS block, as the C

@@ -24,14 +24,27 @@ use core::ffi::{c_int, c_void};
 
 use qnx_fdpass::fd::IntoRawFd;
 use qnx_fdpass::wire::Message;
-use qnx_fdpass::wire::{IoDup, IoOpenfd};
+use qnx_fdpass::wire::{v7, v8, IoDup, IoOpenfd};
 use qnx_fdpass::{
     Access, BorrowedFd, DupBatch, DupTicket, Errno, Error, OpenfdTicket, Receiver, Recipient,
 };
 
-/// Bytes that hold any one ticket on every target (the largest, QNX 7's `io_openfd_t`, is 68): size a
-/// ticket buffer with it.
-pub const QNX_FDPASS_TICKET_MAX: usize = 72;
+/// Bytes that hold any one ticket on every target: the largest, QNX 7's openfd ticket
+/// (`QNX_FDPASS_OPENFD_LEN_V7`). Size a ticket buffer with it.
+pub const QNX_FDPASS_TICKET_MAX: usize = 68;
+
+/// Length of a dup ticket on QNX 8.0 and the Linux host (`qnx_fdpass_dup_ticket_size()` answers the
+/// running target's).
+pub const QNX_FDPASS_DUP_LEN_V8: usize = 40;
+/// Length of an openfd ticket on QNX 8.0 and the Linux host.
+pub const QNX_FDPASS_OPENFD_LEN_V8: usize = 48;
+/// Length of a dup ticket on QNX 7.x (and 6.x).
+pub const QNX_FDPASS_DUP_LEN_V7: usize = 60;
+/// Length of an openfd ticket on QNX 7.x (and 6.x).
+pub const QNX_FDPASS_OPENFD_LEN_V7: usize = 68;
+
+/// How many of a ticket's first bytes `qnx_fdpass_ticket_len()` needs to tell its length.
+pub const QNX_FDPASS_PEEK_LEN: usize = 2;
 
 /// The most tickets one batch packet carries (`qnx_fdpass_send_fds()`, `qnx_fdpass_receive_fds()`).
 pub const QNX_FDPASS_BATCH_MAX: usize = 16;
@@ -49,8 +62,17 @@ pub const QNX_FDPASS_WRITE: c_int = 2;
 /// Access for `qnx_fdpass_send_openfd()`: read and write.
 pub const QNX_FDPASS_READ_WRITE: c_int = 3;
 
+// The C constants are literals (cbindgen writes one header for every target); here they are checked
+// against the Rust library's own sizes.
 const _: () = assert!(<IoDup as Message>::SIZE <= QNX_FDPASS_TICKET_MAX);
 const _: () = assert!(<IoOpenfd as Message>::SIZE <= QNX_FDPASS_TICKET_MAX);
+const _: () = assert!(qnx_fdpass::ticket::MAX_LEN <= QNX_FDPASS_TICKET_MAX);
+const _: () = assert!(qnx_fdpass::ticket::PEEK_LEN == QNX_FDPASS_PEEK_LEN);
+const _: () = assert!(<v8::IoDup as Message>::SIZE == QNX_FDPASS_DUP_LEN_V8);
+const _: () = assert!(<v8::IoOpenfd as Message>::SIZE == QNX_FDPASS_OPENFD_LEN_V8);
+const _: () = assert!(<v7::IoDup as Message>::SIZE == QNX_FDPASS_DUP_LEN_V7);
+const _: () = assert!(<v7::IoOpenfd as Message>::SIZE == QNX_FDPASS_OPENFD_LEN_V7);
+const _: () = assert!(QNX_FDPASS_TICKET_MAX == QNX_FDPASS_OPENFD_LEN_V7);
 
 #[cfg(any(target_os = "nto", target_os = "qnx"))]
 #[panic_handler]
@@ -72,7 +94,8 @@ fn native(e: Errno) -> c_int {
 fn error(e: Error) -> c_int {
     match e {
         Error::Os(e) => native(e),
-        Error::Decode(_) => native(Errno::INVAL),
+        // A malformed ticket, and whatever a later version adds.
+        _ => native(Errno::INVAL),
     }
 }
 
@@ -332,7 +355,7 @@ pub unsafe extern "C" fn qnx_fdpass_receive_fds(
     }
     // SAFETY: `packet` is valid for reads of `len` bytes (the caller's obligation), not null.
     let bytes = unsafe { core::slice::from_raw_parts(packet.cast::<u8>(), len) };
-    match Receiver::<0>::new().redeem_batch::<QNX_FDPASS_BATCH_MAX>(bytes) {
+    match Receiver::new().redeem_batch::<QNX_FDPASS_BATCH_MAX>(bytes) {
         Ok(got) => {
             let n = got.len();
             for (i, fd) in got.into_iter().enumerate() {
@@ -388,6 +411,37 @@ pub extern "C" fn qnx_fdpass_dup_ticket_size() -> usize {
     <IoDup as Message>::SIZE
 }
 
+/// The full length of the ticket whose first `n` bytes are at `first`, in `*len`: for a receiver reading
+/// a byte stream (a pipe, a socket), which has no message boundaries. Needs `QNX_FDPASS_PEEK_LEN` bytes
+/// (the message type); the whole ticket is checked when it is redeemed.
+///
+/// Returns 0; `EINVAL` for a null pointer, fewer than `QNX_FDPASS_PEEK_LEN` bytes, or a type that is
+/// neither ticket kind (the stream is out of step).
+///
+/// # Safety
+///
+/// `first` must be valid for reads of `n` bytes, and `len` for a write.
+#[no_mangle]
+pub unsafe extern "C" fn qnx_fdpass_ticket_len(
+    first: *const c_void,
+    n: usize,
+    len: *mut usize,
+) -> c_int {
+    if first.is_null() || len.is_null() {
+        return native(Errno::INVAL);
+    }
+    // SAFETY: `first` is valid for reads of `n` bytes (the caller's obligation), and not null.
+    let bytes = unsafe { core::slice::from_raw_parts(first.cast::<u8>(), n) };
+    match qnx_fdpass::ticket::frame_len(bytes) {
+        Ok(l) => {
+            // SAFETY: `len` is valid for a write and not null.
+            unsafe { len.write(l) };
+            0
+        }
+        Err(_) => native(Errno::INVAL),
+    }
+}
+
 /// This process's pid as tickets name it (on Neutrino read from the thread's TLS block, as the C
 /// library's `getpid()`; it cannot fail).
 #[no_mangle]
@@ -407,6 +461,50 @@ mod tests {
     const EINVAL: c_int = 22;
     const EBADF: c_int = 9;
     const EMSGSIZE: c_int = 90; // Linux
+
+    /// What a C caller gets back is the running system's errno for every error the library can meet
+    /// (`Errno` holds QNX numbering inside the crate): each Linux errno, as the host backend receives
+    /// it, comes back as itself, and a malformed ticket is the running system's `EINVAL`.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn every_errno_comes_back_native() {
+        for n in (1..134).filter(|n| !matches!(n, 41 | 58)) {
+            assert_eq!(native(Errno::from_linux(n)), n);
+            assert_eq!(error(Error::Os(Errno::from_linux(n))), n);
+        }
+        assert_eq!(
+            error(Error::Decode(qnx_fdpass::DecodeError::WrongType(0))),
+            EINVAL
+        );
+        // A QNX-only errno (only a test double makes one on the host) is EIO, never a wrong number.
+        assert_eq!(native(Errno::NOREMOTE), 5);
+    }
+
+    #[test]
+    fn a_tickets_length_from_its_first_bytes() {
+        let f = File::open("Cargo.toml").unwrap();
+        let (t, n) = send(f.as_raw_fd());
+        let mut len = 0;
+        let p = t.as_ptr().cast();
+        // SAFETY: `t` holds `n` bytes; `len` is a local.
+        unsafe {
+            assert_eq!(qnx_fdpass_ticket_len(p, QNX_FDPASS_PEEK_LEN, &mut len), 0);
+            assert_eq!(len, n);
+            assert_eq!(len, qnx_fdpass_dup_ticket_size());
+            assert_eq!(qnx_fdpass_ticket_len(p, 1, &mut len), EINVAL);
+            assert_eq!(
+                qnx_fdpass_ticket_len([0u8; 2].as_ptr().cast(), 2, &mut len),
+                EINVAL
+            );
+            assert_eq!(
+                qnx_fdpass_ticket_len(core::ptr::null(), 2, &mut len),
+                EINVAL
+            );
+            assert_eq!(qnx_fdpass_ticket_len(p, n, core::ptr::null_mut()), EINVAL);
+        }
+        // SAFETY: as above.
+        assert_eq!(unsafe { qnx_fdpass_withdraw(p, n) }, 0);
+    }
 
     fn send(fd: c_int) -> ([u8; QNX_FDPASS_TICKET_MAX], usize) {
         let mut buf = [0u8; QNX_FDPASS_TICKET_MAX];

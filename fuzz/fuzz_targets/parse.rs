@@ -3,12 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use qnx_fdpass::seams::Receiver;
 use qnx_fdpass::sys::host::Linux;
 use qnx_fdpass::sys::FailAt;
 use qnx_fdpass::ticket::{check, parse_as, Ticket};
 use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{v7, v8};
-use qnx_fdpass::seams::Receiver;
 use qnx_fdpass::{parse, BatchError, Errno, Error};
 use zerocopy::IntoBytes;
 
@@ -50,14 +50,9 @@ fuzz_target!(|data: &[u8]| {
         Err(BatchError {
             error: Error::Decode(_),
             index,
+            ..
         }) => assert!(index <= 8),
-        Err(e) => assert_eq!(
-            e,
-            BatchError {
-                index: 0,
-                error: Error::Os(Errno::NOMEM)
-            }
-        ),
+        Err(e) => assert_eq!(e, BatchError::new(0, Error::Os(Errno::NOMEM))),
     }
     let mut r = Receiver::<0, _>::with_kernel(FailAt::new(Linux, 1, Errno::NOMEM));
     match r.redeem(data) {

@@ -18,7 +18,17 @@ use qnx_fdpass::Access;
 use qnx_fdpass::wire::{IoDup, IoOpenfd};
 // The crate's `OwnedFd` is its own (no_std) type here: its `as_raw_fd` is the crate's trait method.
 use qnx_fdpass::fd::AsRawFd as _;
-use qnx_fdpass::{BorrowedFd, DupTicket, OpenfdTicket, OwnedFd, Receiver, Recipient};
+use qnx_fdpass::sys::host::Linux;
+use qnx_fdpass::{BorrowedFd, DupTicket, OpenfdTicket, OwnedFd, Recipient};
+
+/// A receiver with a pidfd cache of `P` entries (the public `Receiver` has a fixed one).
+struct Receiver<const P: usize>;
+
+impl<const P: usize> Receiver<P> {
+    fn new() -> qnx_fdpass::seams::Receiver<P, Linux> {
+        qnx_fdpass::seams::Receiver::with_kernel(Linux)
+    }
+}
 use rustix::fs::{Mode, OFlags};
 use zerocopy::IntoBytes;
 

@@ -38,19 +38,18 @@ pub(crate) use nto as active;
 #[cfg(host_linux)]
 pub(crate) use host as active;
 
-/// Hands a ticket's bytes to `sink` and, when `delivered` says of the sink's answer that they did not
-/// leave, withdraws the ticket (`send_fd`): a ticket nobody received must not stay registered (QNX 8.0)
-/// until the sender closes the descriptor. The withdrawal's own error is not the caller's: the sink's
-/// answer is returned as is.
-pub(crate) fn send<M: Message, R>(
-    msg: &M,
-    sink: impl FnOnce(&[u8]) -> R,
-    delivered: impl FnOnce(&R) -> bool,
-    withdraw: impl FnOnce(&M) -> Result<(), Errno>,
-) -> R {
-    let sent = sink(msg.as_bytes());
-    if !delivered(&sent) {
-        let _ = withdraw(msg);
+/// Hands a ticket's (or a batch's) bytes to `sink` and, when the sink answers that they did not all go,
+/// withdraws the ticket (`send_fd`, `DupTicket::send`): a ticket nobody received must not stay registered
+/// (QNX 8.0) until the sender closes the descriptor. The withdrawal's own error is not the caller's: the
+/// sink's answer is returned as is.
+pub(crate) fn send<E>(
+    bytes: &[u8],
+    sink: impl FnOnce(&[u8]) -> Result<(), E>,
+    withdraw: impl FnOnce() -> Result<(), Errno>,
+) -> Result<(), E> {
+    let sent = sink(bytes);
+    if sent.is_err() {
+        let _ = withdraw();
     }
     sent
 }
@@ -181,33 +180,31 @@ mod tests {
     use crate::wire::MsgInfoHdr;
 
     /// `send_fd`'s contract with its sink, which the host backend's no-op withdrawal cannot show: the ticket
-    /// is withdrawn exactly when the sink reports that its bytes did not leave, and the sink's answer is
-    /// returned as it was, whatever the withdrawal answered.
+    /// is withdrawn exactly when the sink answers `Err`, and the sink's answer is returned as it was,
+    /// whatever the withdrawal answered.
     #[test]
     fn send_withdraws_exactly_what_was_not_delivered() {
         use core::cell::Cell;
         let msg = IoDup::with_info(hdr(), 7);
-        for (delivered, answer) in [(true, Ok(7)), (false, Err(Errno::PIPE))] {
+        for answer in [Ok(()), Err(Errno::PIPE)] {
             for withdrawal in [Ok(()), Err(Errno::NOENT)] {
                 let withdrawn = Cell::new(0);
                 let seen = Cell::new(0);
-                let r: Result<i32, Errno> = send(
-                    &msg,
+                let r = send(
+                    msg.as_bytes(),
                     |b| {
                         assert_eq!(b, msg.as_bytes());
                         seen.set(seen.get() + 1);
                         answer
                     },
-                    Result::is_ok,
-                    |m| {
-                        assert_eq!(m.as_bytes(), msg.as_bytes());
+                    || {
                         withdrawn.set(withdrawn.get() + 1);
                         withdrawal
                     },
                 );
                 assert_eq!(r, answer);
                 assert_eq!(seen.get(), 1);
-                assert_eq!(withdrawn.get(), usize::from(!delivered), "{answer:?}");
+                assert_eq!(withdrawn.get(), usize::from(answer.is_err()), "{answer:?}");
             }
         }
     }

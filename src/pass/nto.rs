@@ -542,18 +542,20 @@ pub(crate) mod tests {
     fn send_withdraws_what_the_sink_did_not_deliver() {
         let k = Double::default();
         let msg: v8::IoDup = issue(&k, 3, Recipient::Pid(77)).unwrap();
-        let sent = |r: Result<usize, Errno>| {
+        let sent = |r: Result<(), Errno>| {
             k.calls.borrow_mut().clear();
             let out = pass::send(
-                &msg,
-                |b| r.map(|_| b.len()),
-                Result::is_ok,
-                |m| withdraw(&k, m),
+                msg.as_bytes(),
+                |b| {
+                    assert_eq!(b.len(), 40);
+                    r
+                },
+                || withdraw(&k, &msg),
             );
             (out, k.calls.borrow().clone())
         };
         // Delivered: the handle stays for the receiver.
-        assert_eq!(sent(Ok(0)), (Ok(40), std::vec![]));
+        assert_eq!(sent(Ok(())), (Ok(()), std::vec![]));
         // Not delivered: withdrawn, and the sink's own answer comes back.
         assert_eq!(
             sent(Err(Errno::PIPE)),
@@ -564,8 +566,8 @@ pub(crate) mod tests {
             fail_at: Some((1, Errno::NOENT)),
             ..Double::default()
         };
-        let out = pass::send(&msg, |_| false, |d| *d, |m| withdraw(&f, m));
-        assert!(!out);
+        let out = pass::send(msg.as_bytes(), |_| Err("gone"), || withdraw(&f, &msg));
+        assert_eq!(out, Err("gone"));
         assert_eq!(*f.calls.borrow(), [Call::Unregister(0xABCD)]);
     }
 

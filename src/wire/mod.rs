@@ -78,12 +78,8 @@ pub const IS_V8: bool = cfg!(not(qnx_v7));
 #[cfg(neutrino)]
 const _: () = assert!(IS_V8 == cfg!(qnx_v8));
 
-/// `_IO_CONNECT` (= `_IO_BASE`), the first I/O message type. CONFIRMED in 6.x, 7.0, 7.1, 8.0.
-pub const IO_CONNECT: u16 = 0x100;
 /// `_IO_OPENFD`: open the file behind another client's descriptor again. CONFIRMED, all versions.
 pub const IO_OPENFD: u16 = 0x10D;
-/// `_IO_MSG`: the resource manager's private-message type. CONFIRMED, all versions.
-pub const IO_MSG: u16 = 0x113;
 /// `_IO_DUP`: bind a new connection to another client's open file. CONFIRMED, all versions.
 pub const IO_DUP: u16 = 0x115;
 /// `_IO_CLOSE`: the message libc's `close()` sends before `ConnectDetach`. CONFIRMED, all versions.
@@ -112,12 +108,9 @@ pub const NTO_GLOBAL_CHANNEL: u32 = 0x4000_0000;
 pub const IO_OPENFD_NONE: u16 = 0;
 /// `_IO_OPENFD_PIPE`.
 pub const IO_OPENFD_PIPE: u16 = 1;
-/// `_IO_OPENFD_KQUEUE`.
-pub const IO_OPENFD_KQUEUE: u16 = 2;
-/// `_IO_OPENFD_ACCEPT`.
+/// `_IO_OPENFD_ACCEPT`: an xtype the receiver refuses ([`DecodeError::BadXtype`](crate::error::DecodeError::BadXtype)),
+/// kept for tests and tools that build such a ticket. (The other special xtypes are not named here.)
 pub const IO_OPENFD_ACCEPT: u16 = 3;
-/// `_IO_OPENFD_SCTP_PEELOFF`.
-pub const IO_OPENFD_SCTP_PEELOFF: u16 = 4;
 
 /// `_IO_FLAG_RD`: read access in an `_IO_OPENFD` `ioflag` (libc encodes `O_RDONLY + 1`). CONFIRMED 6.x.
 pub const IO_FLAG_RD: u32 = 1;
@@ -399,10 +392,11 @@ impl IoClose {
 /// A receive buffer aligned for every wire type, so that parsing a ticket received into it borrows the
 /// bytes in place instead of copying them.
 ///
-/// `N` is the capacity in bytes; [`TicketBuf::DEFAULT`] fits one ticket of any kind and version.
+/// `N` is the capacity in bytes; the default, [`ticket::MAX_LEN`](crate::ticket::MAX_LEN), fits one
+/// ticket of either kind of this build's QNX version.
 #[derive(FromBytes, KnownLayout, Immutable, Clone, Copy, Debug)]
 #[repr(C, align(8))]
-pub struct TicketBuf<const N: usize = 72> {
+pub struct TicketBuf<const N: usize = { crate::ticket::MAX_LEN }> {
     /// The bytes.
     pub bytes: [u8; N],
 }
@@ -530,7 +524,14 @@ mod tests {
     #[test]
     fn ticket_buf_is_aligned_for_every_message() {
         assert_eq!(core::mem::align_of::<TicketBuf>(), 8);
-        assert!(core::mem::size_of::<TicketBuf>() >= core::mem::size_of::<v7::IoOpenfd>());
+        // The default holds either kind of this build's version (a tool reading another version's
+        // tickets names its size, e.g. `TicketBuf<72>` for a 7.x openfd).
+        assert!(core::mem::size_of::<TicketBuf>() >= core::mem::size_of::<IoOpenfd>());
+        assert!(core::mem::size_of::<TicketBuf>() >= core::mem::size_of::<IoDup>());
+        assert_eq!(
+            crate::ticket::MAX_LEN,
+            core::mem::size_of::<IoDup>().max(core::mem::size_of::<IoOpenfd>())
+        );
         let buf = TicketBuf::<72>::new();
         assert_eq!(buf.filled(100).len(), 72);
         assert_eq!(buf.filled(3).len(), 3);

@@ -67,12 +67,7 @@ fn batch_counts_its_tickets_up_to_n() {
 fn expected(len: usize, n: usize) -> Result<usize, BatchError> {
     let count = len / SIZE;
     let rest = len % SIZE;
-    let err = |index, error| {
-        Err(BatchError {
-            index,
-            error: Error::Decode(error),
-        })
-    };
+    let err = |index, error| Err(BatchError::new(index, Error::Decode(error)));
     if len < SIZE {
         err(
             0,
@@ -103,7 +98,7 @@ fn expected(len: usize, n: usize) -> Result<usize, BatchError> {
 }
 
 fn check<const N: usize>(f: &File) {
-    let mut r = Receiver::<2>::new();
+    let mut r = Receiver::new();
     // Warm the receiver's pidfd cache, so the descriptor table is the same before and after each batch.
     drop(r.redeem(ticket(f).as_bytes()).unwrap());
     for k in 0..=N + 2 {
@@ -149,12 +144,7 @@ fn packets_at_and_around_every_length_boundary() {
 #[test]
 fn the_expected_answers() {
     let _g = crate::common::serial();
-    let e = |index, error| {
-        Err(BatchError {
-            index,
-            error: Error::Decode(error),
-        })
-    };
+    let e = |index, error| Err(BatchError::new(index, Error::Decode(error)));
     assert_eq!(
         expected(0, 2),
         e(0, DecodeError::TooShort { need: SIZE, got: 0 })

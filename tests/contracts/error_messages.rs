@@ -94,10 +94,7 @@ fn an_error_says_what_its_inner_error_says_and_has_it_as_source() {
 fn a_batch_error_names_the_ticket() {
     let _g = crate::common::serial();
     let inner = Error::Os(Errno::SRCH);
-    let e = BatchError {
-        index: 2,
-        error: inner,
-    };
+    let e = BatchError::new(2, inner);
     let s = e.to_string();
     assert!(s.contains("ticket 2"), "{s}");
     assert!(s.contains(&inner.to_string()), "{s}");
@@ -105,10 +102,7 @@ fn a_batch_error_names_the_ticket() {
         e.source().and_then(|s| s.downcast_ref::<Error>()),
         Some(&inner)
     );
-    let d = BatchError {
-        index: 0,
-        error: Error::Decode(DecodeError::BadSender(0)),
-    };
+    let d = BatchError::new(0, Error::Decode(DecodeError::BadSender(0)));
     assert!(d.to_string().contains("ticket 0"), "{d}");
     assert!(d.to_string().contains("bad sender pid 0"), "{d}");
 }

@@ -126,7 +126,7 @@ fn openfd_grants_exactly_the_access_within_the_original() {
     let _g = crate::common::serial();
     let file = TempFile::new("matrix");
     let sender = Issuer::new().unwrap();
-    let mut cached = Receiver::<2>::new();
+    let mut cached = Receiver::new();
     let mut granted = 0;
     for have in ALL {
         let mut orig = file.open(have);

@@ -14,9 +14,18 @@
 
 use std::process::{Child, Command, Stdio};
 
+use qnx_fdpass::seams::Receiver as Seam;
+use qnx_fdpass::sys::host::Linux;
 use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{IoDup, MsgInfoHdr};
-use qnx_fdpass::{Errno, Error, OwnedFd, Receiver};
+use qnx_fdpass::{Errno, Error, OwnedFd};
+
+/// The receiver with a pidfd cache of `P` entries (the public `Receiver` has a fixed one).
+type Receiver<const P: usize> = Seam<P, Linux>;
+
+fn receiver<const P: usize>() -> Receiver<P> {
+    Seam::with_kernel(Linux)
+}
 use zerocopy::IntoBytes;
 
 /// The pids this process holds pidfds for, sorted (-1 for a pidfd whose process has been reaped).
@@ -129,7 +138,7 @@ fn pidfds_are_kept_per_sender_and_reused() {
     let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b) = (Peer::spawn(), Peer::spawn());
-    let mut r = Receiver::<4>::new();
+    let mut r = receiver::<4>();
     redeem(&mut r, &a);
     assert_eq!(pidfd_pids(), sorted([&base[..], &[a.pid]].concat()));
     redeem(&mut r, &b);
@@ -149,7 +158,7 @@ fn pidfds_are_kept_per_sender_and_reused() {
     );
 
     // Without a cache, nothing is kept, not even for a moment after the redeem.
-    let mut r0 = Receiver::<0>::new();
+    let mut r0 = receiver::<0>();
     redeem(&mut r0, &a);
     redeem(&mut r0, &a);
     assert_eq!(pidfd_pids(), base, "Receiver<0> keeps no pidfd");
@@ -160,7 +169,7 @@ fn a_dead_senders_pidfd_is_closed_and_only_that_one() {
     let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b, c) = (Peer::spawn(), Peer::spawn(), Peer::spawn());
-    let mut r = Receiver::<4>::new();
+    let mut r = receiver::<4>();
     redeem(&mut r, &a);
     redeem(&mut r, &b);
     redeem(&mut r, &c);
@@ -193,7 +202,7 @@ fn another_start_time_for_a_cached_pid_drops_its_entry() {
     let _g = crate::common::serial();
     let base = pidfd_pids();
     let (a, b) = (Peer::spawn(), Peer::spawn());
-    let mut r = Receiver::<4>::new();
+    let mut r = receiver::<4>();
     redeem(&mut r, &a);
     redeem(&mut r, &b);
     for start in [a.start + 1, a.start.wrapping_sub(1), 0, u64::MAX] {
@@ -224,7 +233,7 @@ fn a_full_cache_replaces_its_entries_round_robin() {
     let held = |ids: &[usize]| {
         sorted([&base[..], &ids.iter().map(|&i| pid(i)).collect::<Vec<_>>()].concat())
     };
-    let mut r = Receiver::<2>::new();
+    let mut r = receiver::<2>();
     redeem(&mut r, &peers[0]);
     redeem(&mut r, &peers[1]);
     assert_eq!(pidfd_pids(), held(&[0, 1]));
@@ -244,7 +253,7 @@ fn a_full_cache_replaces_its_entries_round_robin() {
     assert_eq!(pidfd_pids(), base);
 
     // One slot: every new sender replaces the last.
-    let mut r1 = Receiver::<1>::new();
+    let mut r1 = receiver::<1>();
     for (i, p) in peers.iter().enumerate().take(3) {
         redeem(&mut r1, p);
         assert_eq!(pidfd_pids(), held(&[i]));

@@ -105,8 +105,8 @@ extern "C" {
     pub fn mq_unlink(name: *const c_char) -> c_int;
     pub fn __get_errno_ptr() -> *mut c_int;
     pub fn ChannelCreate(flags: u32) -> c_int;
-    pub fn MsgReceive(chid: c_int, msg: *mut c_void, bytes: c_int, info: *mut c_void) -> c_int;
-    pub fn MsgReply(rcvid: c_int, status: c_int, msg: *const c_void, bytes: c_int) -> c_int;
+    pub fn MsgReceive(chid: c_int, msg: *mut c_void, bytes: usize, info: *mut c_void) -> c_int;
+    pub fn MsgReply(rcvid: c_int, status: c_long, msg: *const c_void, bytes: usize) -> c_int;
     pub fn MsgError(rcvid: c_int, error: c_int) -> c_int;
     pub fn ClockTime(id: c_int, new: *const u64, old: *mut u64) -> c_int;
 }

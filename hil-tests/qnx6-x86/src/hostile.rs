@@ -142,7 +142,7 @@ fn serve(mode: Mode, chid: i32, log: i32) -> i32 {
             c::MsgReceive(
                 chid,
                 buf.as_mut_ptr().cast::<c_void>(),
-                buf.len() as i32,
+                buf.len(),
                 core::ptr::null_mut(),
             )
         };
@@ -355,6 +355,8 @@ pub fn answer_of(r: Result<qnx_fdpass::OwnedFd, Error>) -> Answer {
         }
         Err(Error::Os(e)) => Answer::Os(e.raw()),
         Err(Error::Decode(d)) => Answer::Decode(decode_code(&d)),
+        // `Error` is non-exhaustive: any other kind is "another" refusal here.
+        Err(_) => Answer::Decode(99),
     }
 }
 
@@ -784,7 +786,7 @@ const SLACK_MS: u32 = 1_500;
 /// The redeem the bounded rows use: a `Receiver` with a [`TIMEOUT_MS`] timeout.
 fn bounded(tk: &[u8]) -> Answer {
     answer_of(
-        Receiver::<0>::new()
+        Receiver::new()
             .with_timeout(Timeout::from_millis(TIMEOUT_MS as u64))
             .redeem(tk),
     )

@@ -23,6 +23,7 @@
 mod c;
 mod hostile;
 mod kern;
+mod native;
 mod out;
 mod peer;
 mod proc;

@@ -30,8 +30,7 @@ pub fn spawn(f: impl FnOnce() -> i32) -> Result<i32, i32> {
         return Err(c::errno());
     }
     if pid == 0 {
-        // The raw backend caches the pid per process: the child must not name the parent.
-        crate::scenarios::after_fork();
+        // Nothing to reset: the crate reads the pid from the TLS block on every issue.
         let code = f();
         // SAFETY: ends the child without running the parent's atexit handlers twice.
         unsafe { c::_exit(code) }

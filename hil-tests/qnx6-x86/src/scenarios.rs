@@ -10,6 +10,7 @@ use core::mem::{offset_of, size_of};
 
 use qnx_fdpass::fd::{AsRawFd, IntoRawFd};
 use qnx_fdpass::seams;
+use qnx_fdpass::selftest::{kernel_rows, KERNEL_ROWS};
 use qnx_fdpass::sys::nto::{self_test_with, DefaultKernel, Libc};
 use qnx_fdpass::sys::{Kernel, NeutrinoKernel};
 use qnx_fdpass::wire::{IoDup, IoOpenfd, IO_COMBINE_FLAG, IO_DUP, IO_OPENFD_ACCEPT};
@@ -29,6 +30,8 @@ use crate::util::{
     held, in_child, make_file, my_pid, offset, open, os, read, remove, seek, En, Er, Show,
 };
 use crate::{c, ensure, note, proc, Verdict};
+// Scenarios in files of their own (the lookup table below names them here).
+use crate::native::native_msg;
 
 /// A scenario's function.
 pub type Scenario = fn(&mut Text) -> Verdict;
@@ -37,11 +40,6 @@ pub type Scenario = fn(&mut Text) -> Verdict;
 /// the table from the list).
 pub fn lookup(name: &str) -> Option<Scenario> {
     Some(include!(concat!(env!("OUT_DIR"), "/lookup.rs")))
-}
-
-/// What a forked child does first: the raw backend caches this process's pid.
-pub fn after_fork() {
-    qnx_fdpass::after_fork();
 }
 
 const RDWR_CREAT: i32 = c::O_RDWR | c::O_CREAT;
@@ -94,6 +92,12 @@ fn kernel_selftest(t: &mut Text) -> Verdict {
     let libc_pid = my_pid();
     let build = self_test_with(&DefaultKernel::default());
     let clib = self_test_with(&Libc);
+    // The rows examples/selftest.rs prints on a user's target, from the same library mapping.
+    for (who, r) in [(crate::BACKEND, &build), ("C library", &clib)] {
+        for (row, o) in KERNEL_ROWS.iter().zip(kernel_rows(Some(r))) {
+            crate::say!("kernel_selftest {who}: {row}: {o}");
+        }
+    }
     for (who, r) in [("build's backend", &build), ("C library", &clib)] {
         let r = match r {
             Ok(r) => r,
@@ -413,7 +417,7 @@ fn dead_sender(t: &mut Text) -> Verdict {
     let before = held();
     let mut h = try_or_fail!(t, hold_data(), "holder");
     let tk = try_or_fail!(t, h.ticket(peer::DUP, me(), -1), "issue");
-    let mut cached = Receiver::<4>::new();
+    let mut cached = Receiver::new();
     if let Err(e) = cached.redeem(tk.as_slice()) {
         note!(t, "redeem while the sender lives: {}", Er(&e));
         return Verdict::Fail;
@@ -456,10 +460,7 @@ fn closed_fd(t: &mut Text) -> Verdict {
     try_or_fail!(t, h.value(peer::CLOSE, 0, -1), "close");
     for (who, r) in [
         ("receive_fd", receive_fd(tk.as_slice())),
-        (
-            "Receiver::redeem",
-            Receiver::<4>::new().redeem(tk.as_slice()),
-        ),
+        ("Receiver::redeem", Receiver::new().redeem(tk.as_slice())),
     ] {
         match r {
             Err(e) if os(&e) == Some(9) => note!(t, "{who}: Os(EBADF); "),
@@ -490,7 +491,7 @@ fn batch_all_or_nothing(t: &mut Text) -> Verdict {
     let mut h = try_or_fail!(t, hold_data(), "holder");
     let good = try_or_fail!(t, h.ticket(peer::BATCH, 3, 0), "batch 3+0");
     let bad = try_or_fail!(t, h.ticket(peer::BATCH, 3, 1), "batch 3+1");
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     {
         let fds = match r.redeem_batch::<4>(good.as_slice()) {
             Ok(f) => f,
@@ -518,7 +519,9 @@ fn batch_all_or_nothing(t: &mut Text) -> Verdict {
     note!(t, "3 good: 3 descriptors on the sender's offset; ");
     let mid = held();
     match r.redeem_batch::<4>(bad.as_slice()) {
-        Err(BatchError { index: 3, error }) if os(&error) == Some(9) => {
+        Err(BatchError {
+            index: 3, error, ..
+        }) if os(&error) == Some(9) => {
             note!(t, "3 good + 1 stale: index 3 Os(EBADF); ");
         }
         Err(e) => {
@@ -568,7 +571,7 @@ fn soak_10000(t: &mut Text) -> Verdict {
     let mut h = try_or_fail!(t, hold_data(), "holder");
     try_or_fail!(t, h.value(peer::SEEK, 7, 0), "seek 7");
     let tk = try_or_fail!(t, h.ticket(peer::DUP, me(), -1), "issue");
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     for i in 0..N {
         let fd = match r.redeem(tk.as_slice()) {
             Ok(fd) => fd,
@@ -1060,6 +1063,7 @@ fn forged_tickets(t: &mut Text) -> Verdict {
                 },
                 Err(Error::Os(e)) => e.raw(),
                 Err(Error::Decode(d)) => decode_code(&d),
+                Err(_) => -4,
             }
         });
         match answer {

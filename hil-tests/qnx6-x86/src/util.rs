@@ -46,6 +46,7 @@ impl fmt::Display for Er<'_> {
         match self.0 {
             Error::Os(e) => write!(f, "Os({})", En(e.raw())),
             Error::Decode(d) => write!(f, "Decode({d:?})"),
+            other => write!(f, "{other:?}"),
         }
     }
 }
@@ -54,7 +55,7 @@ impl fmt::Display for Er<'_> {
 pub fn os(e: &Error) -> Option<i32> {
     match e {
         Error::Os(n) => Some(n.raw()),
-        Error::Decode(_) => None,
+        _ => None,
     }
 }
 

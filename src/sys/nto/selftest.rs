@@ -72,6 +72,7 @@ pub(crate) fn self_pid<K: NeutrinoKernel + ?Sized, C: ChannelCalls + ?Sized>(
 /// What a successful `nto::self_test` observed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub struct SelfTestReport {
     /// The errno `ConnectDetach(-1)` came back with through the error path (`EINVAL`).
     pub detach_errno: Errno,
@@ -92,6 +93,7 @@ pub struct SelfTestReport {
 /// Why a `nto::self_test` failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SelfTestError {
     /// A call that must fail returned success: the trap stub's error path was not taken (on x86_64, the
     /// kernel resumes at an offset the stub does not expect).

@@ -87,7 +87,7 @@ pub fn raw(fd: &OwnedFd) -> i32 {
 pub fn os_err(e: &Error) -> Option<Errno> {
     match e {
         Error::Os(n) => Some(*n),
-        Error::Decode(_) => None,
+        _ => None,
     }
 }
 

@@ -365,10 +365,8 @@ fn mq_sender(queue: &str, path: &str) -> i32 {
                 let fd = unsafe { BorrowedFd::borrow_raw(f.as_raw_fd()) };
                 let sent = send_fd(fd, Recipient::Any, |ticket| crate::util::mq_send(q, ticket));
                 crate::util::mq_close(q);
-                match sent {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => return fail(&format!("mq_send: {e:?}")),
-                    Err(e) => return fail(&format!("send_fd: {e}")),
+                if let Err(e) = sent {
+                    return fail(&format!("send_fd: {e}"));
                 }
                 file = Some(f);
                 format!(

@@ -161,7 +161,7 @@ pub fn dead_sender(ctx: &Ctx) -> Check {
     let s = Scratch::new("dead", CONTENTS)?;
     let mut peer = s.holder("rw")?;
     let t = ticket(&mut peer, "dup", &me())?;
-    let mut cached = Receiver::<4>::new();
+    let mut cached = Receiver::new();
     drop(cached.redeem(&t).ctx("redeem while the sender lives")?);
     peer.finish()?;
     // The sender is gone (reaped): a fresh receiver and one that cached the sender both fail.
@@ -191,7 +191,7 @@ pub fn closed_fd(ctx: &Ctx) -> Check {
         &[Errno::BADF],
         "receive_fd of a closed descriptor",
     )?;
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     refused(
         r.redeem(&t),
         &[Errno::BADF],

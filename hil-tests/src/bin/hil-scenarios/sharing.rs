@@ -81,7 +81,7 @@ pub fn batch_all_or_nothing(ctx: &Ctx) -> Check {
     let mut peer = s.holder("rw")?;
     let good = unhex(&peer.expect(&format!("batch 3 0 {}", me()), "ticket")?)?;
     let bad = unhex(&peer.expect(&format!("batch 3 1 {}", me()), "ticket")?)?;
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     {
         let fds = r
             .redeem_batch::<4>(&good)
@@ -102,7 +102,9 @@ pub fn batch_all_or_nothing(ctx: &Ctx) -> Check {
     }
     let mid = fd_count();
     match r.redeem_batch::<4>(&bad) {
-        Err(BatchError { index: 3, error }) if os_err(&error) == Some(Errno::BADF) => {}
+        Err(BatchError {
+            index: 3, error, ..
+        }) if os_err(&error) == Some(Errno::BADF) => {}
         Err(e) => {
             return Err(Outcome::Fail(format!(
                 "bad batch: {e:?}, want index 3, Os(BADF)"

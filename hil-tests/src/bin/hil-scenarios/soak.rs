@@ -17,7 +17,7 @@ fn soak(ctx: &Ctx, n: usize) -> Check {
     peer.expect("seek 7", "ok")?;
     let t = ticket(&mut peer, "dup", &me())?;
     {
-        let mut r = Receiver::<4>::new();
+        let mut r = Receiver::new();
         for i in 0..n {
             let fd = r
                 .redeem(&t)
@@ -69,7 +69,7 @@ enum Job {
 
 /// Soak and concurrency, the guest-sized version of tests/soak.rs: a sender process issues
 /// fresh dup tickets for [`SOAK_THREADS`] files round robin; this process hands ticket `i` to thread
-/// `i % SOAK_THREADS`, which redeems it through its own `Receiver<4>` and checks that the descriptor is
+/// `i % SOAK_THREADS`, which redeems it through its own `Receiver` and checks that the descriptor is
 /// its file (same device and inode by `fstat`, same contents by `pread`). After a warm-up the descriptor
 /// table and `VmRSS` are taken, [`SOAK_THREADS`] x [`SOAK_PER_THREAD`] passes run, and both are taken
 /// again: the table must be identical and the resident set within [`SOAK_RSS_TOLERANCE_KIB`].
@@ -218,7 +218,7 @@ pub fn soak_threads(ctx: &Ctx) -> Check {
     Ok(())
 }
 
-/// One `soak_threads` thread: redeems every ticket it is handed through its own `Receiver<4>` and checks
+/// One `soak_threads` thread: redeems every ticket it is handed through its own `Receiver` and checks
 /// the descriptor is file `t` (device and inode `id`, contents `contents`); answers barriers. Returns how
 /// many it redeemed, or the first thing that was wrong. With `leak_at`, the descriptor of that pass is
 /// left open on purpose (HIL_BREAK).
@@ -229,7 +229,7 @@ fn soak_worker(
     contents: &str,
     leak_at: Option<usize>,
 ) -> Result<usize, String> {
-    let mut r = Receiver::<4>::new();
+    let mut r = Receiver::new();
     let mut buf = [0u8; 32];
     let mut redeemed = 0usize;
     for job in rx {

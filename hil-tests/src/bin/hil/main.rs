@@ -15,6 +15,7 @@
 mod cpio;
 mod fat;
 mod guest;
+mod image;
 mod profile;
 mod qemu;
 mod qmp;
@@ -408,10 +409,17 @@ fn typed_plan(
     for f in &p.fixture_files {
         if !fixture.join(f).is_file() {
             let why = format!(
-                "no Neutrino 6.4 fixture: {} not found{how}",
-                fixture.join(f).display()
+                "no Neutrino 6.4 fixture: {} not found{how}; get the image from {} (hil-tests/README.md)",
+                fixture.join(f).display(),
+                image::NTO64_SOURCE
             );
             return Ok(Some(Plan::Rows(all(Row::Skip(why)))));
+        }
+    }
+    // A different image is refused, not booted: its rows fail with the reason.
+    for (f, sum) in &p.fixture_sha256 {
+        if let Err(why) = image::check(&fixture.join(f), sum) {
+            return Ok(Some(Plan::Rows(all(Row::Fail(why, Vec::new())))));
         }
     }
     let build_rel = p.build.as_deref().unwrap_or_default();

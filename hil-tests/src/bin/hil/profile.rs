@@ -96,6 +96,9 @@ pub struct Profile {
     pub fixture_env: Option<String>,
     /// Files that must be in `fixture`.
     pub fixture_files: Vec<String>,
+    /// The sha256 (lowercase hex) each named file of `fixture` must have: the runner refuses to boot a
+    /// different file (`fixture-sha256 = { "qnxfs.img" = "..." }`).
+    pub fixture_sha256: std::collections::BTreeMap<String, String>,
     /// Script (relative to the repository root) that builds the payload into the directory it is given.
     pub build: Option<String>,
     /// Keyboard driving (`cd-typed`).
@@ -143,6 +146,8 @@ struct File {
     fixture_env: Option<String>,
     #[serde(default)]
     fixture_files: Vec<String>,
+    #[serde(default)]
+    fixture_sha256: std::collections::BTreeMap<String, String>,
     build: Option<String>,
     typed: Option<Typed>,
     #[serde(default)]
@@ -231,6 +236,10 @@ impl Profile {
                 if t.prompt.trim().is_empty() {
                     return err("[typed] prompt must not be blank");
                 }
+                let hex = |h: &String| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit());
+                if !f.fixture_sha256.values().all(hex) {
+                    return err("fixture-sha256 values must be 64 hex digits");
+                }
             }
         }
         Ok(Profile {
@@ -251,6 +260,7 @@ impl Profile {
             fixture: f.fixture,
             fixture_env: f.fixture_env,
             fixture_files: f.fixture_files,
+            fixture_sha256: f.fixture_sha256,
             build: f.build,
             typed: f.typed,
             args: f.args,
@@ -374,6 +384,10 @@ mod tests {
         let n = ps.iter().find(|p| p.name == "qnx64-x86").unwrap();
         assert_eq!(n.payload, Payload::CdTyped);
         assert_eq!(n.fixture_env.as_deref(), Some("HIL_NTO64_DIR"));
+        assert_eq!(
+            n.fixture_sha256.get("qnxfs.img").map(String::as_str),
+            Some("9571161f47c059124a1fca8427c1a3322bebfc7032e186bcbf585d2c5f94a6db")
+        );
         assert!(n.kernel.is_empty(), "boots from its disk, no -kernel");
         assert!(n
             .backends
