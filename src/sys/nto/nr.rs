@@ -72,7 +72,8 @@ pub const CONNECT_DUPFD: u32 = 44;
 pub const TIMER_TIMEOUT: u32 = 75;
 
 /// `_NTO_TIMEOUT_SEND` (`1 << STATE_SEND`, 4): a `TimerTimeout` flag bounding the SEND-blocked state.
-/// CONFIRMED 7.0 and 8.0 (H70/H80 `neutrino.h`, `states.h`); 6.4 INFERRED the same.
+/// CONFIRMED 7.0 and 8.0 (H70/H80 `neutrino.h`, `states.h`); on 6.4 shown on the guest (with
+/// [`NTO_TIMEOUT_REPLY`] it bounds the `hostile_silent` and `hostile_holds` sends).
 #[doc(alias = "_NTO_TIMEOUT_SEND")]
 pub const NTO_TIMEOUT_SEND: u32 = 1 << 4;
 /// `_NTO_TIMEOUT_REPLY` (`1 << STATE_REPLY`, 6): bounds the REPLY-blocked state. As
