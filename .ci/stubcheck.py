@@ -52,6 +52,7 @@ CALLS = {
     "connect_server_info": (41, 3, False, False),  # __KER_CONNECT_SERVER_INFO, ConnectServerInfo(pid, coid, info)
     "connect_flags": (43, 4, False, False),  # __KER_CONNECT_FLAGS, ConnectFlags(pid, coid, mask, bits)
     "connect_dupfd": (44, 5, False, True),  # __KER_CONNECT_DUPFD (8.0 only), ConnectDupFd(op, dst, h, srv, info)
+    "timer_timeout": (75, 5, False, False),  # __KER_TIMER_TIMEOUT, TimerTimeout(id, flags, notify, ntime, otime)
 }
 # libc `_r` variants that return the positive errno (`trap; ret; ret`) rather than -errno.
 VENDOR_POSITIVE_ERRNO = {"connect_detach", "channel_destroy"}
@@ -65,11 +66,13 @@ VENDOR = {
         "connect_attach": "mov w8, #39; svc #81; ret; neg x0, x0; ret",
         "msg_sendnc": "neg x2, x2; neg x4, x4; mov w8, #12; svc #81; ret; neg x0, x0; ret",
         "connect_detach": "mov w8, #40; svc #81; ret; ret",
+        "timer_timeout": "mov w8, #75; svc #81; ret; neg x0, x0; ret",  # TimerTimeout_r at 0x4d2a0
     },
     "x86_64": {  # section 9.2, SDP 7.0 libc.so.4 (x86_64)
         "connect_attach": "movq %rcx, %r10; movl $39, %eax; syscall; retq; negq %rax; retq",
         "connect_server_info": "movl $41, %eax; syscall; retq; negq %rax; retq",
         "msg_sendnc": "movq %rcx, %r10; negq %rdx; negq %r8; movl $12, %eax; syscall; retq; negq %rax; retq",
+        "timer_timeout": "movq %rcx, %r10; movl $75, %eax; syscall; retq; negq %rax; retq",  # TimerTimeout_r, 0x4d280
     },
     "x86": {  # section 9.3 and the 6.4 fixture: 6.4 libc.so.3, the int $0x28 branch
         "msg_sendnc": "negl 12(%esp); negl 20(%esp); movl $12, %eax; int $40; retl; negl %eax; retl",

@@ -17,7 +17,7 @@ use crate::sys::DefaultKernel;
 #[cfg(feature = "kernel-seams")]
 use crate::sys::PlatformKernel;
 use crate::ticket::Recipient;
-use crate::wire::{self, Access};
+use crate::wire::{self, Access, OpenfdAccess, StatusFlags};
 
 /// An `_IO_DUP` ticket for one of this process's descriptors: whoever redeems it gets a descriptor that
 /// shares the open file, and its position, with the original.
@@ -162,6 +162,31 @@ impl OpenfdTicket {
         to: Recipient,
     ) -> Result<Self, Errno> {
         seams::issue_openfd(k, fd.as_fd().as_raw_fd(), access, to)
+    }
+}
+
+/// Status flags on an openfd ticket (issue 20), in their own block.
+impl OpenfdTicket {
+    /// [`OpenfdTicket::new`], with status flags (`O_APPEND`, `O_NONBLOCK`, ...) for the new open, encoded
+    /// as libc's `openfd(fd, oflag)` encodes the `oflag` bits beside the access: the server keeps them
+    /// (Neutrino 6.4 `iofunc_openfd.c`; 7.0 keeps `ioflag & 0x82ff`). The receiver checks that a ticket
+    /// carries no other bits.
+    ///
+    /// On the Linux host the flags travel in the ticket but the redeem's re-open takes the access only:
+    /// not applied there (the host backend's `reopen` has no flags argument).
+    ///
+    /// # Errors
+    ///
+    /// As [`OpenfdTicket::new`].
+    pub fn with_flags(
+        fd: impl AsFd,
+        access: Access,
+        flags: StatusFlags,
+        to: Recipient,
+    ) -> Result<Self, Errno> {
+        let mut t = Self::new(fd, access, to)?;
+        t.msg.set_status(flags);
+        Ok(t)
     }
 }
 
@@ -628,6 +653,55 @@ impl Receiver {
     }
 }
 
+/// A receiver's settings for tickets it cannot trust (issue 20), in their own block.
+impl Receiver {
+    /// Bounds every redeem's `_IO_DUP` / `_IO_OPENFD` send by `timeout`: a server that never receives
+    /// the message, or receives it and never replies, makes the redeem fail with `Os(ETIMEDOUT)` instead
+    /// of blocking the calling thread for good; the new connection is detached and nothing is left
+    /// open. (By default, and through [`receive_fd`], a redeem is unbounded.)
+    ///
+    /// On Neutrino `TimerTimeout(CLOCK_MONOTONIC, _NTO_TIMEOUT_SEND | _NTO_TIMEOUT_REPLY)` is armed right
+    /// before the send, raw or through the C library; the kernel rounds the relative time up by one tick.
+    ///
+    /// **What it cannot bound:** a server whose channel was created with `_NTO_CHF_UNBLOCK` (every
+    /// resource manager's) that has received the message and does not reply. There the kernel only
+    /// sends the server an unblock pulse when the time is up, and the receiver stays REPLY-blocked until
+    /// the server replies or dies (shown on the 6.4 guest). A ticket names its server, so a hostile or
+    /// stuck peer can pick such a server. What a receiver should do about it: accept tickets only from
+    /// peers it trusts to name honest servers, and redeem on a thread that may block (a watchdog can
+    /// then give up on that thread; killing the server's process releases it).
+    ///
+    /// On QNX 8.0 with `libc-calls` a dup ticket is normally redeemed through libc's `dupfd()`, which
+    /// makes several kernel calls that one `TimerTimeout` cannot bound; with a timeout it is redeemed
+    /// with the hand-built `_IO_DUP` carrying the ticket's handle instead, as without `libc-calls`
+    /// (INFERRED: 8.0 is not run here).
+    ///
+    /// On the Linux host a redeem never blocks (`pidfd_getfd` does not wait for the sender): the
+    /// setting is accepted and has nothing to bound.
+    #[must_use]
+    pub fn with_timeout(self, timeout: crate::Timeout) -> Self {
+        Self {
+            inner: self.inner.with_timeout(timeout),
+        }
+    }
+
+    /// Redeems tickets that name **this process** as the server too; by default they are refused with
+    /// [`DecodeError::OwnServer`](crate::DecodeError::OwnServer) before anything is attempted (Neutrino;
+    /// the host's tickets name no server).
+    ///
+    /// Such a ticket makes the receiver send its `_IO_DUP` / `_IO_OPENFD` to one of its own channels. That
+    /// is legitimate only for a receiver that is itself the file's server, and only when another thread
+    /// receives on that channel: the redeeming thread waits for the reply, so if it is the channel's only
+    /// receiver it waits forever (shown on the 6.4 guest). Opt in only then, and redeem on a thread other
+    /// than the channel's receiving threads.
+    #[must_use]
+    pub fn allow_own_server(self) -> Self {
+        Self {
+            inner: self.inner.allow_own_server(),
+        }
+    }
+}
+
 impl Default for Receiver {
     fn default() -> Self {
         Self::new()
@@ -675,6 +749,11 @@ pub fn send_fd<E>(
 
 /// Checks `bytes` and redeems the ticket: the article's `receive_fd`. Keeps no state between calls; use
 /// a [`Receiver`] to pass many descriptors from the same sender cheaply.
+///
+/// **Unbounded**: a ticket naming a server that never answers blocks the calling thread for good. For a
+/// ticket from a peer that is not trusted to name honest servers, redeem with
+/// `Receiver::new().with_timeout(t)` ([`Receiver::with_timeout`] says what it bounds and what it cannot).
+/// Tickets naming this process as the server are refused ([`Receiver::allow_own_server`]).
 ///
 /// # Errors
 ///
@@ -797,7 +876,8 @@ pub mod seams {
     use crate::pass::{self, active};
     use crate::sys::PlatformKernel;
     use crate::ticket::{self, Recipient};
-    use crate::wire::{self, Access};
+    use crate::timeout::Timeout;
+    use crate::wire::{self, Access, Message};
 
     pub(crate) fn issue_dup<K: PlatformKernel>(
         k: &K,
@@ -876,6 +956,10 @@ pub mod seams {
     pub struct Receiver<const PEERS: usize, K: PlatformKernel> {
         k: K,
         peers: active::Peers<PEERS>,
+        /// Tickets naming this process as the server are redeemed (`crate::Receiver::allow_own_server`).
+        own_server: bool,
+        /// The bound on each redeem's send (`crate::Receiver::with_timeout`).
+        timeout: Option<Timeout>,
     }
 
     impl<const PEERS: usize, K: PlatformKernel> Receiver<PEERS, K> {
@@ -884,7 +968,23 @@ pub mod seams {
             Self {
                 k,
                 peers: active::Peers::new(),
+                own_server: false,
+                timeout: None,
             }
+        }
+
+        /// As [`crate::Receiver::with_timeout`].
+        #[must_use]
+        pub const fn with_timeout(mut self, timeout: Timeout) -> Self {
+            self.timeout = Some(timeout);
+            self
+        }
+
+        /// As [`crate::Receiver::allow_own_server`].
+        #[must_use]
+        pub const fn allow_own_server(mut self) -> Self {
+            self.own_server = true;
+            self
         }
 
         /// The kernel-call implementation.
@@ -902,11 +1002,13 @@ pub mod seams {
             let fd = match ticket::peek_type(bytes) {
                 Some(wire::IO_DUP) => {
                     let m = ticket::parse_copy::<wire::IoDup>(bytes)?;
-                    active::redeem_dup(&self.k, &mut self.peers, &m)?
+                    self.check_own_server(&m)?;
+                    active::redeem_dup(&self.k, &mut self.peers, &m, self.timeout)?
                 }
                 Some(wire::IO_OPENFD) => {
                     let m = ticket::parse_copy::<wire::IoOpenfd>(bytes)?;
-                    active::redeem_openfd(&self.k, &mut self.peers, &m)?
+                    self.check_own_server(&m)?;
+                    active::redeem_openfd(&self.k, &mut self.peers, &m, self.timeout)?
                 }
                 Some(other) => return Err(DecodeError::WrongType(other).into()),
                 None => {
@@ -924,7 +1026,8 @@ pub mod seams {
         /// As [`crate::Receiver::redeem_dup`].
         pub fn redeem_dup(&mut self, bytes: &[u8]) -> Result<OwnedFd, Error> {
             let m = ticket::parse_copy::<wire::IoDup>(bytes)?;
-            let fd = active::redeem_dup(&self.k, &mut self.peers, &m)?;
+            self.check_own_server(&m)?;
+            let fd = active::redeem_dup(&self.k, &mut self.peers, &m, self.timeout)?;
             Ok(fd.into_owned())
         }
 
@@ -937,10 +1040,16 @@ pub mod seams {
             &mut self,
             bytes: &[u8],
         ) -> Result<OwnedFds<N>, BatchError> {
-            let (k, peers) = (&self.k, &mut self.peers);
-            let got = pass::redeem_batch::<wire::IoDup, _, N>(bytes, |m| {
-                active::redeem_dup(k, peers, m)
+            let own = active::own_pid(&self.k, self.own_server).map_err(|e| BatchError {
+                index: 0,
+                error: Error::Os(e),
             })?;
+            let (k, peers, timeout) = (&self.k, &mut self.peers, self.timeout);
+            let got = pass::redeem_batch_checked::<wire::IoDup, _, N>(
+                bytes,
+                |m| pass::check_own_server(own, m),
+                |m| active::redeem_dup(k, peers, m, timeout),
+            )?;
             // Handed over one by one, not `collect`ed (heapless's `FromIterator` panics on overflow;
             // here both hold N, so every push succeeds).
             let mut fds: Vec<OwnedFd, N> = Vec::new();
@@ -948,6 +1057,14 @@ pub mod seams {
                 let _ = fds.push(fd.into_owned());
             }
             Ok(OwnedFds { fds })
+        }
+    }
+
+    impl<const PEERS: usize, K: PlatformKernel> Receiver<PEERS, K> {
+        /// Refuses a ticket naming this process as its server, unless allowed.
+        fn check_own_server<M: Message>(&self, m: &M) -> Result<(), Error> {
+            let own = active::own_pid(&self.k, self.own_server)?;
+            Ok(pass::check_own_server(own, m)?)
         }
     }
 

@@ -40,7 +40,8 @@ pub enum DecodeError {
     BadSender(i32),
     /// The descriptor number (`info.coid`) is negative or a side channel.
     BadCoid(i32),
-    /// `ioflag` of an `_IO_OPENFD` asks for no access or for bits other than read and write.
+    /// `ioflag` of an `_IO_OPENFD` asks for no access, or carries bits other than read, write and the
+    /// [`StatusFlags`](crate::StatusFlags).
     BadAccess(u32),
     /// `xtype` of an `_IO_OPENFD` is not `_IO_OPENFD_NONE`.
     BadXtype(u16),
@@ -55,6 +56,20 @@ pub enum DecodeError {
     /// The server channel id (`info.chid`) carries `_NTO_GLOBAL_CHANNEL`, which the kernel resolves among
     /// the system's global channels whatever the pid (Neutrino only).
     GlobalChannel(i32),
+    /// The server connection id (`info.scoid`) lacks the side-channel bit (`_NTO_SIDE_CHANNEL`). Every scoid
+    /// `ConnectServerInfo` reports has it (qnx-abi.md §10); a negative one makes the server look the
+    /// client up by pid and node instead of by connection, which no issued ticket asks for (Neutrino
+    /// only).
+    BadScoid(i32),
+    /// The ticket names the receiving process itself as the server (`info.pid` is the receiver's own
+    /// pid, Neutrino only). Redeeming it would send the `_IO_DUP` / `_IO_OPENFD` to one of the receiver's
+    /// own channels, which blocks forever when the redeeming thread is that channel's only receiver.
+    /// Refused unless the receiver opted in ([`Receiver::allow_own_server`](crate::Receiver::allow_own_server)).
+    /// Nothing was attempted (only the receiver's own pid was read).
+    OwnServer(i32),
+    /// The 7.x `key` is not 0. The crate always issues 0; a key would make the server try `MsgKeyData`
+    /// verification, a permission path no ticket of this crate uses (7.x layout only).
+    NonZeroKey(u32),
 }
 
 impl fmt::Display for DecodeError {
@@ -81,6 +96,14 @@ impl fmt::Display for DecodeError {
             Self::BadServerPid(pid) => write!(f, "bad server pid {pid}"),
             Self::BadChid(chid) => write!(f, "bad server channel id {chid}"),
             Self::GlobalChannel(chid) => write!(f, "global channel id {chid:#x} refused"),
+            Self::BadScoid(scoid) => {
+                write!(f, "server connection id {scoid:#x} is not a side channel")
+            }
+            Self::NonZeroKey(key) => write!(f, "key {key:#x} is not zero"),
+            Self::OwnServer(pid) => write!(
+                f,
+                "server pid {pid} is this process: refused unless the receiver allows its own server"
+            ),
         }
     }
 }
@@ -115,6 +138,9 @@ impl defmt::Format for DecodeError {
             Self::BadServerPid(p) => defmt::write!(f, "BadServerPid({=i32})", p),
             Self::BadChid(c) => defmt::write!(f, "BadChid({=i32})", c),
             Self::GlobalChannel(c) => defmt::write!(f, "GlobalChannel({=i32:#x})", c),
+            Self::BadScoid(c) => defmt::write!(f, "BadScoid({=i32:#x})", c),
+            Self::NonZeroKey(k) => defmt::write!(f, "NonZeroKey({=u32:#x})", k),
+            Self::OwnServer(p) => defmt::write!(f, "OwnServer({=i32})", p),
         }
     }
 }

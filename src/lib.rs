@@ -53,6 +53,7 @@ mod fmt;
 mod api;
 mod pass;
 pub mod ticket;
+mod timeout;
 
 pub mod errno;
 pub mod error;
@@ -84,7 +85,8 @@ pub use errno::Errno;
 pub use error::{BatchError, DecodeError, Error, SendError};
 pub use fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 pub use ticket::{parse, Recipient, Ticket};
-pub use wire::Access;
+pub use timeout::Timeout;
+pub use wire::{Access, StatusFlags};
 
 /// The `zerocopy` this crate is built with, re-exported: the [`wire`] types implement its traits
 /// (`FromBytes`, `IntoBytes`, `KnownLayout`, `Immutable`) and [`wire::Message`] requires them, so code

@@ -18,14 +18,20 @@
 //! field is zero (`info.flags`, which the kernel fills, is ignored); `info.nd` is 0 (the local node: a
 //! node number is relative to the sender, and Qnet is not supported); the sender pid is positive; the
 //! descriptor number is not negative and not a side channel; on Neutrino ([`Backend::Neutrino`]) the
-//! server pid and chid are positive and the chid is not a global channel; for `_IO_OPENFD`, the requested
-//! access is read, write or both, and `xtype` is `_IO_OPENFD_NONE`.
+//! server pid and chid are positive, the chid is not a global channel and the scoid carries the
+//! side-channel bit; on the 7.x layout the `key` is 0; for `_IO_OPENFD`, the requested access is read,
+//! write or both, and `xtype` is `_IO_OPENFD_NONE`.
 //!
 //! The server checks are what stands between a forged ticket and the kernel: `ConnectAttach` takes pid 0
 //! as the **caller itself** (`qnx-abi.md` §2.5, §9.5), so a ticket naming server pid 0 would make the
 //! receiver attach to and send to its own channel, and wait for itself forever if the receiving thread is
-//! that channel's only receiver. On the Linux host backend the server fields carry nothing (they are
-//! issued as 0 and never read), so only `nd` is checked there.
+//! that channel's only receiver. Every scoid `ConnectServerInfo` reports carries `_NTO_SIDE_CHANNEL`
+//! (CONFIRMED 6.4 `ker_connect.c`, qnx-abi.md §10); a scoid without it (a negative one makes the server
+//! search its clients by pid and node instead, 6.4 `_resmgr_handle.c`) comes from no issue and is
+//! refused. The crate issues every 7.x ticket with `key` 0; a non-zero key would make the server attempt
+//! `MsgKeyData` verification, a path no ticket of this crate takes, so it is refused too. On the Linux host
+//! backend the server fields carry nothing (they are issued as 0 and never read), so only `nd` is checked
+//! there.
 
 use core::ops::Deref;
 
@@ -234,11 +240,15 @@ pub fn check_for<M: Message>(msg: &M, backend: Backend) -> Result<(), DecodeErro
     if backend == Backend::Neutrino {
         check_server(&info)?;
     }
+    if !M::HANDLE && msg.proof() != 0 {
+        // The 7.x `key` (32 bits: the proof never exceeds `u32` there).
+        return Err(DecodeError::NonZeroKey(msg.proof() as u32));
+    }
     msg.check_open()
 }
 
-/// The Neutrino server checks of [`check_for`]: a positive pid (0 would be the receiver itself) and a
-/// positive chid without the global-channel bit.
+/// The Neutrino server checks of [`check_for`]: a positive pid (0 would be the receiver itself), a
+/// positive chid without the global-channel bit, and a scoid with the side-channel bit.
 pub(crate) const fn check_server(info: &MsgInfoHdr) -> Result<(), DecodeError> {
     if info.pid <= 0 {
         return Err(DecodeError::BadServerPid(info.pid));
@@ -248,6 +258,9 @@ pub(crate) const fn check_server(info: &MsgInfoHdr) -> Result<(), DecodeError> {
     }
     if info.chid as u32 & NTO_GLOBAL_CHANNEL != 0 {
         return Err(DecodeError::GlobalChannel(info.chid));
+    }
+    if info.scoid < 0 || info.scoid as u32 & NTO_SIDE_CHANNEL == 0 {
+        return Err(DecodeError::BadScoid(info.scoid));
     }
     Ok(())
 }
@@ -375,11 +388,13 @@ pub(crate) fn split_batch<M: Message, const N: usize>(
 mod tests {
     use super::*;
     use crate::wire::test_support::hdr;
-    use crate::wire::{v7, v8, Access, OpenfdAccess, TicketBuf};
+    use crate::wire::{v7, v8, Access, OpenfdAccess, StatusFlags, TicketBuf};
     use zerocopy::IntoBytes;
 
     fn roundtrip<M: Message + core::fmt::Debug + PartialEq>() {
-        let msg = M::with_info(hdr(), 0x55);
+        // A 7.x ticket's key is always 0 (a non-zero one is refused); an 8.0 handle is any value.
+        let proof = if M::HANDLE { 0x55 } else { 0 };
+        let msg = M::with_info(hdr(), proof);
         let mut buf = TicketBuf::<72>::new();
         buf.bytes[..M::SIZE].copy_from_slice(msg.as_bytes());
         let parsed = parse_as::<M>(buf.filled(M::SIZE)).unwrap();
@@ -392,7 +407,7 @@ mod tests {
         let parsed = parse_as::<M>(&raw.bytes[1..1 + M::SIZE]).unwrap();
         assert!(!parsed.is_borrowed());
         assert_eq!(*parsed, msg);
-        assert_eq!(parsed.proof(), 0x55);
+        assert_eq!(parsed.proof(), proof);
     }
 
     #[test]
@@ -534,6 +549,24 @@ mod tests {
             with(|i| i.chid = 0x4000_0001, Neutrino),
             Err(DecodeError::GlobalChannel(0x4000_0001))
         );
+        // A scoid without the side-channel bit, or a negative one (the server would search by pid and
+        // node): no ConnectServerInfo answer looks like that.
+        assert_eq!(
+            with(|i| i.scoid = 2, Neutrino),
+            Err(DecodeError::BadScoid(2))
+        );
+        assert_eq!(
+            with(|i| i.scoid = -1, Neutrino),
+            Err(DecodeError::BadScoid(-1))
+        );
+        assert_eq!(
+            with(|i| i.scoid = i32::MIN | 0x4000_0002, Neutrino),
+            Err(DecodeError::BadScoid(i32::MIN | 0x4000_0002))
+        );
+        assert_eq!(with(|i| i.scoid = 0x4000_0000, Neutrino), Ok(()));
+        assert_eq!(with(|i| i.scoid = 0x7fff_ffff, Neutrino), Ok(()));
+        // The host backend does not read the scoid.
+        assert_eq!(with(|i| i.scoid = 2, LinuxHost), Ok(()));
         assert_eq!(with(|_| {}, Neutrino), Ok(()));
         // A node number is the sender's: refused on every backend.
         for b in [Neutrino, LinuxHost] {
@@ -569,6 +602,68 @@ mod tests {
         );
     }
 
+    /// The crate issues every 7.x ticket with key 0; a non-zero key is refused on every backend, before
+    /// any kernel call. The 8.0 handle is not a key: any value passes the check.
+    #[test]
+    fn v7_key_must_be_zero() {
+        for backend in [Backend::Neutrino, Backend::LinuxHost] {
+            let m = v7::IoDup::with_info(hdr(), 0xdead_beef);
+            assert_eq!(
+                check_for(&m, backend),
+                Err(DecodeError::NonZeroKey(0xdead_beef))
+            );
+            let m = v7::IoOpenfd::with_info(hdr(), 1);
+            assert_eq!(check_for(&m, backend), Err(DecodeError::NonZeroKey(1)));
+            assert_eq!(check_for(&v7::IoDup::with_info(hdr(), 0), backend), Ok(()));
+            let m = v8::IoDup::with_info(hdr(), 0xdead_beef_0000_0001);
+            assert_eq!(check_for(&m, backend), Ok(()));
+        }
+    }
+
+    /// `OpenfdTicket::with_flags`' ioflag is libc's `openfd()` encoding of `oflag = mode | flags`:
+    /// `(oflag & ~(O_ACCMODE | O_CLOEXEC)) | ((oflag + 1) & O_ACCMODE)`, with the 7.0 values
+    /// (O_ACCMODE 7, O_CLOEXEC 0o20000), for every access and every subset of the status flags.
+    #[test]
+    fn status_flags_follow_libcs_encoding() {
+        const O_ACCMODE: u32 = 7;
+        const O_CLOEXEC: u32 = 0o20_000;
+        let flags = [
+            StatusFlags::APPEND,
+            StatusFlags::DSYNC,
+            StatusFlags::SYNC,
+            StatusFlags::RSYNC,
+            StatusFlags::NONBLOCK,
+            StatusFlags::LARGEFILE,
+        ];
+        for (access, mode) in [
+            (Access::Read, 0),
+            (Access::Write, 1),
+            (Access::ReadWrite, 2),
+        ] {
+            for subset in 0..1u32 << flags.len() {
+                let f = flags
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| subset & (1 << i) != 0)
+                    .fold(StatusFlags::NONE, |a, (_, &b)| a | b);
+                let oflag = mode | f.bits() | O_CLOEXEC;
+                let libc = (oflag & !(O_ACCMODE | O_CLOEXEC)) | ((oflag + 1) & O_ACCMODE);
+                let mut m = v7::IoOpenfd::with_info(hdr(), 0);
+                m.set_access(access);
+                m.set_status(f);
+                assert_eq!(m.ioflag, libc, "{access:?} {f:?}");
+                assert_eq!(check(&m), Ok(()));
+                assert_eq!((m.access(), m.status()), (access, f));
+            }
+        }
+        assert_eq!(StatusFlags::from_bits(0o400), None);
+        assert_eq!(
+            StatusFlags::from_bits(0o210),
+            Some(StatusFlags::APPEND | StatusFlags::NONBLOCK)
+        );
+        assert!(StatusFlags::ALL.contains(StatusFlags::LARGEFILE));
+    }
+
     #[test]
     fn openfd_fields() {
         let mut m = v8::IoOpenfd::with_info(hdr(), 0);
@@ -576,6 +671,18 @@ mod tests {
         assert_eq!(check(&m), Err(DecodeError::BadAccess(0)));
         m.ioflag = 4;
         assert_eq!(check(&m), Err(DecodeError::BadAccess(4)));
+        // Status flags beside the access are libc's encoding (issue 20): accepted; anything else, or
+        // flags without an access, refused.
+        m.ioflag = 1 | 0o10 | 0o200;
+        assert_eq!(check(&m), Ok(()));
+        assert_eq!(m.access(), Access::Read);
+        assert_eq!(m.status(), StatusFlags::APPEND | StatusFlags::NONBLOCK);
+        m.ioflag = 2 | 0o400; // O_CREAT
+        assert_eq!(check(&m), Err(DecodeError::BadAccess(0o402)));
+        m.ioflag = 0o1000 | 3; // O_TRUNC
+        assert_eq!(check(&m), Err(DecodeError::BadAccess(0o1003)));
+        m.ioflag = 0o10;
+        assert_eq!(check(&m), Err(DecodeError::BadAccess(0o10)));
         m.ioflag = 3;
         m.xtype = wire::IO_OPENFD_PIPE;
         assert_eq!(check(&m), Err(DecodeError::BadXtype(1)));
@@ -647,7 +754,7 @@ mod tests {
     /// `parse_copy` (what the redeem paths use) answers exactly as `parse_as`: every length from 0 to 80
     /// at an aligned and an unaligned start, and every single-byte change of a valid ticket.
     fn copy_agrees<M: Message + PartialEq>() {
-        let good = M::with_info(hdr(), 0x1234_5678_9abc_def0);
+        let good = M::with_info(hdr(), if M::HANDLE { 0x1234_5678_9abc_def0 } else { 0 });
         let same = |b: &[u8]| {
             assert_eq!(
                 parse_copy::<M>(b),

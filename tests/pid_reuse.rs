@@ -9,6 +9,8 @@
 //! - Real reuse: in a new pid namespace (`unshare -p -f -m --mount-proc`, root only), a sender exits, its
 //!   pid is handed to a second sender through `/proc/sys/kernel/ns_last_pid`, and the first sender's
 //!   ticket (same pid, same descriptor number) must fail while the second's redeems its own file.
+//!   Without `unshare(1)` or the permission for a new pid namespace it prints `SKIP` with the reason;
+//!   under CI (`CI` set, as `.ci/run` does) it fails instead, so CI cannot count a skip as a pass.
 //!
 //! Senders are this test binary re-executed (`FDPASS_ROLE`) running the ignored role tests.
 
@@ -256,6 +258,24 @@ fn ns_role() {
     println!("NS ok: the reused pid's old ticket was refused, the new sender's ticket redeemed its own file");
 }
 
+/// `true` when the `CI` environment variable says this is a CI run (set and not `0`/`false`, as CI
+/// services set it to `true`).
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// Skips with the reason printed, except under CI, where the machine is set up to run this test and a
+/// skip would hide that it did not: there it fails with the same reason.
+fn skip_unless_ci(reason: &str) {
+    assert!(
+        !under_ci(),
+        "real_pid_reuse_in_a_pid_namespace cannot run under CI: {reason}"
+    );
+    println!(
+        "SKIP real_pid_reuse_in_a_pid_namespace: {reason} (outside CI; with CI=true this fails)"
+    );
+}
+
 #[test]
 fn real_pid_reuse_in_a_pid_namespace() {
     let _g = common::serial();
@@ -269,7 +289,7 @@ fn real_pid_reuse_in_a_pid_namespace() {
     let out = match out {
         Ok(o) => o,
         Err(e) => {
-            println!("SKIP real_pid_reuse_in_a_pid_namespace: cannot run unshare(1): {e}");
+            skip_unless_ci(&format!("cannot run unshare(1): {e}"));
             return;
         }
     };
@@ -279,10 +299,10 @@ fn real_pid_reuse_in_a_pid_namespace() {
         println!("{line}");
     }
     if !out.status.success() && stderr.contains("unshare failed") {
-        println!(
-            "SKIP real_pid_reuse_in_a_pid_namespace: no permission for a new pid namespace: {}",
+        skip_unless_ci(&format!(
+            "no permission for a new pid namespace: {}",
             stderr.trim()
-        );
+        ));
         return;
     }
     assert!(

@@ -29,8 +29,10 @@ enum Field {
     Ioflag,
     /// `xtype`: must be `_IO_OPENFD_NONE`.
     Xtype,
+    /// The 7.x `key`: must be 0 (the crate always issues 0).
+    Key,
     /// Any value is accepted (server ids, unused on the host backend these tests run on; `info.flags`,
-    /// `sflag`, the peer proof).
+    /// `sflag`, the 8.0 handle).
     Any,
 }
 
@@ -74,14 +76,14 @@ fn openfd_head() -> Vec<(usize, usize, Field)> {
 fn table_v7_dup() -> Vec<(usize, usize, Field)> {
     let mut f = vec![(0, 2, Field::Type), (2, 2, Field::CombineLen)];
     f.extend(info32_fields(4));
-    f.extend([(52, 4, Field::Reserved("reserved")), (56, 4, Field::Any)]);
+    f.extend([(52, 4, Field::Reserved("reserved")), (56, 4, Field::Key)]);
     f
 }
 
 fn table_v7_openfd() -> Vec<(usize, usize, Field)> {
     let mut f = openfd_head();
     f.extend(info32_fields(12));
-    f.extend([(60, 4, Field::Reserved("reserved2")), (64, 4, Field::Any)]);
+    f.extend([(60, 4, Field::Reserved("reserved2")), (64, 4, Field::Key)]);
     f
 }
 
@@ -140,9 +142,13 @@ fn expected<M: Message>(
         Field::Coid if (v as i32) < 0 || v as u32 >= 0x4000_0000 => {
             Err(DecodeError::BadCoid(v as i32))
         }
-        Field::Ioflag if !(1..=3).contains(&v) => Err(DecodeError::BadAccess(v as u32)),
+        // Read, write or both, and beside them only Neutrino's O_SETFLAG status bits (0o100370).
+        Field::Ioflag if !(1..=3).contains(&(v & 3)) || v & !(3 | 0o100_370) != 0 => {
+            Err(DecodeError::BadAccess(v as u32))
+        }
         Field::Xtype => Err(DecodeError::BadXtype(v as u16)),
-        Field::Nd | Field::Tid | Field::Coid | Field::Ioflag | Field::Any => Ok(()),
+        Field::Key if v != 0 => Err(DecodeError::NonZeroKey(v as u32)),
+        Field::Nd | Field::Tid | Field::Coid | Field::Ioflag | Field::Key | Field::Any => Ok(()),
     }
 }
 
@@ -182,13 +188,14 @@ fn extra() -> impl Strategy<Value = Extra> {
     })
 }
 
-fn build_v7_dup(h: MsgInfoHdr, proof: u64, x: Extra) -> v7::IoDup {
-    let mut m = v7::IoDup::with_info(h, proof);
+/// A valid 7.x ticket: its key is always 0, whatever `proof` the strategy drew.
+fn build_v7_dup(h: MsgInfoHdr, _proof: u64, x: Extra) -> v7::IoDup {
+    let mut m = v7::IoDup::with_info(h, 0);
     m.info.flags = x.flags;
     m
 }
-fn build_v7_openfd(h: MsgInfoHdr, proof: u64, x: Extra) -> v7::IoOpenfd {
-    let mut m = v7::IoOpenfd::with_info(h, proof);
+fn build_v7_openfd(h: MsgInfoHdr, _proof: u64, x: Extra) -> v7::IoOpenfd {
+    let mut m = v7::IoOpenfd::with_info(h, 0);
     m.info.flags = x.flags;
     m.ioflag = x.ioflag;
     m.sflag = x.sflag;
@@ -219,11 +226,7 @@ fn roundtrip<M: Message + PartialEq>(m: M, h: MsgInfoHdr, proof: u64) -> Result<
     prop_assert_eq!(*parsed, m);
     prop_assert_eq!(parsed.as_bytes(), bytes);
     prop_assert_eq!(parsed.info(), h);
-    let want_proof = if M::HANDLE {
-        proof
-    } else {
-        u64::from(proof as u32)
-    };
+    let want_proof = if M::HANDLE { proof } else { 0 };
     prop_assert_eq!(parsed.proof(), want_proof);
     let mut odd = [0u64; 11];
     odd.as_mut_bytes()[1..=M::SIZE].copy_from_slice(bytes);

@@ -21,6 +21,7 @@ use crate::errno::Errno;
 use crate::fd::RawFd;
 use crate::sys::{self, Kept, LinuxKernel, Owned};
 use crate::ticket::Recipient;
+use crate::timeout::Timeout;
 use crate::wire::{Access, IoDup, IoOpenfd, Message, MsgInfoHdr, OpenfdAccess};
 
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
@@ -211,10 +212,20 @@ pub(crate) fn withdraw<M, K: LinuxKernel>(_k: &K, _msg: &M) -> Result<(), Errno>
     Ok(())
 }
 
+/// Nothing to refuse on the host: its tickets name no server (the server fields are 0), and a ticket
+/// naming the receiver's own pid as the sender is a plain `pidfd_getfd` of its own descriptor.
+#[allow(clippy::unnecessary_wraps)]
+pub(crate) fn own_pid<K: LinuxKernel>(_k: &K, _allowed: bool) -> Result<Option<i32>, Errno> {
+    Ok(None)
+}
+
+/// The Linux host never blocks on a redeem (`pidfd_getfd` does not wait for the sender), so a
+/// `timeout` has nothing to bound and is accepted and ignored.
 pub(crate) fn redeem_dup<'k, K: LinuxKernel, const P: usize>(
     k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoDup,
+    _timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
     let info = msg.info;
     crate::fmt::debug!("RFD: other pid: {=i32} coid {=i32}", info.tid, info.coid);
@@ -225,6 +236,7 @@ pub(crate) fn redeem_openfd<'k, K: LinuxKernel, const P: usize>(
     k: &'k K,
     peers: &mut Peers<P>,
     msg: &IoOpenfd,
+    _timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
     let info = msg.info;
     let want = msg.access();

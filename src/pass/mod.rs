@@ -6,7 +6,9 @@
 //! - `issue_dup(k, fd, to)`, `issue_openfd(k, fd, access, to)`: build a ticket;
 //! - `redeem_dup(k, peers, msg)`, `redeem_openfd(k, peers, msg)`: turn a checked ticket into a
 //!   [`KernelFd`] (owned, closed through `k` when dropped), so everything opened on the way is closed
-//!   by dropping it when they fail.
+//!   by dropping it when they fail;
+//! - `own_pid(k, allowed)`: the pid [`check_own_server`] refuses as a ticket's server (`None` when
+//!   the receiver allows its own server, and always on the host, whose tickets name no server).
 //!
 //! Each is generic over its backend's kernel-call trait ([`NeutrinoKernel`](crate::sys::NeutrinoKernel),
 //! [`LinuxKernel`](crate::sys::LinuxKernel)), so tests put a double or a fault injector underneath.
@@ -22,6 +24,7 @@ use crate::error::{BatchError, Error};
 use crate::sys::KernelFd;
 use crate::ticket::{parse, parse_as, split_batch, Ticket};
 use crate::wire::{IoDup, IoOpenfd, Message};
+use crate::DecodeError;
 
 #[cfg_attr(not(neutrino), allow(dead_code))]
 pub mod nto;
@@ -97,14 +100,41 @@ pub(crate) fn withdraw_bytes(
     Ok(withdraw_all(checked, |m| dup(&m))?)
 }
 
+/// Refuses a ticket whose server is `own` (the receiver's pid from `own_pid`, `None`: nothing refused):
+/// redeeming it would send to one of the receiver's own channels (issue 20; the 6.4 guest showed the
+/// receiver blocked for good when no other thread receives there).
+///
+/// # Errors
+///
+/// [`DecodeError::OwnServer`].
+pub(crate) fn check_own_server<M: Message>(own: Option<i32>, msg: &M) -> Result<(), DecodeError> {
+    match own {
+        Some(pid) if msg.info().pid == pid => Err(DecodeError::OwnServer(pid)),
+        _ => Ok(()),
+    }
+}
+
+/// [`redeem_batch_checked`] without a check of its own.
+#[cfg(test)]
+pub(crate) fn redeem_batch<M: Message, T, const N: usize>(
+    bytes: &[u8],
+    redeem: impl FnMut(&M) -> Result<T, Errno>,
+) -> Result<Vec<T, N>, BatchError> {
+    redeem_batch_checked(bytes, |_| Ok(()), redeem)
+}
+
 /// Redeems a batch packet all-or-nothing: every ticket is checked before the first is redeemed; if the
 /// k-th redeem fails, the k descriptors already obtained (owning guards, `T`) are dropped, newest first,
 /// which closes them, and the error names k.
 ///
 /// Each ticket is parsed once ([`split_batch`] hands over checked copies), and the loop does per ticket
 /// only what a hand-written one does: redeem, keep the descriptor.
-pub(crate) fn redeem_batch<M: Message, T, const N: usize>(
+///
+/// `check` is the receiver's own refusal ([`check_own_server`]), applied to every ticket with the
+/// parser's checks, before the first redeem.
+pub(crate) fn redeem_batch_checked<M: Message, T, const N: usize>(
     bytes: &[u8],
+    check: impl Fn(&M) -> Result<(), DecodeError>,
     mut redeem: impl FnMut(&M) -> Result<T, Errno>,
 ) -> Result<Vec<T, N>, BatchError> {
     let mut msgs: Vec<M, N> = Vec::new();
@@ -112,6 +142,12 @@ pub(crate) fn redeem_batch<M: Message, T, const N: usize>(
         index,
         error: Error::Decode(e),
     })?;
+    for (index, msg) in msgs.iter().enumerate() {
+        check(msg).map_err(|e| BatchError {
+            index,
+            error: Error::Decode(e),
+        })?;
+    }
     let mut out: Vec<T, N> = Vec::new();
     for (index, msg) in msgs.iter().enumerate() {
         let error = match redeem(msg) {

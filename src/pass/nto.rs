@@ -15,13 +15,15 @@
 //! 2. rewrite `info.pid` to the sender's pid (the owner of the original connection, which is what the
 //!    server looks up) and clear `info.tid`;
 //! 3. `MsgSendnc` for `_IO_DUP` (as libc's `fcntl(F_DUPFD)`), `MsgSend` for `_IO_OPENFD` (as libc's
-//!    `openfd()`); on failure close the new connection as libc's `close()` does (§9.5) before returning
-//!    the error.
+//!    `openfd()`); on failure drop the new connection as libc does there, with `ConnectDetach` only
+//!    (§9.6), before returning the error.
 
 use crate::errno::Errno;
 use crate::fd::RawFd;
+use crate::sys::nto::nr;
 use crate::sys::{self, NeutrinoKernel, Owned, DUPFD_NO_DISCARD};
 use crate::ticket::{check_server, Recipient};
+use crate::timeout::Timeout;
 use crate::wire::{
     Access, IoDup, IoOpenfd, Message, MsgInfo64, MsgInfoHdr, OpenfdAccess, IO_DUP, ND_LOCAL_NODE,
     NTO_COF_CLOEXEC, NTO_COF_DEAD, NTO_COF_PIPE, NTO_SIDE_CHANNEL,
@@ -47,6 +49,17 @@ pub struct Identity {
 /// This process's identity ([`Kernel::getpid`](crate::sys::Kernel::getpid)).
 pub(crate) fn identity<K: NeutrinoKernel>(k: &K) -> Result<Identity, Errno> {
     k.getpid().map(|pid| Identity { pid })
+}
+
+/// The pid a redeem refuses as a ticket's server ([`check_own_server`](super::check_own_server)): this
+/// process's, unless the receiver `allowed` its own server. [`Kernel::getpid`]: a read of the thread's
+/// TLS block on Neutrino, no kernel call.
+pub(crate) fn own_pid<K: NeutrinoKernel>(k: &K, allowed: bool) -> Result<Option<i32>, Errno> {
+    if allowed {
+        Ok(None)
+    } else {
+        k.getpid().map(Some)
+    }
 }
 
 /// Builds a ticket of layout `M` for `fd`.
@@ -132,17 +145,36 @@ fn refuse_unpassable<M: Message>(server: &MsgInfo64) -> Result<(), Errno> {
     }
 }
 
-/// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`.
+/// [`redeem_within`] without a timeout.
+#[cfg(test)]
 pub(crate) fn redeem<'k, M: Message, K: NeutrinoKernel>(
     k: &'k K,
     msg: &M,
     cancel_point: bool,
 ) -> Owned<'k, K> {
+    redeem_within(k, msg, cancel_point, None)
+}
+
+/// Redeems a checked message of layout `M`; `cancel_point` picks `MsgSend` over `MsgSendnc`; a
+/// `timeout` bounds the send ([`attach_and_send`]).
+pub(crate) fn redeem_within<'k, M: Message, K: NeutrinoKernel>(
+    k: &'k K,
+    msg: &M,
+    cancel_point: bool,
+    timeout: Option<Timeout>,
+) -> Owned<'k, K> {
     let info = msg.info();
-    if M::HANDLE && M::TYPE == IO_DUP && k.has_dupfd() {
+    if M::HANDLE && M::TYPE == IO_DUP && k.has_dupfd() && timeout.is_none() {
         // QNX 8.0 with the C library: its documented dupfd() (§9.4) instead of a hand-built _IO_DUP;
         // it attaches, sends and cleans up itself. The ticket's header was checked all the same.
+        // With a timeout this path is not taken: dupfd() makes several kernel calls, and a
+        // TimerTimeout armed before it would bound the first of them, not its send (INFERRED from 6.4
+        // `ker_timer.c`: the timeout belongs to the thread's next kernel call); the hand-built
+        // `_IO_DUP` below carries the same handle and is bounded.
         return sys::dupfd(k, msg.proof(), NTO_COF_CLOEXEC);
+    }
+    if M::HANDLE {
+        check_handle_record(k, &info, msg.proof())?;
     }
     let owner = info.tid;
     crate::fmt::debug!(
@@ -154,25 +186,79 @@ pub(crate) fn redeem<'k, M: Message, K: NeutrinoKernel>(
     hdr.pid = owner;
     hdr.tid = 0;
     out.set_info(hdr);
-    attach_and_send(k, &info, out.as_bytes(), cancel_point)
+    attach_and_send(k, &info, out.as_bytes(), cancel_point, timeout)
+}
+
+/// QNX 8.0, where the redeem takes the server from the ticket (an `_IO_OPENFD` ticket; a dup ticket
+/// on the raw route, or bounded by a timeout): compares the ticket with the kernel's own record of its
+/// handle (`dupfd_getinfo`, issue 20) and refuses with `EPERM`, before attaching, a ticket whose server
+/// pid differs from the record's, or whose sender differs from the record's peer. The peer is INFERRED
+/// to be the registering process; a record naming this receiver instead (the other reading of "peer")
+/// is accepted, so the server check holds either way. A backend that cannot ask (`ENOSYS`: raw without
+/// the `raw-dupfd` feature) skips the check; the server then still verifies the handle itself.
+fn check_handle_record<K: NeutrinoKernel>(
+    k: &K,
+    info: &MsgInfoHdr,
+    handle: u64,
+) -> Result<(), Errno> {
+    let rec = match k.dupfd_getinfo(handle) {
+        Ok(rec) => rec,
+        Err(Errno::NOSYS) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if rec.server != info.pid {
+        return Err(Errno::PERM);
+    }
+    if rec.peer != i64::from(info.tid) && rec.peer != i64::from(k.getpid()?) {
+        return Err(Errno::PERM);
+    }
+    Ok(())
 }
 
 /// The part of [`redeem`] that does not depend on the layout (one copy for dup and openfd): attach to
-/// the server named in `server`, send it `bytes`; on failure the new connection is closed as it drops.
+/// the server named in `server`, send it `bytes`; on failure the new connection is detached.
 ///
-/// Closed as libc's close() closes (§9.5, the [`KernelFd`] drop), not merely detached: after an
-/// interrupted or failed send the receiver cannot tell whether the server bound the new connection,
-/// and a binding left behind makes a later bind of this descriptor number fail with EBUSY. An
-/// `_IO_CLOSE` for a connection the server never bound is only refused.
+/// Detached as libc detaches it on this path (`fcntl(F_DUPFD)`, `openfd()`: `ConnectDetach` only,
+/// CONFIRMED 6.4 and 7.0, §9.6), not closed with `_IO_CLOSE`: the ticket names the server, so it may be
+/// hostile, and one that answers every `_IO_CLOSE` with `EINTR` would cost the receiver a round trip per
+/// attempt and keep the connection attached (shown on the 6.4 guest before this change: 1 `_IO_DUP`, 9
+/// `_IO_CLOSE`, a descriptor left behind). A standard resource manager keeps no binding after a failed
+/// dup unless its own `io_dup` handler returned `_RESMGR_DEFAULT` (6.4 `_resmgr_dup_handler.c`); if an
+/// interrupted send had been bound, a later bind of this number to that server fails with `EBUSY`, as it
+/// does after libc's own failed dup.
+///
+/// With a `timeout`, `TimerTimeout(CLOCK_MONOTONIC, _NTO_TIMEOUT_SEND | _NTO_TIMEOUT_REPLY)` is armed
+/// right before the send, with no call in between, so it bounds exactly that send: a server that never
+/// receives (SEND-blocked) or never replies (REPLY-blocked) makes it fail with `ETIMEDOUT`, and the
+/// connection is detached like any failed send. Not bounded: REPLY-blocked on a channel created with
+/// `_NTO_CHF_UNBLOCK` (every resource manager's), where the kernel only sends the server an unblock
+/// pulse and the receiver waits for the server's reply (CONFIRMED on the 6.4 guest,
+/// `hostile_holds_unblock`).
 fn attach_and_send<'k, K: NeutrinoKernel>(
     k: &'k K,
     server: &MsgInfoHdr,
     bytes: &[u8],
     cancel_point: bool,
+    timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
     let coid = sys::connect_attach(k, *server, NTO_COF_CLOEXEC)?;
-    coid.send(bytes, cancel_point)?;
-    Ok(coid)
+    if let Some(t) = timeout {
+        if let Err(e) = k.timer_timeout(
+            nr::CLOCK_MONOTONIC,
+            nr::NTO_TIMEOUT_SEND | nr::NTO_TIMEOUT_REPLY,
+            t.as_nanos(),
+        ) {
+            coid.detach();
+            return Err(e);
+        }
+    }
+    match coid.send(bytes, cancel_point) {
+        Ok(_) => Ok(coid),
+        Err(e) => {
+            coid.detach();
+            Err(e)
+        }
+    }
 }
 
 pub(crate) fn issue_dup<K: NeutrinoKernel>(
@@ -221,16 +307,18 @@ pub(crate) fn redeem_dup<'k, K: NeutrinoKernel, const P: usize>(
     k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoDup,
+    timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
-    redeem(k, msg, false)
+    redeem_within(k, msg, false, timeout)
 }
 
 pub(crate) fn redeem_openfd<'k, K: NeutrinoKernel, const P: usize>(
     k: &'k K,
     _peers: &mut Peers<P>,
     msg: &IoOpenfd,
+    timeout: Option<Timeout>,
 ) -> Owned<'k, K> {
-    redeem(k, msg, true)
+    redeem_within(k, msg, true, timeout)
 }
 
 #[cfg(test)]
@@ -254,6 +342,8 @@ pub(crate) mod tests {
     use crate::error::{BatchError, DecodeError, Error};
     use crate::pass;
     use crate::sys::nto::double::{Call, Double, SERVER};
+    use crate::sys::DupfdRecord;
+    use crate::sys::Kernel as _;
     use crate::wire::{v7, v8, MsgInfo64};
 
     #[test]
@@ -665,41 +755,238 @@ pub(crate) mod tests {
         redeem_sequence::<v8::IoOpenfd>();
     }
 
+    /// Issue 20: a ticket naming the receiver's own pid as the server is refused before any kernel
+    /// call (only `getpid`, a TLS read), single or in a batch; allowed on request, without asking the
+    /// pid at all.
     #[test]
-    fn failing_send_closes_the_connection() {
-        // Closed as libc's close() does (`_IO_CLOSE`, then detach), not merely detached: the server
-        // may hold a binding for it (an interrupted send), which a bare detach would leave behind.
+    fn a_ticket_naming_the_receiver_is_refused_unless_allowed() {
+        let k = Double::default();
+        let me = k.getpid().unwrap();
+        let other: v7::IoDup = issue(&Double::default(), 3, Recipient::Any).unwrap();
+        let mut mine = other;
+        let mut i = mine.info();
+        i.pid = me;
+        mine.set_info(i);
+        k.calls.borrow_mut().clear();
+
+        let own = own_pid(&k, false).unwrap();
+        assert_eq!(own, Some(me));
+        assert_eq!(
+            pass::check_own_server(own, &mine),
+            Err(DecodeError::OwnServer(me))
+        );
+        assert_eq!(pass::check_own_server(own, &other), Ok(()));
+        assert_eq!(*k.calls.borrow(), [Call::Getpid]);
+
+        let allowing = Double::default();
+        assert_eq!(own_pid(&allowing, true), Ok(None));
+        assert!(allowing.calls.borrow().is_empty());
+        assert_eq!(pass::check_own_server(None, &mine), Ok(()));
+
+        // A batch whose second ticket names the receiver: refused whole, nothing redeemed.
+        let mut batch = [0u8; 2 * core::mem::size_of::<v7::IoDup>()];
+        batch[..60].copy_from_slice(other.as_bytes());
+        batch[60..].copy_from_slice(mine.as_bytes());
+        let mut redeemed = 0;
+        let r = pass::redeem_batch_checked::<v7::IoDup, (), 2>(
+            &batch,
+            |m| pass::check_own_server(own, m),
+            |_| {
+                redeemed += 1;
+                Ok(())
+            },
+        );
+        assert_eq!(
+            r.unwrap_err(),
+            BatchError {
+                index: 1,
+                error: Error::Decode(DecodeError::OwnServer(me))
+            }
+        );
+        assert_eq!(redeemed, 0);
+    }
+
+    /// Issue 20: a redeem bounded by a timeout arms `TimerTimeout(CLOCK_MONOTONIC, SEND | REPLY)` right
+    /// before its send; a server that never answers makes it fail with ETIMEDOUT and the connection is
+    /// detached. Without the timeout the same redeem blocks forever (the double panics to say so): the
+    /// old behaviour.
+    #[test]
+    fn a_bounded_redeem_of_a_stuck_server_times_out_and_detaches() {
         let msg: v7::IoDup = issue(&Double::default(), 3, Recipient::Any).unwrap();
+        let t = Timeout::from_millis(250);
+        for cancel_point in [false, true] {
+            let k = Double {
+                stuck: true,
+                ..Double::default()
+            };
+            assert_eq!(
+                redeem_within(&k, &msg, cancel_point, Some(t)).map(sys::KernelFd::into_raw),
+                Err(Errno::TIMEDOUT)
+            );
+            let calls = k.log();
+            assert!(matches!(calls[0], Call::Attach { .. }), "{calls:?}");
+            assert_eq!(
+                calls[1],
+                Call::Timeout {
+                    clock: 2,
+                    flags: 0x10 | 0x40,
+                    nanos: 250_000_000
+                }
+            );
+            assert!(matches!(&calls[2], Call::Send { nc, .. } if *nc != cancel_point));
+            assert_eq!(calls[3..], [Call::Detach(101)]);
+            assert!(k.open.borrow().is_empty());
+        }
+        // TimerTimeout itself failing: nothing sent, the connection detached, its error returned.
         let k = Double {
-            fail_on: Some(("MsgSendnc", Errno::ACCES)),
+            fail_on: Some(("TimerTimeout", Errno::AGAIN)),
             ..Double::default()
         };
-        assert_eq!(redeem_raw(&k, &msg, false), Err(Errno::ACCES));
-        assert!(k.open.borrow().is_empty());
-        // After the refused `_IO_DUP`: `_IO_CLOSE` to the server, and only then the one detach.
         assert_eq!(
-            k.calls.borrow()[2..],
-            [Call::io_close(101), Call::Detach(101)]
+            redeem_within(&k, &msg, false, Some(t)).map(sys::KernelFd::into_raw),
+            Err(Errno::AGAIN)
         );
+        assert!(matches!(k.log()[2..], [Call::Detach(101)]), "{:?}", k.log());
+        // A server that answers: the timeout changes nothing else.
+        let k = Double::default();
+        let fd = redeem_within(&k, &msg, false, Some(t)).unwrap().into_raw();
+        assert_eq!(*k.open.borrow(), [fd]);
+        // Unbounded, the same stuck server blocks the receiver for good.
+        let k = Double {
+            stuck: true,
+            ..Double::default()
+        };
+        let blocked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = redeem(&k, &msg, false);
+        }));
+        assert!(
+            blocked.is_err(),
+            "an unbounded send to a stuck server must block"
+        );
+        // QNX 8.0 with the C library: a bounded dup goes through the hand-built, bounded `_IO_DUP`
+        // (with the ticket's handle), not through dupfd(), which the timeout cannot bound.
+        let msg8: v8::IoDup = issue(&Double::default(), 3, Recipient::Pid(9)).unwrap();
+        let k = Double {
+            libc_dupfd: true,
+            stuck: true,
+            ..Double::default()
+        };
+        assert_eq!(
+            redeem_within(&k, &msg8, false, Some(t)).map(sys::KernelFd::into_raw),
+            Err(Errno::TIMEDOUT)
+        );
+        assert!(!k.log().iter().any(|c| matches!(c, Call::Dupfd { .. })));
+    }
 
-        // An interrupted close is tried again, so the connection does not stay open: the `_IO_OPENFD`
-        // send (call 2) is interrupted, then the first two `_IO_CLOSE`s.
+    /// Issue 20, QNX 8.0: where the redeem takes the server from the ticket, the kernel's record of the
+    /// handle must agree: a forged server pid (or sender) is refused with EPERM before `ConnectAttach`.
+    /// Before this check the receiver attached to whatever server the ticket named.
+    #[test]
+    fn an_8_0_ticket_must_match_its_handles_record() {
+        let sender = Double::default();
+        let msg: v8::IoOpenfd = issue(&sender, 3, Recipient::Pid(9)).unwrap();
+        let genuine = DupfdRecord {
+            peer: 4321,
+            server: SERVER.pid,
+            info: SERVER.hdr(),
+        };
+        let with = |rec: DupfdRecord| Double {
+            record: Some(rec),
+            ..Double::default()
+        };
+        // The record agrees: looked up, then attached and sent.
+        let k = with(genuine);
+        redeem(&k, &msg, true).unwrap().into_raw();
+        let calls = k.log();
+        assert_eq!(calls[0], Call::GetInfo(msg.handle));
+        assert!(
+            matches!(calls[1], Call::Attach { pid: 0x2001, .. }),
+            "{calls:?}"
+        );
+        // A ticket naming another server than the handle's: refused, nothing attached.
+        let mut forged = msg;
+        let mut i = forged.info();
+        i.pid = 0x3003;
+        forged.set_info(i);
+        let k = with(genuine);
+        assert_eq!(
+            redeem(&k, &forged, true).map(sys::KernelFd::into_raw),
+            Err(Errno::PERM)
+        );
+        assert_eq!(k.log(), [Call::GetInfo(msg.handle)]);
+        // A ticket naming another sender than the record's peer: refused too (after asking this
+        // process's pid, the other reading of the peer).
+        let k = with(DupfdRecord {
+            peer: 77,
+            ..genuine
+        });
+        assert_eq!(
+            redeem(&k, &msg, true).map(sys::KernelFd::into_raw),
+            Err(Errno::PERM)
+        );
+        assert_eq!(k.log(), [Call::GetInfo(msg.handle), Call::Getpid]);
+        // A record whose peer is this receiver: accepted (the server still checked).
+        let k = with(DupfdRecord {
+            peer: 4321,
+            ..genuine
+        });
+        assert!(redeem(&k, &msg, true).is_ok());
+        // The lookup failing (an invalid handle): its error, nothing attached.
+        let k = Double {
+            record: Some(genuine),
+            fail_on: Some(("dupfd_getinfo", Errno::NOENT)),
+            ..Double::default()
+        };
+        assert_eq!(
+            redeem(&k, &msg, true).map(sys::KernelFd::into_raw),
+            Err(Errno::NOENT)
+        );
+        assert_eq!(k.log(), [Call::GetInfo(msg.handle)]);
+        // A backend that cannot ask (raw without `raw-dupfd`): unchecked, as before.
+        let k = Double::default();
+        assert!(redeem(&k, &forged, true).is_ok());
+        // The 8.0 C library's dupfd() route takes the server from the handle, not the ticket: no lookup.
+        let dup: v8::IoDup = issue(&sender, 3, Recipient::Pid(9)).unwrap();
+        let k = Double {
+            libc_dupfd: true,
+            record: Some(genuine),
+            ..Double::default()
+        };
+        assert!(redeem(&k, &dup, false).is_ok());
+        assert!(!k.log().iter().any(|c| matches!(c, Call::GetInfo(_))));
+        // v7 tickets carry no handle: no lookup.
+        let v7msg: v7::IoOpenfd = issue(&sender, 3, Recipient::Any).unwrap();
+        let k = with(genuine);
+        assert!(redeem(&k, &v7msg, true).is_ok());
+        assert!(!k.log().iter().any(|c| matches!(c, Call::GetInfo(_))));
+    }
+
+    #[test]
+    fn failing_send_only_detaches_the_connection() {
+        // As libc's failed dup / openfd: one ConnectDetach, no `_IO_CLOSE` (issue 20). The server of a
+        // forged ticket may answer every `_IO_CLOSE` with EINTR: it must get none.
+        let msg: v7::IoDup = issue(&Double::default(), 3, Recipient::Any).unwrap();
+        for (nc, name) in [(true, "MsgSendnc"), (false, "MsgSend")] {
+            let k = Double {
+                fail_on: Some((name, Errno::PERM)),
+                ..Double::default()
+            };
+            // Every `_IO_CLOSE` would be interrupted: the old cleanup sent 8 and left the connection.
+            k.close_intr.set(1000);
+            assert_eq!(redeem_raw(&k, &msg, !nc), Err(Errno::PERM));
+            assert!(k.open.borrow().is_empty(), "leaked {:?}", k.open.borrow());
+            let calls = k.calls.borrow();
+            assert!(matches!(&calls[1], Call::Send { nc: n, .. } if *n == nc));
+            assert_eq!(calls[2..], [Call::Detach(101)], "{name}");
+        }
+        // An interrupted send (a signal, a timeout): detached the same way.
         let k = Double {
             fail_at: Some((2, Errno::INTR)),
             ..Double::default()
         };
-        k.close_intr.set(2);
         assert_eq!(redeem_raw(&k, &msg, true), Err(Errno::INTR));
         assert!(k.open.borrow().is_empty(), "leaked {:?}", k.open.borrow());
-        assert_eq!(
-            k.calls.borrow()[2..],
-            [
-                Call::io_close(101),
-                Call::io_close(101),
-                Call::io_close(101),
-                Call::Detach(101)
-            ]
-        );
+        assert_eq!(k.calls.borrow()[2..], [Call::Detach(101)]);
     }
 
     #[test]
@@ -729,7 +1016,7 @@ pub(crate) mod tests {
         let msg = issue_openfd(&k, 3, Access::Write, Recipient::Pid(5)).unwrap();
         assert_eq!(msg.ioflag, crate::wire::IO_FLAG_WR);
         let r = Double::default();
-        let _fd = redeem_openfd(&r, &mut Peers::<1>::new(), &msg).unwrap();
+        let _fd = redeem_openfd(&r, &mut Peers::<1>::new(), &msg, None).unwrap();
         assert!(matches!(&r.calls.borrow()[1], Call::Send { nc: false, .. }));
     }
 
@@ -742,7 +1029,7 @@ pub(crate) mod tests {
         assert_eq!(msg.as_bytes(), same.as_bytes());
         assert_eq!(msg.info().coid, 3);
         let r = Double::default();
-        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg)
+        let fd = redeem_dup(&r, &mut Peers::<1>::new(), &msg, None)
             .unwrap()
             .into_raw();
         assert_eq!(*r.open.borrow(), [fd]);

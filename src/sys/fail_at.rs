@@ -5,7 +5,7 @@ use core::cell::Cell;
 
 use crate::errno::Errno;
 use crate::fd::RawFd;
-use crate::sys::{Kernel, LinuxKernel, NeutrinoKernel};
+use crate::sys::{DupfdRecord, Kernel, LinuxKernel, NeutrinoKernel};
 use crate::wire::{Access, MsgInfo64};
 
 /// Fault injection: wraps a kernel ([`NeutrinoKernel`] or [`LinuxKernel`]) and fails its `k`-th
@@ -102,6 +102,8 @@ unsafe impl<K: NeutrinoKernel> NeutrinoKernel for FailAt<K> {
         unsafe fn dupfd_register_with(dstpid: i32, fd: i32, flags: u32, server: &MsgInfo64) -> u64;
         fn dupfd_unregister(handle: u64) -> ();
         fn dupfd(handle: u64, flags: i32) -> i32;
+        fn timer_timeout(clock: i32, flags: u32, nanos: u64) -> u32;
+        fn dupfd_getinfo(handle: u64) -> DupfdRecord;
     }
 }
 
@@ -137,6 +139,12 @@ mod tests {
         Double {
             status: 7,
             conn_flags: 0x55,
+            timeout_prev: 0x66,
+            record: Some(DupfdRecord {
+                peer: 0x77,
+                server: 0x2001,
+                info: SERVER.hdr(),
+            }),
             ..Double::default()
         }
     }
@@ -158,7 +166,7 @@ mod tests {
     // table; no call reaches the OS.
     /// Every fallible method `FailAt` implements over the Neutrino double, called with fixed arguments.
     /// (Its Linux calls are the same macro's, and tests/fault_injection.rs drives them over the host.)
-    const FALLIBLE: [Probe; 10] = [
+    const FALLIBLE: [Probe; 12] = [
         |k| text(k.connect_attach(0x11, 0x22, 0x33, 0x44, 0x66)),
         // SAFETY: see above.
         |k| text(unsafe { k.connect_detach(0x77) }),
@@ -188,6 +196,8 @@ mod tests {
         },
         |k| text(k.dupfd_unregister(0x1234)),
         |k| text(k.dupfd(HANDLE, 0x66)),
+        |k| text(k.timer_timeout(2, 0x50, 77)),
+        |k| text(k.dupfd_getinfo(HANDLE)),
     ];
 
     /// Every fallible method reaches the kernel it wraps with the same arguments (what the double sees

@@ -99,6 +99,20 @@ pub(crate) fn dupfd<K: NeutrinoKernel + ?Sized>(k: &K, handle: u64, flags: i32) 
 }
 
 impl<K: NeutrinoKernel + ?Sized> KernelFd<'_, K> {
+    /// Drops the connection the way libc drops one whose `_IO_DUP` / `_IO_OPENFD` send failed
+    /// (`qnx-abi.md` §9.6: `fcntl(F_DUPFD)` and `openfd()` call only `ConnectDetach`): one
+    /// [`NeutrinoKernel::connect_detach`], no `_IO_CLOSE` to the server. The server refused the message
+    /// or never answered it, so it holds no binding a close could release; an `_IO_CLOSE` to a hostile
+    /// server could instead be answered with `EINTR` forever and keep the connection attached. Its answer
+    /// is ignored: `ConnectDetach` fails only for a connection id that does not exist.
+    pub(crate) fn detach(self) {
+        let (k, fd) = (self.k, self.fd);
+        core::mem::forget(self);
+        // SAFETY: this guard owned `fd` (a connection `k` returned) until it was forgotten just above
+        // (so its drop does not close it too); no one else holds it and it is not used after this call.
+        let _ = unsafe { k.connect_detach(fd) };
+    }
+
     /// Sends `bytes` on this connection, with no reply expected: `MsgSend` (a cancellation point) or
     /// `MsgSendnc`.
     pub(crate) fn send(&self, bytes: &[u8], cancel_point: bool) -> Result<isize, Errno> {

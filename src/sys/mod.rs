@@ -55,13 +55,25 @@
 
 use crate::errno::Errno;
 use crate::fd::RawFd;
-use crate::wire::{Access, MsgInfo64};
+use crate::wire::{Access, MsgInfo64, MsgInfoHdr};
 
 /// `DUPFD_NO_DISCARD`, the one `dupfd_register()` flag: when the process already has the maximum number
 /// of unredeemed registrations (200), fail with `EAGAIN` instead of silently replacing the oldest.
 /// CONFIRMED: value 0x1 in the SDP 8.0 `<sys/dupfd.h>`; the limit, the replacement and the `EAGAIN` in the
 /// 8.0 `dupfd_register()` documentation (qnx-abi.md §9.4).
 pub const DUPFD_NO_DISCARD: u32 = 0x1;
+
+/// What the kernel records for a registered QNX 8.0 `dupfd` handle ([`NeutrinoKernel::dupfd_getinfo`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DupfdRecord {
+    /// `*peerpidp`: the other party of the registration. INFERRED to be the registering process (the
+    /// sender) when the receiver asks; the documentation page was not available here.
+    pub peer: i64,
+    /// `*srvpidp`: the pid of the server whose connection was registered.
+    pub server: i32,
+    /// `*infop`: the registered connection's header (which form is UNKNOWN; not compared).
+    pub info: MsgInfoHdr,
+}
 
 /// The core-only descriptor types (`crate::fd` re-exports std's instead with the `std` feature).
 #[cfg(not(feature = "std"))]
@@ -196,6 +208,14 @@ pub unsafe trait NeutrinoKernel: Kernel {
     #[doc(alias = "MsgSend")]
     unsafe fn msg_send(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno>;
 
+    /// `TimerTimeout(clock, flags, NULL, &nanos, NULL)`: arms a relative timeout of `nanos` on `clock`
+    /// for the calling thread's next kernel call that blocks in one of the states `flags` names
+    /// (`_NTO_TIMEOUT_*`); with no event the kernel unblocks the call with `ETIMEDOUT`. Returns the
+    /// previous timeout flags. A bounded redeem arms `_NTO_TIMEOUT_SEND | _NTO_TIMEOUT_REPLY` right before
+    /// its `_IO_DUP` / `_IO_OPENFD` send, with no call in between (qnx-abi.md §9.6).
+    #[doc(alias = "TimerTimeout")]
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno>;
+
     /// QNX 8.0 `dupfd_register(dstpid, fd, flags, &handle)`: a single-use handle that lets process
     /// `dstpid` duplicate `fd`. Fails with `ENOSYS` on QNX 7.x, where no such call exists.
     ///
@@ -241,6 +261,13 @@ pub unsafe trait NeutrinoKernel: Kernel {
     /// flags. Errors: `ENOENT`/`EBADF` (handle invalid, the descriptor was closed), `EMFILE`, `ENOSYS`
     /// (the server does not support dup; QNX 7.x) (qnx-abi.md §9.4).
     fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno>;
+
+    /// QNX 8.0 `dupfd_getinfo(handle, &peer, &srvpid, &info)`: the kernel's own record of a registered
+    /// handle, which a redeem compares with what the ticket claims (issue 20). Through the C library
+    /// this is documented API; raw, it is `ConnectDupFd(_NTO_DUPFD_LOOKUP, ...)` and, like the raw
+    /// registration, only with the `raw-dupfd` feature (ABI-UNVERIFIED, open question 6). `ENOSYS` on
+    /// QNX 7.x and raw without `raw-dupfd`.
+    fn dupfd_getinfo(&self, handle: u64) -> Result<DupfdRecord, Errno>;
 }
 
 /// The Linux host's system calls under the ticket logic (`pass/host.rs`): implemented by `host::Linux`
@@ -283,7 +310,7 @@ pub unsafe trait LinuxKernel: Kernel {
 }
 
 /// [`Kernel::close`], repeated while it is interrupted, at most [`Kernel::close_attempts`] times: how
-/// every descriptor the crate owns is closed (`OwnedFd`'s drop, `qnx_fdpass::close`, a failed redeem, a
+/// every descriptor the crate owns is closed (`OwnedFd`'s drop, `qnx_fdpass::close`, a
 /// batch rolled back).
 ///
 /// On Neutrino an interrupted `close()` leaves the descriptor open (libc does not detach after `EINTR`,

@@ -51,6 +51,76 @@ impl Access {
     }
 }
 
+/// File status flags an `_IO_OPENFD` passes on to the new open, as libc's `openfd()` passes the caller's
+/// `oflag` bits (`O_APPEND`, `O_NONBLOCK`, ...): the server keeps them with the access (6.4
+/// `iofunc_openfd.c`; 7.0 keeps `ioflag & 0x82ff`, `qnx-abi.md` §9.6).
+///
+/// The values are Neutrino's `O_*` bits, which libc's encoding leaves in place: `ioflag =
+/// (oflag & ~(O_ACCMODE | O_CLOEXEC)) | ((oflag + 1) & O_ACCMODE)`, so the `ioflag` of an openfd ticket
+/// is [`Access::ioflag`] ORed with these bits. CONFIRMED from the SDP 7.0 `fcntl.h`; 6.4 INFERRED the
+/// same (its `O_NONBLOCK` 0o200 is confirmed by the 6.4 payload); 8.0 UNKNOWN. Only the status flags
+/// `fcntl(F_SETFL)` may change (`O_SETFLAG`) are offered: never `O_CREAT`, `O_TRUNC` or `O_EXCL`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct StatusFlags(u32);
+
+impl StatusFlags {
+    /// No status flag: what [`OpenfdTicket::new`](crate::OpenfdTicket::new) sends.
+    pub const NONE: Self = Self(0);
+    /// `O_APPEND` (0o10): every write goes to the end of the file.
+    pub const APPEND: Self = Self(0o10);
+    /// `O_DSYNC` (0o20).
+    pub const DSYNC: Self = Self(0o20);
+    /// `O_SYNC` (0o40).
+    pub const SYNC: Self = Self(0o40);
+    /// `O_RSYNC` (0o100).
+    pub const RSYNC: Self = Self(0o100);
+    /// `O_NONBLOCK` (0o200).
+    pub const NONBLOCK: Self = Self(0o200);
+    /// `O_LARGEFILE` (0o100000).
+    pub const LARGEFILE: Self = Self(0o100_000);
+    /// Every flag above: Neutrino's `O_SETFLAG`.
+    pub const ALL: Self = Self(0o100_370);
+
+    /// The flags as `O_*` bits.
+    #[must_use]
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// The flags of `bits`, or `None` if it holds any other bit.
+    #[must_use]
+    pub const fn from_bits(bits: u32) -> Option<Self> {
+        if bits & !Self::ALL.0 == 0 {
+            Some(Self(bits))
+        } else {
+            None
+        }
+    }
+
+    /// Both sets of flags.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// `true` if every flag of `other` is set.
+    #[must_use]
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl core::ops::BitOr for StatusFlags {
+    type Output = Self;
+    fn bitor(self, other: Self) -> Self {
+        self.union(other)
+    }
+}
+
+/// The `ioflag` bits of the access (`_IO_FLAG_RD | _IO_FLAG_WR`).
+const ACCESS_BITS: u32 = IO_FLAG_RD | IO_FLAG_WR;
+
 pub(crate) mod sealed {
     /// Only this crate's wire messages implement [`Message`](super::Message).
     pub trait Sealed {}
@@ -93,6 +163,11 @@ pub trait Message:
 /// Sets and reads the requested access of an `_IO_OPENFD` message (both layouts).
 pub(crate) trait OpenfdAccess {
     fn set_access(&mut self, access: Access);
+    /// Adds status flags to `ioflag` (libc's encoding: the `O_*` bits beside the access).
+    fn set_status(&mut self, flags: StatusFlags);
+    /// The status flags `ioflag` carries.
+    #[allow(dead_code)]
+    fn status(&self) -> StatusFlags;
     /// Read by the host backend's reopen; Neutrino servers read `ioflag` themselves.
     #[cfg_attr(not(host_linux), allow(dead_code))]
     fn access(&self) -> Access;
@@ -173,10 +248,13 @@ impl ProofField for u64 {
     }
 }
 
-/// The `_IO_OPENFD` field checks: the access is read, write or both, and `xtype` is `_IO_OPENFD_NONE`.
+/// The `_IO_OPENFD` field checks: the access is read, write or both, any other `ioflag` bit is one of
+/// the [`StatusFlags`], and `xtype` is `_IO_OPENFD_NONE`.
 pub(crate) const fn check_openfd_fields(ioflag: u32, xtype: u16) -> Result<(), DecodeError> {
-    if let Err(e) = Access::from_ioflag(ioflag) {
-        return Err(e);
+    if Access::from_ioflag(ioflag & ACCESS_BITS).is_err()
+        || StatusFlags::from_bits(ioflag & !ACCESS_BITS).is_none()
+    {
+        return Err(DecodeError::BadAccess(ioflag));
     }
     if xtype != IO_OPENFD_NONE {
         return Err(DecodeError::BadXtype(xtype));
@@ -207,9 +285,15 @@ macro_rules! message {
             fn set_access(&mut self, access: $crate::wire::Access) {
                 self.ioflag = access.ioflag();
             }
+            fn set_status(&mut self, flags: $crate::wire::StatusFlags) {
+                self.ioflag |= flags.bits();
+            }
+            fn status(&self) -> $crate::wire::StatusFlags {
+                $crate::wire::StatusFlags::from_bits(self.ioflag & !3).unwrap_or_default()
+            }
             fn access(&self) -> $crate::wire::Access {
                 // Checked by `check_open` before any use; read is the narrowest fallback.
-                match $crate::wire::Access::from_ioflag(self.ioflag) {
+                match $crate::wire::Access::from_ioflag(self.ioflag & 3) {
                     Ok(a) => a,
                     Err(_) => $crate::wire::Access::Read,
                 }

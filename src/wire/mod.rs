@@ -61,7 +61,7 @@ pub mod v7;
 pub mod v8;
 
 pub(crate) use message::OpenfdAccess;
-pub use message::{Access, Message};
+pub use message::{Access, Message, StatusFlags};
 
 // The one place where the message layout is chosen.
 #[cfg(qnx_v7)]
@@ -116,8 +116,8 @@ pub const IO_OPENFD_ACCEPT: u16 = 3;
 pub const IO_FLAG_RD: u32 = 1;
 /// `_IO_FLAG_WR`: write access in an `_IO_OPENFD` `ioflag` (libc encodes `O_WRONLY + 1`). CONFIRMED 6.x.
 pub const IO_FLAG_WR: u32 = 2;
-/// `SH_DENYNO`: the sharing mode libc's `openfd()` sends. INFERRED: the value 0x40 comes from the
-/// `<share.h>` family QNX shares with Watcom; the fact sheet does not give the number.
+/// `SH_DENYNO`: the sharing mode libc's `openfd()` sends. CONFIRMED 0x40 in the 6.4 and SDP 7.0
+/// `<share.h>` (`qnx-abi.md` §9.6); 8.0 INFERRED the same.
 pub const SH_DENYNO: u16 = 0x40;
 
 /// The alignment of a 64-bit integer field (`_Uint64t`, `_Ssize64t`) in a C struct on the target: 8, except

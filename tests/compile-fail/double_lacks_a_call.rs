@@ -59,6 +59,12 @@ unsafe impl NeutrinoKernel for Double {
     fn has_dupfd(&self) -> bool {
         false
     }
+    fn timer_timeout(&self, _: i32, _: u32, _: u64) -> Result<u32, Errno> {
+        Err(Errno::NOSYS)
+    }
+    fn dupfd_getinfo(&self, _: u64) -> Result<qnx_fdpass::sys::DupfdRecord, Errno> {
+        Err(Errno::NOSYS)
+    }
 }
 
 fn main() {

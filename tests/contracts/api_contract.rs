@@ -11,7 +11,7 @@ use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{IoDup, IoOpenfd};
 use qnx_fdpass::{
     close, getpid, send_fd, withdraw, Access, DecodeError, DupTicket, Errno, Error, Issuer,
-    OpenfdTicket, OwnedFd, Recipient, SendError,
+    OpenfdTicket, OwnedFd, Receiver, Recipient, SendError, Timeout,
 };
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -130,6 +130,31 @@ fn withdraw_from_bytes_takes_a_ticket_or_a_batch_and_nothing_else() {
         withdraw(&bad),
         Err(Error::Decode(DecodeError::BadSender(0)))
     );
+}
+
+/// On the Linux host a redeem never blocks, so a receiver's timeout is accepted and changes nothing:
+/// the same ticket redeems, with or without one (the Neutrino behaviour is tested against the kernel
+/// double and on the 6.4 guest). A ticket naming this process as its sender is not refused on the host
+/// either: its tickets name no server, so `allow_own_server` has nothing to allow.
+#[test]
+fn a_timeout_is_accepted_on_the_host_and_nothing_blocks() {
+    let _g = crate::common::serial();
+    let f = File::open("/proc/self/exe").unwrap();
+    let ticket = DupTicket::new(fd(&f), Recipient::Any).unwrap();
+    let t0 = std::time::Instant::now();
+    let bounded = Receiver::new()
+        .with_timeout(Timeout::from_nanos(1))
+        .redeem(ticket.as_bytes())
+        .unwrap();
+    let own = Receiver::new()
+        .allow_own_server()
+        .with_timeout(Timeout::from_millis(1))
+        .redeem(ticket.as_bytes())
+        .unwrap();
+    assert!(t0.elapsed() < std::time::Duration::from_secs(5));
+    use qnx_fdpass::fd::AsRawFd as Raw;
+    assert_ne!(Raw::as_raw_fd(&bounded), Raw::as_raw_fd(&own));
+    assert!(qnx_fdpass::receive_fd(ticket.as_bytes()).is_ok());
 }
 
 /// Dropping an unsent ticket withdraws nothing, on every version: the ticket types have no drop glue

@@ -44,6 +44,12 @@ fn all_decode_errors() -> Vec<(DecodeError, &'static [&'static str])> {
             DecodeError::GlobalChannel(0x2000_0005),
             &["global channel", "0x20000005"],
         ),
+        (DecodeError::BadScoid(2), &["server connection", "0x2"]),
+        (DecodeError::NonZeroKey(0xbeef), &["key", "0xbeef"]),
+        (
+            DecodeError::OwnServer(77),
+            &["server pid", "77", "this process"],
+        ),
     ]
 }
 

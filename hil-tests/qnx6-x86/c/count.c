@@ -33,7 +33,8 @@ WRAP_C(int, ChannelCreate, (unsigned flags), (flags))
 WRAP_C(int, ChannelDestroy, (int chid), (chid))
 
 /* The raw build's stubs (c-raw only: the libc-calls build has none): 32-bit stack arguments, the result or
- * -errno. */
+ * -errno. Their symbols carry the crate's major and minor version (src/sys/nto/arch/stubs.rs,
+ * stub_symbol!): a new version fails this link loudly (undefined __real_...) until the names follow. */
 #ifdef HIL_RAW
 typedef uintptr_t w;
 WRAP_C(long, __qnx_fdpass_v0_1_ker_msg_send, (w a, w b, w c, w d, w e), (a, b, c, d, e))
@@ -44,4 +45,5 @@ WRAP_C(long, __qnx_fdpass_v0_1_ker_connect_attach, (w a, w b, w c, w d, w e), (a
 WRAP_C(long, __qnx_fdpass_v0_1_ker_connect_detach, (w a), (a))
 WRAP_C(long, __qnx_fdpass_v0_1_ker_connect_server_info, (w a, w b, w c), (a, b, c))
 WRAP_C(long, __qnx_fdpass_v0_1_ker_connect_flags, (w a, w b, w c, w d), (a, b, c, d))
+WRAP_C(long, __qnx_fdpass_v0_1_ker_timer_timeout, (w a, w b, w c, w d, w e), (a, b, c, d, e))
 #endif

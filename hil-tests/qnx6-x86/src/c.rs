@@ -23,6 +23,8 @@ pub const SEEK_SET: c_int = 0;
 pub const SEEK_CUR: c_int = 1;
 /// `WNOHANG` (0x40 on Neutrino, not 1 as on Linux).
 pub const WNOHANG: c_int = 0x40;
+/// `F_GETFL`.
+pub const F_GETFL: c_int = 3;
 /// `F_SETFL`.
 pub const F_SETFL: c_int = 4;
 /// `O_NONBLOCK` (0o200 on Neutrino).
@@ -31,6 +33,22 @@ pub const O_NONBLOCK: c_int = 0o200;
 pub const EIO_LOCAL: i32 = 5;
 /// `SIGKILL`.
 pub const SIGKILL: c_int = 9;
+
+/// `EPERM`.
+pub const EPERM: i32 = 1;
+/// `EINTR`.
+pub const EINTR: i32 = 4;
+/// `ENOSYS` (89 on Neutrino).
+pub const ENOSYS: i32 = 89;
+/// `ETIMEDOUT` (260 on Neutrino).
+pub const ETIMEDOUT: i32 = 260;
+/// `_NTO_CHF_UNBLOCK`: the kernel tells the server, by a pulse, that a REPLY-blocked client wants out
+/// (a signal or a timeout) instead of releasing the client itself.
+pub const NTO_CHF_UNBLOCK: u32 = 0x0002;
+/// `_PULSE_CODE_UNBLOCK`: the code of that pulse.
+pub const PULSE_CODE_UNBLOCK: i8 = -32;
+/// `CLOCK_MONOTONIC`.
+pub const CLOCK_MONOTONIC: c_int = 2;
 
 /// `struct utsname`: five fields of `_SYSNAME_SIZE` (257) bytes.
 #[repr(C)]
@@ -86,6 +104,23 @@ extern "C" {
     pub fn mq_close(q: c_int) -> c_int;
     pub fn mq_unlink(name: *const c_char) -> c_int;
     pub fn __get_errno_ptr() -> *mut c_int;
+    pub fn ChannelCreate(flags: u32) -> c_int;
+    pub fn MsgReceive(chid: c_int, msg: *mut c_void, bytes: usize, info: *mut c_void) -> c_int;
+    pub fn MsgReply(rcvid: c_int, status: c_long, msg: *const c_void, bytes: usize) -> c_int;
+    pub fn MsgError(rcvid: c_int, error: c_int) -> c_int;
+    pub fn ClockTime(id: c_int, new: *const u64, old: *mut u64) -> c_int;
+}
+
+/// `CLOCK_MONOTONIC` now, in milliseconds (0 if the call failed).
+pub fn now_ms() -> u64 {
+    let mut ns = 0u64;
+    // SAFETY: `ns` is a live u64 the call writes; no new time is set.
+    let r = unsafe { ClockTime(CLOCK_MONOTONIC, core::ptr::null(), &mut ns) };
+    if r == -1 {
+        0
+    } else {
+        ns / 1_000_000
+    }
 }
 
 /// The calling thread's `errno`.

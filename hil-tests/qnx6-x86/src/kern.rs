@@ -30,10 +30,11 @@ pub enum Call {
     Close,
     Getpid,
     Dupfd,
+    Timeout,
 }
 
 /// Names, in [`Call`] order.
-pub const CALL_NAMES: [&str; 9] = [
+pub const CALL_NAMES: [&str; 10] = [
     "ConnectAttach",
     "ConnectDetach",
     "ConnectServerInfo",
@@ -43,19 +44,20 @@ pub const CALL_NAMES: [&str; 9] = [
     "close",
     "getpid",
     "dupfd",
+    "TimerTimeout",
 ];
 
 /// Counts the calls made through it.
 pub struct Counting<K> {
     pub inner: K,
-    counts: Cell<[u32; 9]>,
+    counts: Cell<[u32; 10]>,
 }
 
 impl<K> Counting<K> {
     pub const fn new(inner: K) -> Self {
         Self {
             inner,
-            counts: Cell::new([0; 9]),
+            counts: Cell::new([0; 10]),
         }
     }
     fn hit(&self, c: Call) {
@@ -64,12 +66,12 @@ impl<K> Counting<K> {
         self.counts.set(n);
     }
     /// The counts so far, in [`Call`] order.
-    pub fn counts(&self) -> [u32; 9] {
+    pub fn counts(&self) -> [u32; 10] {
         self.counts.get()
     }
     /// Zeroes the counts.
     pub fn reset(&self) {
-        self.counts.set([0; 9]);
+        self.counts.set([0; 10]);
     }
 }
 
@@ -147,6 +149,14 @@ unsafe impl<K: NeutrinoKernel> NeutrinoKernel for Counting<K> {
     fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno> {
         self.hit(Call::Dupfd);
         self.inner.dupfd(handle, flags)
+    }
+    fn dupfd_getinfo(&self, handle: u64) -> Result<qnx_fdpass::sys::DupfdRecord, Errno> {
+        self.hit(Call::Dupfd);
+        self.inner.dupfd_getinfo(handle)
+    }
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        self.hit(Call::Timeout);
+        self.inner.timer_timeout(clock, flags, nanos)
     }
 }
 

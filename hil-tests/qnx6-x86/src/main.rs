@@ -21,6 +21,7 @@
 #![no_main]
 
 mod c;
+mod hostile;
 mod kern;
 mod native;
 mod out;

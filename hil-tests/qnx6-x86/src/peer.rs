@@ -7,13 +7,14 @@
 
 use core::ffi::CStr;
 
-use qnx_fdpass::{Access, BorrowedFd, DupBatch, DupTicket, OpenfdTicket, Recipient};
+use qnx_fdpass::{Access, BorrowedFd, DupBatch, DupTicket, OpenfdTicket, Recipient, StatusFlags};
 
 use crate::{c, proc};
 
 /// Issue a dup ticket: `a` the recipient pid (0 = any), `b` the descriptor (-1 = the held one).
 pub const DUP: u32 = 1;
-/// Issue an openfd ticket for the held descriptor: `a` the recipient, `b` the access (1 r, 2 w, 3 rw).
+/// Issue an openfd ticket for the held descriptor: `a` the recipient, `b` the access (1 r, 2 w, 3 rw)
+/// ORed with status flags (`O_*` bits, `OpenfdTicket::with_flags`).
 pub const OPENFD: u32 = 2;
 /// `lseek(held, a, SEEK_SET)`.
 pub const SEEK: u32 = 3;
@@ -229,14 +230,15 @@ fn serve(
                 }
             }
             OPENFD => {
-                let access = match b {
+                let access = match b & 3 {
                     1 => Access::Read,
                     2 => Access::Write,
                     _ => Access::ReadWrite,
                 };
+                let flags = StatusFlags::from_bits((b & !3) as u32).unwrap_or_default();
                 // SAFETY: as for DUP.
                 let bfd = unsafe { BorrowedFd::borrow_raw(held) };
-                match OpenfdTicket::new(bfd, access, recipient(a)) {
+                match OpenfdTicket::with_flags(bfd, access, flags, recipient(a)) {
                     Ok(t) => reply(w, 0, 0, t.as_bytes()),
                     Err(e) => reply(w, e.raw(), 0, &[]),
                 }

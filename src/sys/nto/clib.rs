@@ -12,7 +12,7 @@ use super::{server_info64, Libc, ServerInfo};
 use crate::errno::Errno;
 use crate::sys::nto::encode::{self, libc_int, libc_long};
 use crate::sys::nto::selftest::ChannelCalls;
-use crate::sys::{Kernel, NeutrinoKernel};
+use crate::sys::{DupfdRecord, Kernel, NeutrinoKernel};
 use crate::wire::MsgInfo64;
 
 mod ffi {
@@ -47,6 +47,14 @@ mod ffi {
             rmsg: *mut c_void,
             rbytes: size_t,
         ) -> c_long;
+        /// `clockid_t` is an `int`; `notify` is a `const struct sigevent *`, passed null here.
+        pub(super) fn TimerTimeout(
+            id: c_int,
+            flags: c_int,
+            notify: *const c_void,
+            ntime: *const u64,
+            otime: *mut u64,
+        ) -> c_int;
         pub(super) fn close(fd: c_int) -> c_int;
         pub(super) fn getpid() -> c_int;
         pub(super) fn __get_errno_ptr() -> *mut c_int;
@@ -64,6 +72,14 @@ mod ffi {
         /// QNX 8.0 `<sys/dupfd.h>`.
         #[cfg(qnx_v8)]
         pub(super) fn dupfd(handle: u64, flags: c_int) -> c_int;
+        /// QNX 8.0 `<sys/dupfd.h>`: `dupfd_getinfo(handle, pid64_t *, pid_t *, struct _msg_info_hdr *)`.
+        #[cfg(qnx_v8)]
+        pub(super) fn dupfd_getinfo(
+            handle: u64,
+            peerpidp: *mut i64,
+            srvpidp: *mut c_int,
+            infop: *mut crate::wire::MsgInfoHdr,
+        ) -> c_int;
     }
 }
 
@@ -187,6 +203,22 @@ unsafe impl NeutrinoKernel for Libc {
         libc_int(unsafe { ffi::ConnectFlags(pid, coid, mask, bits) }, errno).map(|v| v as u32)
     }
 
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        let ntime = nanos;
+        // SAFETY: `ntime` is a live u64 the call only reads; `notify` and `otime` are null (no event,
+        // no remaining time asked), which `TimerTimeout` accepts; the rest are integers.
+        let r = unsafe {
+            ffi::TimerTimeout(
+                clock,
+                flags as c_int,
+                core::ptr::null(),
+                &ntime,
+                core::ptr::null_mut(),
+            )
+        };
+        libc_int(r, errno).map(|v| v as u32)
+    }
+
     unsafe fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
         // SAFETY: `MsgSendnc` is one of the C library's two send functions.
         unsafe { send_through(ffi::MsgSendnc, coid, smsg, rmsg) }
@@ -253,6 +285,24 @@ unsafe impl NeutrinoKernel for Libc {
         #[cfg(not(qnx_v8))]
         {
             let _ = (handle, flags);
+            Err(Errno::NOSYS)
+        }
+    }
+
+    fn dupfd_getinfo(&self, handle: u64) -> Result<DupfdRecord, Errno> {
+        #[cfg(qnx_v8)]
+        {
+            let mut rec = DupfdRecord::default();
+            // SAFETY: the three pointers name live, exclusively borrowed values of the prototype's types
+            // (`pid64_t`, `pid_t`, the 28-byte `_msg_info_hdr`), which the call only writes, during it.
+            let r = unsafe {
+                ffi::dupfd_getinfo(handle, &mut rec.peer, &mut rec.server, &mut rec.info)
+            };
+            libc_int(r, errno).map(|_| rec)
+        }
+        #[cfg(not(qnx_v8))]
+        {
+            let _ = handle;
             Err(Errno::NOSYS)
         }
     }

@@ -11,10 +11,11 @@ use std::vec::Vec;
 use zerocopy::IntoBytes;
 
 use super::close::{close_with, CLOSE_ATTEMPTS};
+use super::nr::{NTO_TIMEOUT_REPLY, NTO_TIMEOUT_SEND};
 use super::selftest::ChannelCalls;
 use crate::errno::Errno;
 use crate::fd::RawFd;
-use crate::sys::{Kernel, NeutrinoKernel};
+use crate::sys::{DupfdRecord, Kernel, NeutrinoKernel};
 use crate::wire::{IoClose, MsgInfo64};
 
 /// One recorded kernel call, with its arguments.
@@ -57,6 +58,14 @@ pub(crate) enum Call {
     },
     ChannelCreate(u32),
     ChannelDestroy(i32),
+    /// `dupfd_getinfo(handle)`.
+    GetInfo(u64),
+    /// `TimerTimeout(clock, flags, NULL, &nanos, NULL)`.
+    Timeout {
+        clock: i32,
+        flags: u32,
+        nanos: u64,
+    },
 }
 
 impl Call {
@@ -84,6 +93,8 @@ impl Call {
             Self::Dupfd { .. } => "dupfd",
             Self::ChannelCreate(_) => "ChannelCreate",
             Self::ChannelDestroy(_) => "ChannelDestroy",
+            Self::Timeout { .. } => "TimerTimeout",
+            Self::GetInfo(_) => "dupfd_getinfo",
         }
     }
 }
@@ -140,6 +151,15 @@ pub(crate) struct Double {
     pub(crate) close_intr: Cell<usize>,
     /// The reply status a send answers (its reply buffer is filled with [`Double::REPLY`]).
     pub(crate) status: isize,
+    /// The server never receives or never replies: a send blocks until a timeout armed right before it
+    /// (the previous call, bounding the SEND and REPLY states) fires with `ETIMEDOUT`; with none it would
+    /// block forever, which the double reports by panicking.
+    pub(crate) stuck: bool,
+    /// What `dupfd_getinfo` answers: the kernel's record of a handle (`None`: `ENOSYS` without a call,
+    /// a backend that cannot ask).
+    pub(crate) record: Option<DupfdRecord>,
+    /// The previous timeout flags `TimerTimeout` answers.
+    pub(crate) timeout_prev: u32,
     /// The previous flags `ConnectFlags` answers.
     pub(crate) conn_flags: u32,
     /// Answer `has_dupfd` with `true`, as the C library on 8.0 does.
@@ -167,6 +187,9 @@ impl Default for Double {
             detach_invalid: Err(Errno::INVAL),
             close_intr: Cell::new(0),
             status: 0,
+            stuck: false,
+            timeout_prev: 0,
+            record: None,
             conn_flags: 0,
             libc_dupfd: false,
             register_info: RefCell::new(None),
@@ -213,6 +236,16 @@ impl Double {
             bytes: smsg.to_vec(),
             nc,
         })?;
+        // A stuck server never answers the dup or openfd (a close is answered: the double's own drop
+        // path must not block).
+        if self.stuck && smsg != IoClose::new().as_bytes() {
+            let calls = self.calls.borrow();
+            let both = NTO_TIMEOUT_SEND | NTO_TIMEOUT_REPLY;
+            return match calls.len().checked_sub(2).map(|i| &calls[i]) {
+                Some(Call::Timeout { flags, .. }) if flags & both == both => Err(Errno::TIMEDOUT),
+                _ => panic!("a send to a stuck server without a timeout blocks forever: {calls:?}"),
+            };
+        }
         if smsg == IoClose::new().as_bytes() {
             assert!(rmsg.is_empty(), "_IO_CLOSE has no reply");
             if self.close_intr.get() > 0 {
@@ -251,6 +284,23 @@ unsafe impl Kernel for Double {
 
 // SAFETY: as the `Kernel` impl above.
 unsafe impl NeutrinoKernel for Double {
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        self.enter(Call::Timeout {
+            clock,
+            flags,
+            nanos,
+        })
+        .map(|()| self.timeout_prev)
+    }
+
+    fn dupfd_getinfo(&self, handle: u64) -> Result<DupfdRecord, Errno> {
+        // Without a record the double is a backend that cannot ask (raw without `raw-dupfd`): `ENOSYS`
+        // and no kernel call, so nothing is recorded.
+        let record = self.record.ok_or(Errno::NOSYS)?;
+        self.enter(Call::GetInfo(handle))?;
+        Ok(record)
+    }
+
     fn connect_attach(&self, nd: u32, pid: i32, chid: i32, i: u32, f: i32) -> Result<i32, Errno> {
         self.attached_pid.set(pid);
         let call = Call::Attach {

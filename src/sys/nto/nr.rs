@@ -19,6 +19,7 @@
 //! | [`CONNECT_CLIENT_INFO`] | 42 | yes | yes | yes | yes |
 //! | [`CONNECT_FLAGS`] | 43 | yes | yes | yes | yes |
 //! | [`CONNECT_DUPFD`] | 44 | spare | spare | spare | yes |
+//! | [`TIMER_TIMEOUT`] | 75 | yes | yes | yes (INFERRED) | yes |
 
 /// `__KER_MSG_SENDV`: `MsgSend`, `MsgSendv` and friends (cancellation point). With negative part counts
 /// the kernel takes plain buffers of that many bytes (§4.3). QNX 6.4, 7.0, 7.1, 8.0.
@@ -63,6 +64,25 @@ pub const CONNECT_FLAGS: u32 = 43;
 /// `__KER_CONNECT_SPARE1` in 6.4, 7.0 and 7.1, so it is never trapped there.
 #[doc(alias = "__KER_CONNECT_DUPFD")]
 pub const CONNECT_DUPFD: u32 = 44;
+
+/// `__KER_TIMER_TIMEOUT`: `TimerTimeout(id, flags, notify, ntime, otime)`. CONFIRMED 75 in 6.4 (OQ enum),
+/// 7.0 (H70 enum; L70X `TimerTimeout_r` at 0x4d280 and L70A at 0x4d2a0 load 75) and 8.0 (H80 `#define`);
+/// 7.1 INFERRED the same (`qnx-abi.md` §9.6).
+#[doc(alias = "__KER_TIMER_TIMEOUT")]
+pub const TIMER_TIMEOUT: u32 = 75;
+
+/// `_NTO_TIMEOUT_SEND` (`1 << STATE_SEND`, 4): a `TimerTimeout` flag bounding the SEND-blocked state.
+/// CONFIRMED 7.0 and 8.0 (H70/H80 `neutrino.h`, `states.h`); on 6.4 shown on the guest (with
+/// [`NTO_TIMEOUT_REPLY`] it bounds the `hostile_silent` and `hostile_holds` sends).
+#[doc(alias = "_NTO_TIMEOUT_SEND")]
+pub const NTO_TIMEOUT_SEND: u32 = 1 << 4;
+/// `_NTO_TIMEOUT_REPLY` (`1 << STATE_REPLY`, 6): bounds the REPLY-blocked state. As
+/// [`NTO_TIMEOUT_SEND`].
+#[doc(alias = "_NTO_TIMEOUT_REPLY")]
+pub const NTO_TIMEOUT_REPLY: u32 = 1 << 6;
+/// `CLOCK_MONOTONIC`: the clock of the bounded redeem's relative timeout (not moved by setting the
+/// time). CONFIRMED 2 in 6.4 (OQ `time.h`, accepted by `ker_timer_timeout`) and 7.0 (H70 `time.h`).
+pub const CLOCK_MONOTONIC: i32 = 2;
 
 /// `_NTO_DUPFD_REGISTER`: `ConnectDupFd` operation, register a handle for a peer. QNX 8.0, CONFIRMED value.
 #[doc(alias = "_NTO_DUPFD_REGISTER")]

@@ -12,7 +12,7 @@ use crate::errno::Errno;
 use crate::sys::nto::close::close_with;
 use crate::sys::nto::encode::{self, buf_len, int_arg, int_result, long_result, uint_arg};
 use crate::sys::nto::selftest::ChannelCalls;
-use crate::sys::{Kernel, NeutrinoKernel};
+use crate::sys::{DupfdRecord, Kernel, NeutrinoKernel};
 use crate::wire::MsgInfo64;
 #[cfg(qnx_v8)]
 use crate::wire::MsgInfoHdr;
@@ -42,6 +42,14 @@ extern "C" {
     fn ker_connect_server_info(pid: usize, coid: usize, info: usize) -> isize;
     #[link_name = stub_symbol!(connect_flags)]
     fn ker_connect_flags(pid: usize, coid: usize, mask: usize, bits: usize) -> isize;
+    #[link_name = stub_symbol!(timer_timeout)]
+    fn ker_timer_timeout(
+        id: usize,
+        flags: usize,
+        notify: usize,
+        ntime: usize,
+        otime: usize,
+    ) -> isize;
     #[cfg(qnx_v8)]
     #[link_name = stub_symbol!(connect_dupfd)]
     fn ker_connect_dupfd(
@@ -108,6 +116,26 @@ pub(crate) fn connect_flags(pid: i32, coid: i32, mask: u32, bits: u32) -> Result
     let r =
         unsafe { ker_connect_flags(int_arg(pid), int_arg(coid), uint_arg(mask), uint_arg(bits)) };
     // A non-negative int is the old flag word.
+    int_result(r).map(|v| v as u32)
+}
+
+/// `TimerTimeout(clock, flags, NULL, &nanos, NULL)`: a relative timeout for the calling thread's next
+/// blocking kernel call in the states `flags` names; returns the previous flags.
+pub(crate) fn timer_timeout(clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+    let ntime = nanos;
+    // SAFETY: `ntime` is a live, aligned u64 that the kernel only reads, during the call (6.4
+    // `ker_timer_timeout` copies it before returning); `notify` and `otime` are null (no event: the
+    // kernel unblocks with ETIMEDOUT; no remaining time asked); the rest are integers it validates.
+    let r = unsafe {
+        ker_timer_timeout(
+            int_arg(clock),
+            uint_arg(flags),
+            0,
+            core::ptr::addr_of!(ntime) as usize,
+            0,
+        )
+    };
+    // A non-negative int is the previous flag word.
     int_result(r).map(|v| v as u32)
 }
 
@@ -281,6 +309,10 @@ unsafe impl NeutrinoKernel for Raw {
         connect_flags(pid, coid, mask, bits)
     }
 
+    fn timer_timeout(&self, clock: i32, flags: u32, nanos: u64) -> Result<u32, Errno> {
+        timer_timeout(clock, flags, nanos)
+    }
+
     unsafe fn msg_sendnc(&self, coid: i32, smsg: &[u8], rmsg: &mut [u8]) -> Result<isize, Errno> {
         msg_sendnc(coid, smsg, rmsg)
     }
@@ -372,6 +404,34 @@ unsafe impl NeutrinoKernel for Raw {
     /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`), **ABI-UNVERIFIED** like the
     /// registration: `ConnectDupFd(_NTO_DUPFD_UNREGISTER, ..)` with the handle as input and the other
     /// arguments zeroed (INFERRED, open question 6). On 7.x: `ENOSYS`.
+    /// QNX 8.0, **only with the `raw-dupfd` feature** (otherwise `ENOSYS`), **ABI-UNVERIFIED** like the
+    /// registration: `ConnectDupFd(_NTO_DUPFD_LOOKUP, &peer, &handle, &srvpid, &info)`, the call the C
+    /// library's `dupfd_getinfo()` is INFERRED to make (its arguments match the four pointers). On 7.x:
+    /// `ENOSYS`.
+    fn dupfd_getinfo(&self, handle: u64) -> Result<DupfdRecord, Errno> {
+        #[cfg(qnx_v8)]
+        {
+            if !cfg!(feature = "raw-dupfd") {
+                return Err(Errno::NOSYS);
+            }
+            let mut handle = handle;
+            let mut rec = DupfdRecord::default();
+            connect_dupfd(
+                crate::sys::nto::nr::NTO_DUPFD_LOOKUP,
+                &mut rec.peer,
+                &mut handle,
+                &mut rec.server,
+                &mut rec.info,
+            )?;
+            Ok(rec)
+        }
+        #[cfg(not(qnx_v8))]
+        {
+            let _ = handle;
+            Err(Errno::NOSYS)
+        }
+    }
+
     fn dupfd_unregister(&self, handle: u64) -> Result<(), Errno> {
         #[cfg(qnx_v8)]
         {

@@ -63,6 +63,7 @@ macro_rules! trap_stubs {
             short connect_detach = CONNECT_DETACH;
             short connect_server_info = CONNECT_SERVER_INFO;
             long connect_flags = CONNECT_FLAGS;
+            long timer_timeout = TIMER_TIMEOUT;
             #[cfg(qnx_v8)]
             long connect_dupfd = CONNECT_DUPFD;
         );
