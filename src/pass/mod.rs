@@ -19,12 +19,11 @@
 use heapless::Vec;
 
 use crate::errno::Errno;
-use crate::error::{BatchError, Error};
+use crate::error::{BatchError, DecodeError, Error};
 #[cfg(doc)]
 use crate::sys::KernelFd;
 use crate::ticket::{parse, parse_as, split_batch, Ticket};
 use crate::wire::{IoDup, IoOpenfd, Message};
-use crate::DecodeError;
 
 #[cfg_attr(not(neutrino), allow(dead_code))]
 pub mod nto;
