@@ -24,6 +24,9 @@ int capi_test_main(void);
 
 static int checks, failures;
 
+/* The bound for the bounded receives (1 s): the servers here answer at once, so it never runs out. */
+#define BOUND_NS 1000000000u
+
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
         checks++;                                                                                  \
@@ -74,6 +77,11 @@ static int sender(const char *path, int out, int ack) {
     if ((e = qnx_fdpass_send_fd(fd, QNX_FDPASS_ANY, ticket, &len)) != 0) return 13;
     if (put(out, ticket, (uint32_t)len)) return 14;
 
+    /* 1b: another dup, for the bounded receive (shares the offset too). */
+    len = sizeof ticket;
+    if (qnx_fdpass_send_fd(fd, QNX_FDPASS_ANY, ticket, &len) != 0) return 26;
+    if (put(out, ticket, (uint32_t)len)) return 27;
+
     /* 2: an openfd ticket, read-only (its own offset, from 0). */
     len = sizeof ticket;
     if (qnx_fdpass_send_openfd(fd, QNX_FDPASS_READ, QNX_FDPASS_ANY, ticket, &len) != 0) return 15;
@@ -85,6 +93,11 @@ static int sender(const char *path, int out, int ack) {
     if (qnx_fdpass_send_fds(fds, 3, QNX_FDPASS_ANY, packet, &len) != 0) return 17;
     if (put(out, packet, (uint32_t)len)) return 18;
 
+    /* 3b: a batch of two dups, for the bounded batch receive. */
+    len = sizeof packet;
+    if (qnx_fdpass_send_fds(fds, 2, QNX_FDPASS_ANY, packet, &len) != 0) return 28;
+    if (put(out, packet, (uint32_t)len)) return 29;
+
     /* 4: a ticket for a descriptor closed before it is redeemed. */
     closed = dup(fd);
     len = sizeof ticket;
@@ -94,8 +107,8 @@ static int sender(const char *path, int out, int ack) {
 
     /* Wait until the receiver is done: our descriptor must stay open until then. */
     if (read(ack, &c, 1) != 1) return 21;
-    /* The receiver read 4 bytes through the dup: our shared offset moved with it. */
-    if (lseek(fd, 0, SEEK_CUR) != 8) return 22;
+    /* The receiver read 4 bytes through each dup (1, 1b): our shared offset moved with them. */
+    if (lseek(fd, 0, SEEK_CUR) != 12) return 22;
     close(fd);
     return 0;
 }
@@ -123,6 +136,22 @@ static void receiver(int in) {
         CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "dup not close-on-exec");
         close(fd);
     }
+
+    /* 1b: the bounded receive of a dup: the offset 1 left (8), moved for all again. */
+    CHECK(get(in, buf, sizeof buf, &len) == 0, "no second dup ticket");
+    fd = -1;
+    e = qnx_fdpass_receive_fd_timeout(buf, len, BOUND_NS, &fd);
+    CHECK(e == 0 && fd >= 0, "bounded receive dup: %s", strerror(e));
+    if (e == 0) {
+        CHECK(lseek(fd, 0, SEEK_CUR) == 8, "bounded dup offset %ld, want 8", (long)lseek(fd, 0, SEEK_CUR));
+        expect_read(fd, content + 8, 4, "bounded dup");
+        CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "bounded dup not close-on-exec");
+        close(fd);
+    }
+    /* The same ticket cut short: EINVAL, fd untouched. */
+    fd = -1;
+    e = qnx_fdpass_receive_fd_timeout(buf, len - 1, BOUND_NS, &fd);
+    CHECK(e == EINVAL && fd == -1, "bounded cut ticket: %s, fd %d", strerror(e), fd);
 
     /* 2: openfd: own offset from 0, read-only. */
     CHECK(get(in, buf, sizeof buf, &len) == 0, "no openfd ticket");
@@ -154,6 +183,21 @@ static void receiver(int in) {
     CHECK(e == EINVAL && n == 0 && failed <= 2, "cut batch: %s, n %lu, failed %lu", strerror(e),
           (unsigned long)n, (unsigned long)failed);
 
+    /* 3b: the bounded batch receive: both, then a cut packet fails as above. */
+    CHECK(get(in, buf, sizeof buf, &len) == 0, "no second batch packet");
+    n = QNX_FDPASS_BATCH_MAX;
+    e = qnx_fdpass_receive_fds_timeout(buf, len, BOUND_NS, fds, &n, &failed);
+    CHECK(e == 0 && n == 2, "bounded batch: %s, n %lu", strerror(e), (unsigned long)n);
+    for (i = 0; e == 0 && i < n; i++) {
+        CHECK(fds[i] >= 0, "bounded batch fd %lu: %d", (unsigned long)i, fds[i]);
+        close(fds[i]);
+    }
+    n = QNX_FDPASS_BATCH_MAX;
+    failed = 99;
+    e = qnx_fdpass_receive_fds_timeout(buf, len - 1, BOUND_NS, fds, &n, &failed);
+    CHECK(e == EINVAL && n == 0 && failed <= 1, "bounded cut batch: %s, n %lu, failed %lu", strerror(e),
+          (unsigned long)n, (unsigned long)failed);
+
     /* 4: the sender closed that descriptor: EBADF. */
     CHECK(get(in, buf, sizeof buf, &len) == 0, "no closed-fd ticket");
     fd = -1;
@@ -163,6 +207,8 @@ static void receiver(int in) {
     /* Not a ticket: EINVAL, as the article's receive_fd. */
     e = qnx_fdpass_receive_fd("abc", 3, &fd);
     CHECK(e == EINVAL, "garbage: %s", strerror(e));
+    e = qnx_fdpass_receive_fd_timeout("abc", 3, BOUND_NS, &fd);
+    CHECK(e == EINVAL, "bounded garbage: %s", strerror(e));
 }
 
 #ifdef QNX_FDPASS_NTO64

@@ -122,6 +122,10 @@ int qnx_fdpass_send_openfd(int fd,
  Checks `len` bytes of `ticket` and redeems it: `*fd` is then a new descriptor of this process,
  close-on-exec, which the caller closes (the article's `receive_fd`).
 
+ **Unbounded**: a ticket naming a server that never answers blocks the calling thread for good. For a
+ ticket from a peer not trusted to name honest servers, use `qnx_fdpass_receive_fd_timeout()`. A
+ ticket naming this process as the server is refused with `EINVAL` before anything is attempted.
+
  Returns 0; `EINVAL` if the bytes are not exactly one valid ticket (or a pointer is null); otherwise
  the errno of the call that failed: `EBADF` (the sender's descriptor is closed), `ESRCH` (the sender
  is gone), `EACCES` (not allowed), `EMFILE`... On failure `*fd` is untouched and nothing stays open.
@@ -130,7 +134,44 @@ int qnx_fdpass_send_openfd(int fd,
 
  `ticket` is valid for reads of `len` bytes, `fd` for a write.
  */
-int qnx_fdpass_receive_fd(const void *ticket, size_t len, int *fd);
+int qnx_fdpass_receive_fd(const void *ticket,
+                          size_t len,
+                          int *fd);
+
+/*
+ `qnx_fdpass_receive_fd()` with the redeem's send to the server the ticket names bounded by
+ `timeout_ns` nanoseconds: for a ticket from a peer that is not trusted to name honest servers.
+
+ What is bounded (Neutrino): a server that never receives the `_IO_DUP` / `_IO_OPENFD` message, or
+ receives it and never replies on a channel created without `_NTO_CHF_UNBLOCK`; the call then
+ returns `ETIMEDOUT`, with nothing left open. The bound is `timeout_ns` plus at most one clock tick
+ (the kernel rounds a relative time up by a tick). There is no "unbounded" value: that is
+ `qnx_fdpass_receive_fd()`. 0 is accepted (as the Rust `Timeout` accepts it) but is not a useful
+ bound: a kernel that takes a time already past as "never block" (6.4's `TimerTimeout` does) may then
+ fail a redeem an honest server would have answered (UNKNOWN: not tried on a guest); give the
+ longest wait the caller can afford.
+
+ **What is not bounded:** a server whose channel has `_NTO_CHF_UNBLOCK` (every resource manager's)
+ that has received the message and does not reply: the kernel only sends that server an unblock
+ pulse, and this call stays blocked until the server replies or dies. A ticket names its server, so
+ a hostile peer can pick one; accept tickets only from peers trusted to name honest servers, or
+ redeem on a thread that may block. docs/threat-model.md says what can and cannot be bounded, and
+ why.
+
+ A ticket naming this process as the server is refused with `EINVAL` before anything is attempted
+ (its send would go to one of this process's own channels). On the Linux host a redeem never
+ blocks: the bound is accepted and has nothing to bound.
+
+ Returns as `qnx_fdpass_receive_fd()`, and `ETIMEDOUT` when the bound ran out.
+
+ # Safety
+
+ As `qnx_fdpass_receive_fd()`.
+ */
+int qnx_fdpass_receive_fd_timeout(const void *ticket,
+                                  size_t len,
+                                  uint64_t timeout_ns,
+                                  int *fd);
 
 /*
  Makes one packet of `count` dup tickets, one per descriptor of `fds`, back to back, for
@@ -155,6 +196,9 @@ int qnx_fdpass_send_fds(const int *fds,
  Redeems a packet of `qnx_fdpass_send_fds()` all-or-nothing. `*count` is the capacity of `fds` on
  entry and the number of descriptors written on return (each new, close-on-exec, the caller's).
 
+ **Unbounded**, as `qnx_fdpass_receive_fd()`: `qnx_fdpass_receive_fds_timeout()` bounds each ticket's
+ send.
+
  Returns 0; `EMSGSIZE` if the packet holds more tickets than `*count` (`*count` then says how many;
  nothing was redeemed); otherwise the error of the first ticket that failed, as
  `qnx_fdpass_receive_fd()`, with its 0-based index in `*failed` (if `failed` is not null), `*count`
@@ -165,7 +209,31 @@ int qnx_fdpass_send_fds(const int *fds,
  `packet` is valid for reads of `len` bytes, `fds` for writes of `*count` descriptors, `count` for a
  read and a write, `failed` for a write or null.
  */
-int qnx_fdpass_receive_fds(const void *packet, size_t len, int *fds, size_t *count, size_t *failed);
+int qnx_fdpass_receive_fds(const void *packet,
+                           size_t len,
+                           int *fds,
+                           size_t *count,
+                           size_t *failed);
+
+/*
+ `qnx_fdpass_receive_fds()` with each ticket's send bounded by `timeout_ns` nanoseconds, as
+ `qnx_fdpass_receive_fd_timeout()` bounds one (the bound is per ticket, so a packet of n tickets may
+ take up to n times it). What is bounded and what is not, and the refusal of a ticket naming this
+ process as the server (`EINVAL`): `qnx_fdpass_receive_fd_timeout()` and docs/threat-model.md.
+
+ Returns as `qnx_fdpass_receive_fds()`, and `ETIMEDOUT` (with the ticket's index in `*failed`) when
+ a bound ran out.
+
+ # Safety
+
+ As `qnx_fdpass_receive_fds()`.
+ */
+int qnx_fdpass_receive_fds_timeout(const void *packet,
+                                   size_t len,
+                                   uint64_t timeout_ns,
+                                   int *fds,
+                                   size_t *count,
+                                   size_t *failed);
 
 /*
  Withdraws a ticket (of `qnx_fdpass_send_fd()` or `qnx_fdpass_send_openfd()`) or a batch packet (of

@@ -27,6 +27,7 @@ use qnx_fdpass::wire::Message;
 use qnx_fdpass::wire::{v7, v8, IoDup, IoOpenfd};
 use qnx_fdpass::{
     Access, BorrowedFd, DupBatch, DupTicket, Errno, Error, OpenfdTicket, Receiver, Recipient,
+    Timeout,
 };
 
 /// Bytes that hold any one ticket on every target: the largest, QNX 7's openfd ticket
@@ -244,6 +245,10 @@ pub unsafe extern "C" fn qnx_fdpass_send_openfd(
 /// Checks `len` bytes of `ticket` and redeems it: `*fd` is then a new descriptor of this process,
 /// close-on-exec, which the caller closes (the article's `receive_fd`).
 ///
+/// **Unbounded**: a ticket naming a server that never answers blocks the calling thread for good. For a
+/// ticket from a peer not trusted to name honest servers, use `qnx_fdpass_receive_fd_timeout()`. A
+/// ticket naming this process as the server is refused with `EINVAL` before anything is attempted.
+///
 /// Returns 0; `EINVAL` if the bytes are not exactly one valid ticket (or a pointer is null); otherwise
 /// the errno of the call that failed: `EBADF` (the sender's descriptor is closed), `ESRCH` (the sender
 /// is gone), `EACCES` (not allowed), `EMFILE`... On failure `*fd` is untouched and nothing stays open.
@@ -257,12 +262,70 @@ pub unsafe extern "C" fn qnx_fdpass_receive_fd(
     len: usize,
     fd: *mut c_int,
 ) -> c_int {
+    // SAFETY: forwarded from our caller.
+    unsafe { receive_one(ticket, len, fd, None) }
+}
+
+/// `qnx_fdpass_receive_fd()` with the redeem's send to the server the ticket names bounded by
+/// `timeout_ns` nanoseconds: for a ticket from a peer that is not trusted to name honest servers.
+///
+/// What is bounded (Neutrino): a server that never receives the `_IO_DUP` / `_IO_OPENFD` message, or
+/// receives it and never replies on a channel created without `_NTO_CHF_UNBLOCK`; the call then
+/// returns `ETIMEDOUT`, with nothing left open. The bound is `timeout_ns` plus at most one clock tick
+/// (the kernel rounds a relative time up by a tick). There is no "unbounded" value: that is
+/// `qnx_fdpass_receive_fd()`. 0 is accepted (as the Rust `Timeout` accepts it) but is not a useful
+/// bound: a kernel that takes a time already past as "never block" (6.4's `TimerTimeout` does) may then
+/// fail a redeem an honest server would have answered (UNKNOWN: not tried on a guest); give the
+/// longest wait the caller can afford.
+///
+/// **What is not bounded:** a server whose channel has `_NTO_CHF_UNBLOCK` (every resource manager's)
+/// that has received the message and does not reply: the kernel only sends that server an unblock
+/// pulse, and this call stays blocked until the server replies or dies. A ticket names its server, so
+/// a hostile peer can pick one; accept tickets only from peers trusted to name honest servers, or
+/// redeem on a thread that may block. docs/threat-model.md says what can and cannot be bounded, and
+/// why.
+///
+/// A ticket naming this process as the server is refused with `EINVAL` before anything is attempted
+/// (its send would go to one of this process's own channels). On the Linux host a redeem never
+/// blocks: the bound is accepted and has nothing to bound.
+///
+/// Returns as `qnx_fdpass_receive_fd()`, and `ETIMEDOUT` when the bound ran out.
+///
+/// # Safety
+///
+/// As `qnx_fdpass_receive_fd()`.
+#[no_mangle]
+pub unsafe extern "C" fn qnx_fdpass_receive_fd_timeout(
+    ticket: *const c_void,
+    len: usize,
+    timeout_ns: u64,
+    fd: *mut c_int,
+) -> c_int {
+    // SAFETY: forwarded from our caller.
+    unsafe { receive_one(ticket, len, fd, Some(Timeout::from_nanos(timeout_ns))) }
+}
+
+/// Redeems one ticket, bounded by `timeout` if given.
+///
+/// # Safety
+///
+/// `ticket` is valid for reads of `len` bytes and `fd` for a write, or either is null.
+unsafe fn receive_one(
+    ticket: *const c_void,
+    len: usize,
+    fd: *mut c_int,
+    timeout: Option<Timeout>,
+) -> c_int {
     if ticket.is_null() || fd.is_null() {
         return native(Errno::INVAL);
     }
     // SAFETY: `ticket` is valid for reads of `len` bytes (the caller's obligation), and not null.
     let bytes = unsafe { core::slice::from_raw_parts(ticket.cast::<u8>(), len) };
-    match qnx_fdpass::receive_fd(bytes) {
+    let got = match timeout {
+        None => qnx_fdpass::receive_fd(bytes),
+        Some(t) => Receiver::new().with_timeout(t).redeem(bytes),
+    };
+    match got {
         Ok(owned) => {
             // SAFETY: `fd` is valid for a write and not null.
             unsafe { fd.write(owned.into_raw_fd()) };
@@ -329,6 +392,9 @@ pub unsafe extern "C" fn qnx_fdpass_send_fds(
 /// Redeems a packet of `qnx_fdpass_send_fds()` all-or-nothing. `*count` is the capacity of `fds` on
 /// entry and the number of descriptors written on return (each new, close-on-exec, the caller's).
 ///
+/// **Unbounded**, as `qnx_fdpass_receive_fd()`: `qnx_fdpass_receive_fds_timeout()` bounds each ticket's
+/// send.
+///
 /// Returns 0; `EMSGSIZE` if the packet holds more tickets than `*count` (`*count` then says how many;
 /// nothing was redeemed); otherwise the error of the first ticket that failed, as
 /// `qnx_fdpass_receive_fd()`, with its 0-based index in `*failed` (if `failed` is not null), `*count`
@@ -346,6 +412,48 @@ pub unsafe extern "C" fn qnx_fdpass_receive_fds(
     count: *mut usize,
     failed: *mut usize,
 ) -> c_int {
+    // SAFETY: forwarded from our caller.
+    unsafe { receive_batch(packet, len, fds, count, failed, None) }
+}
+
+/// `qnx_fdpass_receive_fds()` with each ticket's send bounded by `timeout_ns` nanoseconds, as
+/// `qnx_fdpass_receive_fd_timeout()` bounds one (the bound is per ticket, so a packet of n tickets may
+/// take up to n times it). What is bounded and what is not, and the refusal of a ticket naming this
+/// process as the server (`EINVAL`): `qnx_fdpass_receive_fd_timeout()` and docs/threat-model.md.
+///
+/// Returns as `qnx_fdpass_receive_fds()`, and `ETIMEDOUT` (with the ticket's index in `*failed`) when
+/// a bound ran out.
+///
+/// # Safety
+///
+/// As `qnx_fdpass_receive_fds()`.
+#[no_mangle]
+pub unsafe extern "C" fn qnx_fdpass_receive_fds_timeout(
+    packet: *const c_void,
+    len: usize,
+    timeout_ns: u64,
+    fds: *mut c_int,
+    count: *mut usize,
+    failed: *mut usize,
+) -> c_int {
+    let t = Some(Timeout::from_nanos(timeout_ns));
+    // SAFETY: forwarded from our caller.
+    unsafe { receive_batch(packet, len, fds, count, failed, t) }
+}
+
+/// Redeems a batch packet, each ticket bounded by `timeout` if given.
+///
+/// # Safety
+///
+/// As `qnx_fdpass_receive_fds()`, any pointer may be null.
+unsafe fn receive_batch(
+    packet: *const c_void,
+    len: usize,
+    fds: *mut c_int,
+    count: *mut usize,
+    failed: *mut usize,
+    timeout: Option<Timeout>,
+) -> c_int {
     if packet.is_null() || fds.is_null() {
         return native(Errno::INVAL);
     }
@@ -355,7 +463,11 @@ pub unsafe extern "C" fn qnx_fdpass_receive_fds(
     }
     // SAFETY: `packet` is valid for reads of `len` bytes (the caller's obligation), not null.
     let bytes = unsafe { core::slice::from_raw_parts(packet.cast::<u8>(), len) };
-    match Receiver::new().redeem_batch::<QNX_FDPASS_BATCH_MAX>(bytes) {
+    let mut receiver = Receiver::new();
+    if let Some(t) = timeout {
+        receiver = receiver.with_timeout(t);
+    }
+    match receiver.redeem_batch::<QNX_FDPASS_BATCH_MAX>(bytes) {
         Ok(got) => {
             let n = got.len();
             for (i, fd) in got.into_iter().enumerate() {
@@ -599,6 +711,114 @@ mod tests {
         // SAFETY: `closed` is ours and closed once.
         drop(unsafe { File::from_raw_fd(closed) });
         assert_eq!(receive(&t[..len]).unwrap_err(), EBADF);
+    }
+
+    /// The bounded twins redeem what the unbounded ones do, refuse what they refuse, and check their
+    /// pointers the same way (on the host a redeem never blocks: the bound has nothing to cut short).
+    #[test]
+    fn bounded_receives_as_the_unbounded() {
+        let f = File::open("Cargo.toml").unwrap();
+        let (t, len) = send(f.as_raw_fd());
+        let mut fd = -1;
+        // SAFETY: `t` has `len` readable bytes; `fd` is writable; null pointers are refused.
+        unsafe {
+            assert_eq!(
+                qnx_fdpass_receive_fd_timeout(t.as_ptr().cast(), len, 1_000_000_000, &mut fd),
+                0
+            );
+            assert!(fd >= 0);
+            assert!(text(File::from_raw_fd(fd)).starts_with("[package]"));
+            let mut fd = -1;
+            // 0 ns is accepted (on the host, where nothing blocks, it redeems as any bound).
+            assert_eq!(
+                qnx_fdpass_receive_fd_timeout(t.as_ptr().cast(), len, 0, &mut fd),
+                0
+            );
+            drop(File::from_raw_fd(fd));
+            let mut fd = -1;
+            assert_eq!(
+                qnx_fdpass_receive_fd_timeout(t.as_ptr().cast(), len - 1, 1000, &mut fd),
+                EINVAL
+            );
+            assert_eq!(
+                qnx_fdpass_receive_fd_timeout([1u8, 2, 3].as_ptr().cast(), 3, 1000, &mut fd),
+                EINVAL
+            );
+            assert_eq!(fd, -1, "untouched on failure");
+            assert_eq!(
+                qnx_fdpass_receive_fd_timeout(core::ptr::null(), 0, 1000, &mut fd),
+                EINVAL
+            );
+            assert_eq!(
+                qnx_fdpass_receive_fd_timeout(t.as_ptr().cast(), len, 1000, core::ptr::null_mut()),
+                EINVAL
+            );
+        }
+
+        let fds = [f.as_raw_fd(); 2];
+        let mut packet = [0u8; QNX_FDPASS_BATCH_PACKET_MAX];
+        let mut plen = packet.len();
+        let mut out = [-1; 2];
+        let (mut n, mut failed) = (2usize, usize::MAX);
+        // SAFETY: `fds` has 2 open descriptors, `packet` `plen` bytes, `out` room for `n`.
+        unsafe {
+            assert_eq!(
+                qnx_fdpass_send_fds(fds.as_ptr(), 2, 0, packet.as_mut_ptr().cast(), &mut plen),
+                0
+            );
+            let p = packet.as_ptr().cast();
+            assert_eq!(
+                qnx_fdpass_receive_fds_timeout(
+                    p,
+                    plen,
+                    1_000_000_000,
+                    out.as_mut_ptr(),
+                    &mut n,
+                    &mut failed
+                ),
+                0
+            );
+            assert_eq!(n, 2);
+            for fd in out {
+                drop(File::from_raw_fd(fd));
+            }
+            n = 1;
+            assert_eq!(
+                qnx_fdpass_receive_fds_timeout(
+                    p,
+                    plen,
+                    1000,
+                    out.as_mut_ptr(),
+                    &mut n,
+                    &mut failed
+                ),
+                EMSGSIZE
+            );
+            assert_eq!(n, 2);
+            assert_eq!(
+                qnx_fdpass_receive_fds_timeout(
+                    p,
+                    plen - 1,
+                    1000,
+                    out.as_mut_ptr(),
+                    &mut n,
+                    &mut failed
+                ),
+                EINVAL
+            );
+            assert_eq!((n, failed), (0, 1));
+            assert_eq!(
+                qnx_fdpass_receive_fds_timeout(
+                    core::ptr::null(),
+                    0,
+                    1000,
+                    out.as_mut_ptr(),
+                    &mut n,
+                    &mut failed
+                ),
+                EINVAL
+            );
+        }
     }
 
     /// `fcntl(fd, F_DUPFD_CLOEXEC, min)` through std: a duplicate numbered at least `min`.
