@@ -320,3 +320,34 @@ impl<E: defmt::Format> defmt::Format for SendError<E> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn send_error_says_which_step_failed_and_what_the_cause_says() {
+        let issue: SendError<Errno> = SendError::Issue(Errno::PERM);
+        let sink: SendError<Errno> = SendError::Sink(Errno::PIPE);
+        assert_eq!(
+            issue.to_string(),
+            std::format!("cannot issue the ticket: {}", Errno::PERM)
+        );
+        assert_eq!(
+            sink.to_string(),
+            std::format!("cannot send the ticket: {}", Errno::PIPE)
+        );
+    }
+
+    #[test]
+    fn send_error_source_is_the_errno_or_the_sinks_error() {
+        use core::error::Error;
+        let issue: SendError<Errno> = SendError::Issue(Errno::PERM);
+        let sink: SendError<Errno> = SendError::Sink(Errno::PIPE);
+        let src =
+            |e: &SendError<Errno>| e.source().and_then(|s| s.downcast_ref::<Errno>().copied());
+        assert_eq!(src(&issue), Some(Errno::PERM));
+        assert_eq!(src(&sink), Some(Errno::PIPE));
+    }
+}

@@ -199,6 +199,35 @@ mod tests {
                 },
                 4,
             ),
+            // Each name the probe reports gets its own row (the catch-all would put it elsewhere).
+            (
+                SelfTestError::CallFailed {
+                    call: "ConnectServerInfo",
+                    errno: Errno::BADF,
+                },
+                2,
+            ),
+            (
+                SelfTestError::CallFailed {
+                    call: "getpid",
+                    errno: Errno::NOSYS,
+                },
+                3,
+            ),
+            (
+                SelfTestError::BadValue {
+                    what: "getpid",
+                    got: -1,
+                },
+                3,
+            ),
+            (
+                SelfTestError::BadValue {
+                    what: "ConnectAttach coid",
+                    got: 5,
+                },
+                0,
+            ),
         ];
         for (e, row) in cases {
             let rows = kernel_rows(Some(&Err(e)));
@@ -211,5 +240,37 @@ mod tests {
                 assert_eq!(*o, want, "{e:?}, row {i}");
             }
         }
+    }
+
+    #[test]
+    fn only_a_failure_is_fail() {
+        let e = SelfTestError::PidMismatch {
+            getpid: 5,
+            kernel: 6,
+        };
+        assert!(Outcome::Fail(e).is_fail());
+        assert!(!Outcome::Pass.is_fail());
+        assert!(!Outcome::NotReached.is_fail());
+        assert!(!Outcome::NotApplicable("no kernel").is_fail());
+    }
+
+    #[test]
+    fn an_outcome_prints_its_verdict_and_what_was_seen() {
+        use std::string::ToString;
+        let e = SelfTestError::PidMismatch {
+            getpid: 5,
+            kernel: 6,
+        };
+        assert_eq!(Outcome::Pass.to_string(), "PASS");
+        assert_eq!(Outcome::Fail(e).to_string(), std::format!("FAIL ({e})"));
+        assert!(Outcome::Fail(e).to_string().contains("getpid says 5"));
+        assert_eq!(
+            Outcome::NotReached.to_string(),
+            "NOT RUN (an earlier row failed)"
+        );
+        assert_eq!(
+            Outcome::NotApplicable("no kernel").to_string(),
+            "N/A (no kernel)"
+        );
     }
 }
