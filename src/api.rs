@@ -165,7 +165,7 @@ impl OpenfdTicket {
     }
 }
 
-/// Status flags on an openfd ticket (issue 20), in their own block.
+/// Status flags on an openfd ticket, in their own block.
 impl OpenfdTicket {
     /// [`OpenfdTicket::new`], with status flags (`O_APPEND`, `O_NONBLOCK`, ...) for the new open, encoded
     /// as libc's `openfd(fd, oflag)` encodes the `oflag` bits beside the access: the server keeps them
@@ -653,7 +653,7 @@ impl Receiver {
     }
 }
 
-/// A receiver's settings for tickets it cannot trust (issue 20), in their own block.
+/// A receiver's settings for tickets it cannot trust, in their own block.
 impl Receiver {
     /// Bounds every redeem's `_IO_DUP` / `_IO_OPENFD` send by `timeout`: a server that never receives
     /// the message, or receives it and never replies, makes the redeem fail with `Os(ETIMEDOUT)` instead

@@ -671,7 +671,7 @@ mod tests {
         assert_eq!(check(&m), Err(DecodeError::BadAccess(0)));
         m.ioflag = 4;
         assert_eq!(check(&m), Err(DecodeError::BadAccess(4)));
-        // Status flags beside the access are libc's encoding (issue 20): accepted; anything else, or
+        // Status flags beside the access are libc's encoding: accepted; anything else, or
         // flags without an access, refused.
         m.ioflag = 1 | 0o10 | 0o200;
         assert_eq!(check(&m), Ok(()));

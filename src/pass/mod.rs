@@ -100,7 +100,7 @@ pub(crate) fn withdraw_bytes(
 }
 
 /// Refuses a ticket whose server is `own` (the receiver's pid from `own_pid`, `None`: nothing refused):
-/// redeeming it would send to one of the receiver's own channels (issue 20; the 6.4 guest showed the
+/// redeeming it would send to one of the receiver's own channels (the 6.4 guest showed the
 /// receiver blocked for good when no other thread receives there).
 ///
 /// # Errors

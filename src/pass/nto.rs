@@ -191,7 +191,7 @@ pub(crate) fn redeem_within<'k, M: Message, K: NeutrinoKernel>(
 
 /// QNX 8.0, where the redeem takes the server from the ticket (an `_IO_OPENFD` ticket; a dup ticket
 /// on the raw route, or bounded by a timeout): compares the ticket with the kernel's own record of its
-/// handle (`dupfd_getinfo`, issue 20) and refuses with `EPERM`, before attaching, a ticket whose server
+/// handle (`dupfd_getinfo`) and refuses with `EPERM`, before attaching, a ticket whose server
 /// pid differs from the record's, or whose sender differs from the record's peer. The peer is INFERRED
 /// to be the registering process; a record naming this receiver instead (the other reading of "peer")
 /// is accepted, so the server check holds either way. A backend that cannot ask (`ENOSYS`: raw without
@@ -755,7 +755,7 @@ pub(crate) mod tests {
         redeem_sequence::<v8::IoOpenfd>();
     }
 
-    /// Issue 20: a ticket naming the receiver's own pid as the server is refused before any kernel
+    /// A ticket naming the receiver's own pid as the server is refused before any kernel
     /// call (only `getpid`, a TLS read), single or in a batch; allowed on request, without asking the
     /// pid at all.
     #[test]
@@ -806,7 +806,7 @@ pub(crate) mod tests {
         assert_eq!(redeemed, 0);
     }
 
-    /// Issue 20: a redeem bounded by a timeout arms `TimerTimeout(CLOCK_MONOTONIC, SEND | REPLY)` right
+    /// A redeem bounded by a timeout arms `TimerTimeout(CLOCK_MONOTONIC, SEND | REPLY)` right
     /// before its send; a server that never answers makes it fail with ETIMEDOUT and the connection is
     /// detached. Without the timeout the same redeem blocks forever (the double panics to say so): the
     /// old behaviour.
@@ -878,7 +878,7 @@ pub(crate) mod tests {
         assert!(!k.log().iter().any(|c| matches!(c, Call::Dupfd { .. })));
     }
 
-    /// Issue 20, QNX 8.0: where the redeem takes the server from the ticket, the kernel's record of the
+    /// QNX 8.0: where the redeem takes the server from the ticket, the kernel's record of the
     /// handle must agree: a forged server pid (or sender) is refused with EPERM before `ConnectAttach`.
     /// Before this check the receiver attached to whatever server the ticket named.
     #[test]
@@ -963,7 +963,7 @@ pub(crate) mod tests {
 
     #[test]
     fn failing_send_only_detaches_the_connection() {
-        // As libc's failed dup / openfd: one ConnectDetach, no `_IO_CLOSE` (issue 20). The server of a
+        // As libc's failed dup / openfd: one ConnectDetach, no `_IO_CLOSE`. The server of a
         // forged ticket may answer every `_IO_CLOSE` with EINTR: it must get none.
         let msg: v7::IoDup = issue(&Double::default(), 3, Recipient::Any).unwrap();
         for (nc, name) in [(true, "MsgSendnc"), (false, "MsgSend")] {

@@ -263,7 +263,7 @@ pub unsafe trait NeutrinoKernel: Kernel {
     fn dupfd(&self, handle: u64, flags: i32) -> Result<i32, Errno>;
 
     /// QNX 8.0 `dupfd_getinfo(handle, &peer, &srvpid, &info)`: the kernel's own record of a registered
-    /// handle, which a redeem compares with what the ticket claims (issue 20). Through the C library
+    /// handle, which a redeem compares with what the ticket claims. Through the C library
     /// this is documented API; raw, it is `ConnectDupFd(_NTO_DUPFD_LOOKUP, ...)` and, like the raw
     /// registration, only with the `raw-dupfd` feature (ABI-UNVERIFIED, open question 6). `ENOSYS` on
     /// QNX 7.x and raw without `raw-dupfd`.

@@ -1,6 +1,6 @@
 //! Hostile servers: processes this payload starts itself, each owning a channel (created with or
 //! without `_NTO_CHF_UNBLOCK`) and misbehaving in one way, and the scenarios that hand the receiver
-//! tickets naming them (issue 20: a hostile or stuck server cannot hang or leak the receiver).
+//! tickets naming them (so that a hostile or stuck server can neither hang nor leak the receiver).
 //!
 //! A server writes one 4-byte record per message it receives to a log pipe (the message type, or
 //! [`PULSE`] ORed with a pulse's code), so a scenario counts what it received: `_IO_DUP`s, `_IO_CLOSE`s,

@@ -993,7 +993,7 @@ fn decode_name(code: i32) -> &'static str {
 /// Tickets whose server is forged: pid 0 (the receiver itself), chid 0 or global, another process, a
 /// remote node. Each is redeemed in a child with a 5 s deadline: it must neither hang nor yield a
 /// descriptor that is not the sender's file. The last names the receiver's own pid and a channel it owns:
-/// refused by default (`OwnServer`; before issue 20 the crate sent to itself and blocked, killed at the
+/// refused by default (`OwnServer`; before the own-server refusal the crate sent to itself and blocked, killed at the
 /// deadline).
 fn forged_tickets(t: &mut Text) -> Verdict {
     let before = held();
